@@ -1,0 +1,39 @@
+# The two commands that work on a fresh machine (Python 3.11+, no AWS, no Docker):
+#   make run    runs the main job on the embedded default
+#   make test   runs the tests
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-extras bench conformance model clean venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install when the project's metadata changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m smlift.parity
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-extras: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,studio,notebook]'
+	$(BIN)/python -m pytest -m extras
+
+conformance: $(STAMP)
+	$(BIN)/python ../shared/conformance/run.py ../shared/conformance/cases --jobs 2 --failures -- $(BIN)/smlift execute
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .smlift .pytest_cache

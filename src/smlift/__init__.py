@@ -1,0 +1,31 @@
+"""smlift: lift legacy ML scripts into SageMaker Processing + Step Functions, and run the very
+same state machine on one machine (the embedded default).
+
+The public library API is re-exported here; everything the CLI does is also a library call.
+Imports are lazy so that `import smlift` stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "SmliftError": "smlift.errors",
+    "DefinitionError": "smlift.errors",
+    "InputError": "smlift.errors",
+    "Store": "smlift.store",
+    "open_store": "smlift.store",
+    "smlift_home": "smlift.home",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'smlift' has no attribute {name!r}")

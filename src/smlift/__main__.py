@@ -1,0 +1,3 @@
+from smlift.cli import main
+
+main()

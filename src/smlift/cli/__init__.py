@@ -1,0 +1,102 @@
+"""The `smlift` command line. Commands are thin: parse, call one library function, render.
+
+Each command lives in its own module under `smlift.cli` and is imported only when it runs, so
+`smlift --help` stays fast (no boto3, pandas or jsonata at start-up). To add a command, add a
+line to `COMMANDS` and a module with a click command or group named in it.
+
+A `SmliftError` becomes one clear message on stderr and exit code 1. Anything else is a bug:
+the traceback is shown with a line saying so.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+# command name -> (module under smlift.cli, attribute, one-line help shown by `smlift --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "execute": ("execute", "execute", "Run one state machine execution locally and print its result as JSON."),
+    "executions": ("executions", "executions", "List, describe and show the history of local executions."),
+    "validate": ("validate", "validate", "Check the definition, an input, the IAM policies and the hand-offs."),
+    "graph": ("graph", "graph", "Draw the state machine as Mermaid or Graphviz dot."),
+    "run": ("run", "run", "Run the whole pipeline locally (the embedded default)."),
+    "jobs": ("jobs", "jobs", "List, describe and read the logs of local processing jobs."),
+    "s3": ("s3", "s3", "Copy, list and sync objects in local S3."),
+    "build": ("build", "build", "Build an image from a Dockerfile folder (locally, or --remote on CodeBuild)."),
+    "deploy": ("deploy", "deploy", "Deploy the state machine, roles and code to AWS (plan, then apply)."),
+    "destroy": ("deploy", "destroy", "Remove exactly what `smlift deploy` created."),
+    "models": ("models", "models", "Register, list, approve and reject model versions."),
+    "start": ("start", "start", "Start a pipeline execution for a registered model."),
+    "input": ("start", "input_", "Print the execution input JSON for a registered model."),
+    "status": ("follow", "status", "Show the status of an execution (AWS or local)."),
+    "wait": ("follow", "wait", "Wait for an execution to finish."),
+    "history": ("follow", "history", "Show the event history of an execution."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module_name, attr, _ = COMMANDS[name]
+        try:
+            module = importlib.import_module(f"smlift.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"smlift.cli.{module_name}":
+                return None  # not built yet
+            raise
+        return getattr(module, attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="smlift")
+def cli() -> None:
+    """smlift: lift legacy ML scripts into SageMaker Processing + Step Functions.
+
+    The same statemachine/definition.asl.json runs on AWS and, with no AWS account and no
+    Docker engine, on this machine (the embedded default, state under $SMLIFT_HOME).
+
+    \b
+    Example:
+      smlift run                      # the whole pipeline, locally
+      smlift execute --definition statemachine/definition.asl.json --input examples/input.local.json
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ..errors import SmliftError
+
+    try:
+        cli.main(args=argv, standalone_mode=False)
+    except SmliftError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        click.echo("This is a bug in smlift: please report it with the traceback above.", err=True)
+        sys.exit(2)

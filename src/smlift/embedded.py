@@ -1,0 +1,24 @@
+"""The embedded default's wiring: which Task integrations the local engine has.
+
+`task_registry(home)` is the registry every local execution gets: the SageMaker Processing
+integration (`smlift.processing.integration`), backed by local S3, local images and the store
+under `home`. The engine itself (`smlift.asl`) stays pure and receives the registry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .asl.tasks import TaskRegistry
+
+
+def task_registry(home: Path | None = None) -> TaskRegistry:
+    from .home import smlift_home
+
+    registry = TaskRegistry()
+    try:
+        from .processing import integration
+    except ImportError:  # the processing integration is not built into this checkout yet
+        return registry
+    integration.register(registry, home or smlift_home())
+    return registry

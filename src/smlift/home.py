@@ -1,0 +1,20 @@
+"""Where the embedded default keeps its state: `SMLIFT_HOME`, by default `.smlift/` in the cwd.
+
+    $SMLIFT_HOME/
+      smlift.db        the SQLite store (executions, history, processing jobs, images, models)
+      s3/BUCKET/KEY    local S3
+      images/          local image registry (venvs built by `smlift build`)
+      jobs/NAME/       each local processing job's root (/opt/ml/...) and logs
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def smlift_home() -> Path:
+    """The root folder of the embedded default (created on first use)."""
+    home = Path(os.environ.get("SMLIFT_HOME") or ".smlift").absolute()
+    home.mkdir(parents=True, exist_ok=True)
+    return home

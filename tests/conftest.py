@@ -1,0 +1,10 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_smlift_home(tmp_path, monkeypatch):
+    """Every test gets its own SMLIFT_HOME and no AWS credentials or endpoints of the machine."""
+    monkeypatch.setenv("SMLIFT_HOME", str(tmp_path / "smlift-home"))
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
