@@ -1,0 +1,241 @@
+"""JSONata for the States Language: a thin adapter over jsonata-python.
+
+A field value is an expression when it is a string that starts with "{%" and ends with "%}".
+Each expression text is compiled once (cached) together with the functions AWS adds to JSONata
+($partition, $range, $hash, $random with an optional seed, $uuid, $parse). At evaluation time the
+bindings are `{"states": {"input", "context", "result"?, "errorOutput"?}, **variables}`, so an
+expression reads `$states.input.x` or `$myVar`.
+
+AWS refuses an expression that yields nothing: JSON has no "undefined". Failures become
+`StatesError("States.QueryEvaluationError", cause)` with AWS's cause texts; the engine adds the
+"An error occurred while executing the state ..." prefix.
+
+jsonata-python is imported lazily so that `smlift --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import random
+import uuid
+from typing import Any
+
+from smlift.errors import StatesError
+from smlift.asl.paths import to_json
+
+__all__ = ["is_expression", "evaluate_expression", "resolve_template", "check_template",
+           "unexpected_type", "json_type", "expression_body"]
+
+ERROR = "States.QueryEvaluationError"
+
+
+def is_expression(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}") \
+        and len(value) >= 4
+
+
+def expression_body(text: str) -> str:
+    """The expression between the delimiters, stripped: "{% $x %}" -> "$x"."""
+    return text[2:-2].strip()
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def unexpected_type(text: str, field: str, expected: str, value: Any) -> StatesError:
+    """AWS's cause when an expression's value has the wrong type for its field."""
+    body = expression_body(text) if is_expression(text) else text
+    return StatesError(
+        ERROR,
+        f"The JSONata expression '{body}' specified for the field '{field}' returned an "
+        f"unexpected result type. Expected '{expected}', but was '{json_type(value)}' "
+        f"for value: {to_json(value)}")
+
+
+# --------------------------------------------------------------- AWS's extra functions
+
+class _FunctionError(Exception):
+    pass
+
+
+def _plain(value: Any) -> Any:
+    from jsonata.utils import Utils
+    return Utils.convert_nulls(value)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and float(value).is_integer()
+
+
+def aws_partition(items=None, size=None):
+    if not isinstance(items, list):
+        raise _FunctionError("The first argument of $partition must be an array")
+    if not _is_int(size) or size <= 0:
+        raise _FunctionError("The second argument of $partition must be a positive integer")
+    size = int(size)
+    items = list(items)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def aws_range(start=None, end=None, step=None):
+    if not all(_is_int(v) for v in (start, end, step)):
+        raise _FunctionError("The arguments of $range must be integers")
+    start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise _FunctionError("The step of $range must not be 0")
+    values = list(range(start, end + (1 if step > 0 else -1), step))
+    if len(values) > 1000:
+        raise _FunctionError("$range can generate at most 1000 items")
+    return values
+
+
+_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
+           "SHA-512": "sha512"}
+
+
+def aws_hash(data=None, algorithm=None):
+    if not isinstance(data, str):
+        raise _FunctionError("The first argument of $hash must be a string")
+    if algorithm not in _HASHES:
+        raise _FunctionError(f"The hash algorithm of $hash must be one of "
+                             f"{', '.join(_HASHES)}")
+    return hashlib.new(_HASHES[algorithm], data.encode("utf-8")).hexdigest()
+
+
+def aws_random(seed=None):
+    if seed is None:
+        return random.random()
+    if not _is_int(seed):
+        raise _FunctionError("The seed of $random must be an integer")
+    return random.Random(int(seed)).random()
+
+
+def aws_uuid():
+    return str(uuid.uuid4())
+
+
+def aws_parse(text=None):
+    if not isinstance(text, str):
+        raise _FunctionError("The argument of $parse must be a string")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise _FunctionError(f"The argument of $parse is not valid JSON: {text}") from None
+
+
+AWS_FUNCTIONS = {"partition": aws_partition, "range": aws_range, "hash": aws_hash,
+                 "random": aws_random, "uuid": aws_uuid, "parse": aws_parse}
+
+
+# --------------------------------------------------------------------- evaluation
+
+@functools.lru_cache(maxsize=2048)
+def _compile(body: str):
+    """Parse once; raises jsonata's JException on a syntax error."""
+    import jsonata
+    expression = jsonata.Jsonata(body)
+    expression.set_output_convert_nulls(False)
+    for name, function in AWS_FUNCTIONS.items():
+        expression.register_lambda(name, _wrap(function))
+    return expression
+
+
+def _wrap(function):
+    def call(*args):
+        from jsonata.utils import Utils
+        return function(*(None if a is Utils.NULL_VALUE else _plain(a) for a in args))
+    return call
+
+
+def _jsonata_bindings(bindings: dict) -> dict:
+    from jsonata.utils import Utils
+    return {k: (Utils.NULL_VALUE if v is None else v) for k, v in bindings.items()}
+
+
+def evaluate_expression(text: str, bindings: dict, *, field: str = "") -> Any:
+    """Evaluate "{% expr %}" with `$states` and variables bound. Undefined is an error."""
+    from jsonata.jexception import JException
+    from jsonata.utils import Utils
+    body = expression_body(text)
+    try:
+        result = _compile(body).evaluate(None, _jsonata_bindings(bindings))
+    except StatesError:
+        raise
+    except JException as exc:
+        raise _threw(body, field, f"{exc.error}: {exc}") from None
+    except _FunctionError as exc:
+        raise _threw(body, field, str(exc)) from None
+    except RecursionError:
+        raise _threw(body, field, "U1001: Stack overflow error") from None
+    except Exception as exc:  # noqa: BLE001 - any failure inside the library is the user's
+        raise _threw(body, field, str(exc) or type(exc).__name__) from None
+    if result is None:
+        raise StatesError(ERROR, f"The JSONata expression '{body}' specified for the field "
+                                 f"'{field}' returned nothing (undefined).")
+    return Utils.convert_nulls(result)
+
+
+def _threw(body: str, field: str, detail: str) -> StatesError:
+    return StatesError(ERROR, f"The JSONata expression '{body}' specified for the field "
+                              f"'{field}' threw an error during evaluation. {detail}")
+
+
+def resolve_template(template: Any, bindings: dict, *, field: str = "") -> Any:
+    """Evaluate every "{% %}" string anywhere in a JSON value; other values stay as they are.
+
+    `field` names the top-level field (e.g. "Output"); nested keys extend it ("Output/result")
+    so that error causes point where AWS points.
+    """
+    if isinstance(template, str):
+        return evaluate_expression(template, bindings, field=field) \
+            if is_expression(template) else template
+    if isinstance(template, dict):
+        return {k: resolve_template(v, bindings, field=f"{field}/{k}" if field else k)
+                for k, v in template.items()}
+    if isinstance(template, list):
+        return [resolve_template(v, bindings, field=f"{field}/{i}" if field else str(i))
+                for i, v in enumerate(template)]
+    return template
+
+
+# --------------------------------------------------------------------- validation
+
+def check_template(template: Any, pointer: str) -> list[tuple[str, str]]:
+    """Every "{% %}" string inside `template` must parse as JSONata."""
+    if isinstance(template, str):
+        return _check_one(template, pointer) if is_expression(template) else []
+    problems: list[tuple[str, str]] = []
+    if isinstance(template, dict):
+        for key, value in template.items():
+            escaped = key.replace("~", "~0").replace("/", "~1")
+            problems += check_template(value, f"{pointer}/{escaped}")
+    elif isinstance(template, list):
+        for i, value in enumerate(template):
+            problems += check_template(value, f"{pointer}/{i}")
+    return problems
+
+
+def _check_one(text: str, pointer: str) -> list[tuple[str, str]]:
+    from jsonata.jexception import JException
+    body = expression_body(text)
+    if not body:
+        return [(pointer, f"The JSONata expression '{text}' is empty")]
+    try:
+        _compile(body)
+    except JException as exc:
+        return [(pointer, f"The JSONata expression '{body}' is invalid: {exc.error}: {exc}")]
+    except Exception as exc:  # noqa: BLE001
+        return [(pointer, f"The JSONata expression '{body}' is invalid: {exc}")]
+    return []
