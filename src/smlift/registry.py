@@ -320,36 +320,21 @@ class SageMakerRegistry:
                 Tags=[{"Key": "smlift:model", "Value": name}])
 
     def _groups(self) -> list[str]:
-        names, token = [], None
-        while True:
-            kwargs = {"SortBy": "Name", "SortOrder": "Ascending"}
-            if token:
-                kwargs["NextToken"] = token
-            page = self.client.list_model_package_groups(**kwargs)
-            names += [g["ModelPackageGroupName"] for g in page.get("ModelPackageGroupSummaryList", [])]
-            token = page.get("NextToken")
-            if not token:
-                return names
+        groups = self.client.list_model_package_groups(SortBy="Name", SortOrder="Ascending")
+        return [g["ModelPackageGroupName"] for g in groups]
 
     def _summaries(self, name: str) -> list[dict]:
         """The group's versioned packages, oldest first ([] for an unknown group)."""
         check_name(name)
-        found, token = [], None
-        while True:
-            kwargs = {"ModelPackageGroupName": name, "ModelPackageType": "Versioned",
-                      "SortBy": "CreationTime", "SortOrder": "Ascending"}
-            if token:
-                kwargs["NextToken"] = token
-            try:
-                page = self.client.list_model_packages(**kwargs)
-            except AwsError as exc:
-                if "does not exist" in exc.message or "not found" in exc.message:
-                    return []
-                raise
-            found += page.get("ModelPackageSummaryList", [])
-            token = page.get("NextToken")
-            if not token:
-                return sorted(found, key=lambda s: int(s.get("ModelPackageVersion", 0)))
+        try:
+            found = self.client.list_model_packages(
+                ModelPackageGroupName=name, ModelPackageType="Versioned",
+                SortBy="CreationTime", SortOrder="Ascending")
+        except AwsError as exc:
+            if "does not exist" in exc.message or "not found" in exc.message:
+                return []
+            raise
+        return sorted(found, key=lambda s: int(s.get("ModelPackageVersion", 0)))
 
     def _describe(self, arn: str, name: str) -> ModelVersion:
         return version_from_package(self.client.describe_model_package(ModelPackageName=arn), name)
