@@ -1,0 +1,396 @@
+"""Launch one staged job as a local "container", supervise it, and say how it ended.
+
+The runner sees a `JobSpec`, a staged job root and a resolved image; never the request JSON.
+
+**Command** (Docker's override rules against the image): `ContainerEntrypoint` replaces the
+image's ENTRYPOINT and clears its CMD; `ContainerArguments` replace CMD. The command is
+ENTRYPOINT + CMD after the overrides.
+
+**Environment**: exactly the job's `Environment`, on top of the image's ENV, on top of a base of
+PATH (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), HOME (the caller's HOME,
+else `/root`) and LANG=C.UTF-8. The image's `bin_dir` (its python) is put first on PATH. Nothing
+else of the caller's environment leaks in. The working directory is the image's WORKDIR.
+
+**Isolation modes** (`MODES`), recorded in the description (`SmliftLocal.IsolationMode`) and in
+`logs/smlift-runner.log`:
+- `mount-namespace`: the job runs in a private mount namespace (`unshare --mount --propagation
+  private` as root, `unshare -Urm` in an unprivileged user namespace otherwise) where a tmpfs is
+  mounted on /opt, the host's /opt entries are bound back, and the job root's `opt/*` (its
+  `/opt/ml`, the image's `/opt/program`, ...) are bound over it: the job sees the real
+  `/opt/ml/...` paths, and nothing outside its namespace changes.
+- `path-rewrite`: where no namespace can be made, every `/opt/ml` prefix (and the image's file
+  folders) in the arguments, the environment and the working directory is rewritten to the job
+  root. A job that builds `/opt/ml/...` paths itself, or reads them from
+  processingjobconfig.json, will not find them in this mode.
+
+**Stopping** (a StopProcessingJob, the execution stopping, or MaxRuntimeInSeconds reached): as
+SageMaker, SIGTERM to the job's main process, a grace period (SageMaker: 120 s) to exit, then
+SIGKILL to the job's whole process group; the job ends `Stopped`. When the main process exits
+for any reason, what it left running in its process group is killed too (a container's end).
+
+The process launcher and the clock are injected: tests drive timing with fakes; real runs use
+`popen_launcher` (subprocess, one new session per job, stdout+stderr to one log file).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Callable, Protocol
+
+from ..errors import ProcessingJobError
+from .spec import JobSpec
+from .staging import StagedJob, host_path
+
+NAMESPACE, REWRITE = "mount-namespace", "path-rewrite"
+MODES = (NAMESPACE, REWRITE)
+BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+EXIT_MESSAGE_BYTES = 1024
+SETUP_FAILED = 125  # like `docker run`: the container could not be started
+DEFAULT_GRACE_SECONDS = 120.0
+
+# Runs inside the new mount namespace: a private /opt holding the host's /opt entries and the
+# job root's opt/*, then the job's command in its WORKDIR.
+_NAMESPACE_SCRIPT = r"""
+set -e
+root=$1; wd=$2; shift 2
+hold="$root/.smlift/host-opt"
+trap 'exit 125' EXIT
+if [ -d /opt ]; then mount --rbind /opt "$hold"; fi
+mount -t tmpfs -o mode=0755 smlift-opt /opt
+for entry in "$hold"/* "$hold"/.[!.]*; do
+  if [ ! -e "$entry" ] && [ ! -L "$entry" ]; then continue; fi
+  name=${entry##*/}
+  if [ -e "$root/opt/$name" ]; then continue; fi
+  if [ -L "$entry" ]; then cp -P "$entry" "/opt/$name"
+  elif [ -d "$entry" ]; then mkdir "/opt/$name"; mount --rbind "$entry" "/opt/$name"
+  else : > "/opt/$name"; mount --bind "$entry" "/opt/$name"; fi
+done
+for entry in "$root/opt"/*; do
+  name=${entry##*/}; mkdir "/opt/$name"; mount --rbind "$entry" "/opt/$name"
+done
+cd "$wd"
+trap - EXIT
+unset OLDPWD PWD
+exec "$@"
+"""
+
+
+class Process(Protocol):
+    pid: int
+
+    def poll(self) -> int | None: ...
+    def wait(self) -> int: ...
+    def signal(self, signum: int) -> None: ...
+    def kill_group(self) -> None: ...
+
+
+Launcher = Callable[[list[str], dict[str, str], str, IO[bytes]], Process]
+
+
+class PopenProcess:
+    """A real child process in its own session (so its whole group can be killed)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: str, log: IO[bytes]):
+        try:
+            self._popen = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                                           stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True, close_fds=True)
+        except OSError as exc:
+            raise ProcessingJobError(f"cannot start the job's command {argv[0]!r}: {exc}",
+                                     fix="check ContainerEntrypoint and the image's ENTRYPOINT")
+        self.pid = self._popen.pid
+
+    def poll(self) -> int | None:
+        return self._popen.poll()
+
+    def wait(self) -> int:
+        return self._popen.wait()
+
+    def signal(self, signum: int) -> None:
+        if self._popen.poll() is None:
+            self._popen.send_signal(signum)
+
+    def kill_group(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def popen_launcher(argv: list[str], env: dict[str, str], cwd: str, log: IO[bytes]) -> Process:
+    return PopenProcess(argv, env, cwd, log)
+
+
+@dataclass
+class JobControl:
+    """Shared between the runner and whoever may stop the job (StopProcessingJob, a Task)."""
+
+    wake: threading.Event = field(default_factory=threading.Event)
+    stop_reason: str | None = None
+
+    def stop(self, reason: str = "StopRequested") -> None:
+        self.stop_reason = self.stop_reason or reason
+        self.wake.set()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str                      # Completed | Failed | Stopped
+    exit_code: int | None
+    exit_message: str | None
+    failure_reason: str | None
+    mode: str
+    log_file: Path
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: list[str]          # what is launched (in namespace mode: unshare ... sh -c ...)
+    env: dict[str, str]
+    cwd: str                 # the launcher's cwd (host path)
+    mode: str
+    job_argv: list[str]      # the job's own command, as the job sees it
+    workdir: str             # the job's working directory, as the job sees it
+
+
+# --- the command --------------------------------------------------------------------------------
+
+def container_command(spec: JobSpec, image: Any) -> list[str]:
+    """ENTRYPOINT + CMD after Docker's override rules."""
+    if spec.entrypoint is not None:
+        entrypoint, cmd = list(spec.entrypoint), list(spec.arguments or ())
+    else:
+        entrypoint = list(image.entrypoint or ())
+        cmd = list(spec.arguments) if spec.arguments is not None else list(image.cmd or ())
+    argv = entrypoint + cmd
+    if not argv:
+        raise ProcessingJobError(
+            f"the job has no command: image {spec.image_uri} has no ENTRYPOINT or CMD and the "
+            "request gives no ContainerEntrypoint", where="AppSpecification.ContainerEntrypoint",
+            fix='set AppSpecification.ContainerEntrypoint, e.g. ["python3", "/opt/ml/processing/'
+                'input/code/step.py"]')
+    return argv
+
+
+def job_environment(spec: JobSpec, image: Any) -> dict[str, str]:
+    """The job's environment: base, then the image's ENV, then the job's Environment."""
+    env = {"PATH": BASE_PATH, "HOME": os.environ.get("HOME") or "/root", "LANG": "C.UTF-8"}
+    env.update(image.env or {})
+    env.update(spec.environment)
+    bin_dir = str(image.bin_dir)
+    if env["PATH"].split(":")[0] != bin_dir:
+        env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    return env
+
+
+def plan_command(spec: JobSpec, image: Any, staged: StagedJob, mode: str) -> Command:
+    """The argv, environment and working directory to launch, for `mode`."""
+    argv, env = container_command(spec, image), job_environment(spec, image)
+    workdir = image.workdir or "/"
+    prefixes = _image_folders(image)
+    if mode == REWRITE:
+        prefixes.add("/opt/ml")
+    else:
+        prefixes = {p for p in prefixes if not (p + "/").startswith("/opt/")}
+    rewrite = _rewriter(prefixes, staged.root)
+    workdir = _working_dir(workdir, mode, staged, rewrite)
+    argv = [rewrite(arg) for arg in argv]
+    env = {key: rewrite(value) for key, value in env.items()}
+    if mode == NAMESPACE:
+        (staged.root / ".smlift" / "host-opt").mkdir(parents=True, exist_ok=True)
+        launch = [*namespace_prefix(), "/bin/sh", "-c", _NAMESPACE_SCRIPT, "smlift-job",
+                  str(staged.root), workdir, *argv]
+        return Command(launch, env, str(staged.root), mode, argv, workdir)
+    return Command(argv, env, workdir, mode, argv, workdir)
+
+
+def _working_dir(workdir: str, mode: str, staged: StagedJob,
+                 rewrite: Callable[[str], str]) -> str:
+    """WORKDIR as the job will `cd` to it; created when missing, as Docker does."""
+    if mode == NAMESPACE and (workdir + "/").startswith("/opt/"):
+        host_path(staged.root, workdir).mkdir(parents=True, exist_ok=True)
+        return workdir
+    rewritten = rewrite(workdir)
+    if os.path.isdir(rewritten):
+        return rewritten
+    target = host_path(staged.root, workdir)
+    target.mkdir(parents=True, exist_ok=True)
+    return str(target)
+
+
+def _image_folders(image: Any) -> set[str]:
+    folders = set()
+    for source, container_path in image.files or ():
+        path = container_path.rstrip("/") or "/"
+        is_dir = container_path.endswith("/") or Path(source).is_dir()
+        folders.add(path if is_dir else os.path.dirname(path))
+    return {folder for folder in folders if folder not in ("", "/")}
+
+
+def _rewriter(prefixes: set[str], root: Path) -> Callable[[str], str]:
+    if not prefixes:
+        return lambda text: text
+    ordered = sorted(prefixes, key=len, reverse=True)
+    regex = re.compile(r"(?<![\w.\-/])(" + "|".join(re.escape(p) for p in ordered)
+                       + r")(?=/|$|[^\w.\-])")
+    return lambda text: regex.sub(lambda m: str(root) + m.group(1), text)
+
+
+# --- isolation mode -----------------------------------------------------------------------------
+
+def namespace_prefix() -> list[str]:
+    if os.geteuid() == 0:
+        return ["unshare", "--mount", "--propagation", "private", "--"]
+    return ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private", "--"]
+
+
+_detected: list[str] = []
+
+
+def detect_mode() -> str:
+    """`mount-namespace` when this machine lets us make one with a private /opt, else
+    `path-rewrite`. Probed once per process (one short-lived `unshare`)."""
+    if not _detected:
+        probe = [*namespace_prefix(), "/bin/sh", "-c",
+                 "mount -t tmpfs smlift-probe /opt && mkdir /opt/ml"]
+        try:
+            ok = subprocess.run(probe, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, timeout=10).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+        _detected.append(NAMESPACE if ok else REWRITE)
+    return _detected[0]
+
+
+def resolve_mode(requested: str | None) -> str:
+    """`None`/"auto" -> detect; a named mode must be one of MODES and available."""
+    if requested in (None, "auto"):
+        return detect_mode()
+    if requested not in MODES:
+        raise ProcessingJobError(f"unknown isolation mode {requested!r}",
+                                 fix=f"use one of: auto, {', '.join(MODES)}")
+    if requested == NAMESPACE and detect_mode() != NAMESPACE:
+        raise ProcessingJobError("this machine cannot create a private mount namespace",
+                                 fix=f"use mode {REWRITE!r} (or auto)")
+    return requested
+
+
+# --- running ------------------------------------------------------------------------------------
+
+def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control: JobControl,
+            launcher: Launcher = popen_launcher, clock: Any = None,
+            grace_seconds: float = DEFAULT_GRACE_SECONDS,
+            on_stopping: Callable[[], None] = lambda: None) -> RunResult:
+    """Run the job to its end; Completed, Failed (exit code != 0) or Stopped."""
+    clock = clock or _RealClock()
+    command = plan_command(spec, image, staged, mode)
+    log_file = staged.log_dir / f"algo-1-{int(clock.now())}"
+    note = _runner_log(staged)
+    note(f"mode={mode} command={command.job_argv} workdir={command.workdir}")
+    with open(log_file, "ab", buffering=0) as log:
+        process = launcher(command.argv, command.env, command.cwd, log)
+        exit_code, reason = supervise(process, control, spec.max_runtime, clock, grace_seconds,
+                                      on_stopping, note)
+    note(f"exit_code={exit_code} stop_reason={reason}")
+    return _result(staged, mode, log_file, exit_code, reason, spec.max_runtime)
+
+
+def supervise(process: Process, control: JobControl, max_runtime: float, clock: Any,
+              grace_seconds: float, on_stopping: Callable[[], None] = lambda: None,
+              note: Callable[[str], None] = lambda text: None) -> tuple[int, str | None]:
+    """Wait for the process; on a stop or the deadline: SIGTERM, grace, SIGKILL."""
+    exited = threading.Event()
+    threading.Thread(target=_wait_and_wake, args=(process, exited, control.wake),
+                     daemon=True, name=f"smlift-wait-{process.pid}").start()
+    started = clock.monotonic()
+    while process.poll() is None and control.stop_reason is None:
+        remaining = max_runtime - (clock.monotonic() - started)
+        if remaining <= 0:
+            control.stop_reason = "MaxRuntimeExceeded"
+            break
+        clock.sleep(remaining, control.wake)
+    if process.poll() is None:
+        on_stopping()
+        note(f"stopping ({control.stop_reason}): SIGTERM, {grace_seconds:g}s grace")
+        process.signal(signal.SIGTERM)
+        clock.sleep(grace_seconds, exited)
+        if process.poll() is None:
+            note("grace period over: SIGKILL")
+    process.kill_group()  # the main process is gone (or must go): end what it left behind
+    return process.wait(), control.stop_reason
+
+
+def _wait_and_wake(process: Process, exited: threading.Event, wake: threading.Event) -> None:
+    process.wait()
+    exited.set()
+    wake.set()
+
+
+def read_exit_message(staged: StagedJob) -> str | None:
+    """The first 1 KB of /opt/ml/output/message, or None when the job wrote none."""
+    try:
+        with open(staged.message_path, "rb") as handle:
+            data = handle.read(EXIT_MESSAGE_BYTES)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    return data.decode("utf-8", errors="replace") or None
+
+
+def _result(staged: StagedJob, mode: str, log_file: Path, exit_code: int,
+            reason: str | None, max_runtime: float) -> RunResult:
+    message = read_exit_message(staged)
+    if reason is not None:
+        why = (f"MaxRuntimeExceeded: the job ran longer than MaxRuntimeInSeconds "
+               f"({max_runtime:g} s) and was stopped" if reason == "MaxRuntimeExceeded"
+               else None)
+        return RunResult("Stopped", exit_code, message, why, mode, log_file)
+    if exit_code == 0:
+        return RunResult("Completed", 0, message, None, mode, log_file)
+    return RunResult("Failed", exit_code, message, failure_reason(exit_code, message),
+                     mode, log_file)
+
+
+def failure_reason(exit_code: int, message: str | None) -> str:
+    """SageMaker's wording: `AlgorithmError: ...` (at most 1024 characters)."""
+    if exit_code == SETUP_FAILED:
+        text = ("ClientError: smlift could not set up the job's mount namespace or working "
+                "directory; see the job's log")
+    elif message:
+        text = f"AlgorithmError: {message.strip()}"
+    elif exit_code < 0:
+        text = (f"AlgorithmError: See job logs for more information (killed by signal "
+                f"{signal.Signals(-exit_code).name})")
+    else:
+        text = f"AlgorithmError: See job logs for more information (exit code {exit_code})"
+    return text[:1024]
+
+
+def _runner_log(staged: StagedJob) -> Callable[[str], None]:
+    path = staged.log_dir / "smlift-runner.log"
+
+    def note(text: str) -> None:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {text}\n")
+
+    return note
+
+
+class _RealClock:
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float, cancel: threading.Event | None = None) -> bool:
+        if cancel is None:
+            time.sleep(max(0.0, seconds))
+            return False
+        return cancel.wait(max(0.0, seconds))
