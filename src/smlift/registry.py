@@ -155,8 +155,8 @@ def choose_version(registry: ModelRegistry, name: str, version: int | None = Non
 def _unknown_model(name: str, where: str) -> ModelRegistryError:
     flag = " --local" if where == "local" else ""
     return ModelRegistryError(f"no model named {name!r} in the {where} registry", where=name,
-                              fix=f"register it: `smlift models register {name} --image URI{flag}`"
-                                  f" (see `smlift models list{flag}`)")
+                              fix=f"check the name with `smlift models list{flag}`, or register "
+                                  f"it with `smlift models register {name} --image URI{flag}`")
 
 
 def _unknown_version(name: str, version: int, known: list[ModelVersion]) -> ModelRegistryError:

@@ -75,7 +75,7 @@ def test_unknown_model_names_the_register_command(registry):
     with pytest.raises(ModelRegistryError) as info:
         registry.show("nope")
     assert "no model named 'nope' in the local registry" in str(info.value)
-    assert "smlift models register nope --image URI --local" in str(info.value)
+    assert "`smlift models register nope --image URI --local`" in str(info.value)
 
 
 def test_unknown_version_lists_the_known_ones(registry):

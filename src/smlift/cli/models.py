@@ -1,0 +1,137 @@
+"""`smlift models`: register, list, show, approve and reject model versions.
+
+The backend is the SageMaker Model Registry (AWS, the default) or, with `--local`, the embedded
+default's SQLite store. Thin: each command calls one `smlift.registry` function and renders it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+REGISTRY_HELP = "Use the local registry (SQLite under $SMLIFT_HOME) instead of SageMaker's."
+
+
+def backend_options(command):
+    """--local, --region and --profile, shared by the commands that read the registry."""
+    command = click.option("--profile", help="AWS profile (default: AWS_PROFILE).")(command)
+    command = click.option("--region", help="AWS region (default: AWS_REGION).")(command)
+    return click.option("--local", is_flag=True, help=REGISTRY_HELP)(command)
+
+
+def aws_client(region: str | None, profile: str | None):
+    from ..aws import AwsClient
+
+    return AwsClient(region=region, profile=profile)
+
+
+def open_registry(local: bool, region: str | None, profile: str | None):
+    from ..registry import LocalRegistry, SageMakerRegistry
+
+    return LocalRegistry() if local else SageMakerRegistry(aws_client(region, profile))
+
+
+def dump(value) -> str:
+    return json.dumps(value, indent=2, default=str)
+
+
+def _line(version) -> str:
+    return f"{version.name:<32} {version.version:>7}  {version.status:<22} {version.image_uri}"
+
+
+@click.group()
+def models() -> None:
+    """Register, list, show, approve and reject model versions.
+
+    AWS (the SageMaker Model Registry) by default; --local uses the local registry.
+
+    \b
+    Example:
+      smlift models register churn --image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-churn:1
+      smlift models approve churn --version 1
+    """
+
+
+@models.command()
+@click.argument("name")
+@click.option("--image", "image_uri", required=True, help="The inference image URI.")
+@click.option("--code-uri", help="s3:// prefix of the step scripts (default: the deployment's).")
+@click.option("--instance-type", help="Processing instance type, e.g. ml.m5.xlarge.")
+@click.option("--volume-size", help="Processing volume size in GB, e.g. 30.")
+@click.option("--max-runtime", help="Maximum runtime of each job in seconds, e.g. 3600.")
+@click.option("--scikit-image-uri", help="The scikit-learn image for pre/postprocessing.")
+@click.option("--description", default="", help="A note kept with the version.")
+@backend_options
+def register(name, image_uri, code_uri, instance_type, volume_size, max_runtime,
+             scikit_image_uri, description, local, region, profile) -> None:
+    """Register a new version of model NAME (PendingManualApproval).
+
+    \b
+    Example:
+      smlift models register churn --image sagemaker-churn:1 --instance-type ml.m5.large --local
+    """
+    settings = {"code_uri": code_uri, "instance_type": instance_type, "volume_size": volume_size,
+                "max_runtime": max_runtime, "scikit_image_uri": scikit_image_uri}
+    registry = open_registry(local, region, profile)
+    version = registry.register(name, image_uri, settings=settings, description=description)
+    flag = " --local" if local else ""
+    click.echo(f"Registered {version.name} version {version.version} ({version.status}) in the "
+               f"{registry.where} registry.")
+    click.echo(f"Approve it: smlift models approve {version.name} --version {version.version}{flag}")
+
+
+@models.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@backend_options
+def list_(as_json, local, region, profile) -> None:
+    """List the registered models, with the latest version of each.
+
+    \b
+    Example:
+      smlift models list --local
+    """
+    latest = open_registry(local, region, profile).list_models()
+    if as_json:
+        click.echo(dump([v.to_dict() for v in latest]))
+        return
+    click.echo(f"{'NAME':<32} {'LATEST':>7}  {'STATUS':<22} IMAGE")
+    for version in latest:
+        click.echo(_line(version))
+
+
+@models.command()
+@click.argument("name")
+@click.option("--version", type=int, help="The version (default: every version).")
+@backend_options
+def show(name, version, local, region, profile) -> None:
+    """Show a model's versions, or one version, as JSON.
+
+    \b
+    Example:
+      smlift models show churn --version 2
+    """
+    registry = open_registry(local, region, profile)
+    if version is None:
+        click.echo(dump([v.to_dict() for v in registry.versions(name)]))
+    else:
+        click.echo(dump(registry.show(name, version).to_dict()))
+
+
+def _set_status(status: str, verb: str):
+    @click.argument("name")
+    @click.option("--version", type=int, required=True, help="The version to change.")
+    @backend_options
+    def command(name, version, local, region, profile) -> None:
+        changed = open_registry(local, region, profile).set_status(name, version, status)
+        click.echo(f"{verb} {changed.name} version {changed.version}: {changed.status}.")
+
+    return command
+
+
+approve = models.command(name="approve", help=(
+    "Approve a model version, so that `smlift start` runs it on AWS.\n\n\b\nExample:\n"
+    "  smlift models approve churn --version 2"))(_set_status("Approved", "Approved"))
+reject = models.command(name="reject", help=(
+    "Reject a model version.\n\n\b\nExample:\n"
+    "  smlift models reject churn --version 2"))(_set_status("Rejected", "Rejected"))
