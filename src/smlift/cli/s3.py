@@ -1,0 +1,75 @@
+"""`smlift s3 cp|ls|sync`: local S3 under $SMLIFT_HOME/s3, with `aws s3`'s output."""
+
+from __future__ import annotations
+
+import click
+
+
+def _render(transfers) -> None:
+    for t in transfers:
+        click.echo(f"delete: {t.src}" if t.action == "delete" else f"{t.action}: {t.src} to {t.dst}")
+
+
+@click.group()
+def s3() -> None:
+    """Copy, list and sync objects in local S3 ($SMLIFT_HOME/s3/BUCKET/KEY).
+
+    \b
+    Example:
+      smlift s3 cp examples/data/input.csv s3://smlift-local/input/
+      smlift s3 ls s3://smlift-local/input/
+      smlift s3 sync s3://smlift-local/output/ results/
+    """
+
+
+@s3.command()
+@click.argument("src")
+@click.argument("dst")
+@click.option("--recursive", is_flag=True, help="Copy every file of a folder or object of a prefix.")
+def cp(src: str, dst: str, recursive: bool) -> None:
+    """Copy a local file to s3://, back, or s3:// to s3://.
+
+    \b
+    Example:
+      smlift s3 cp data.csv s3://smlift-local/input/data.csv
+      smlift s3 cp s3://smlift-local/output/ results/ --recursive
+    """
+    from ..local_s3 import LocalS3, copy_objects
+
+    _render(copy_objects(LocalS3(), src, dst, recursive=recursive))
+
+
+@s3.command()
+@click.argument("uri", required=False)
+@click.option("--recursive", is_flag=True, help="List every key under the prefix, in full.")
+def ls(uri: str | None, recursive: bool) -> None:
+    """List the buckets, or the prefixes and objects under s3://BUCKET/PREFIX.
+
+    \b
+    Example:
+      smlift s3 ls
+      smlift s3 ls s3://smlift-local/output/
+    """
+    from ..local_s3 import LocalS3, format_listing, list_entries
+
+    for entry in list_entries(LocalS3(), uri, recursive=recursive):
+        click.echo(format_listing(entry))
+
+
+@s3.command()
+@click.argument("src")
+@click.argument("dst")
+@click.option("--delete", is_flag=True, help="Also delete destination files the source lacks.")
+def sync(src: str, dst: str, delete: bool) -> None:
+    """Copy new and changed files between a folder and a prefix (either way).
+
+    A file is copied when the destination lacks it, its size differs, or the source is newer.
+
+    \b
+    Example:
+      smlift s3 sync examples/data/ s3://smlift-local/input/
+      smlift s3 sync s3://smlift-local/output/ results/
+    """
+    from ..local_s3 import LocalS3, sync_objects
+
+    _render(sync_objects(LocalS3(), src, dst, delete=delete))
