@@ -1,0 +1,154 @@
+"""JSONata adapter: expressions, $states and variable bindings, AWS functions and errors."""
+
+import hashlib
+import uuid
+
+import pytest
+
+from smlift.asl.jsonata import (check_template, evaluate_expression, is_expression,
+                                resolve_template, unexpected_type)
+from smlift.errors import StatesError
+
+BINDINGS = {"states": {"input": {"a": [1, 2, 3], "name": "x", "none": None},
+                       "context": {"Execution": {"Name": "run-1"}}},
+            "myVar": {"k": 5}, "nullVar": None}
+
+
+def ev(expression, bindings=BINDINGS, field="Output"):
+    return evaluate_expression(expression, bindings, field=field)
+
+
+def fails(expression, field="Output") -> str:
+    with pytest.raises(StatesError) as info:
+        ev(expression, field=field)
+    assert info.value.error == "States.QueryEvaluationError"
+    return info.value.cause
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("{% 1 %}", True), ("{%1%}", True), (" {% 1 %}", False), ("{% 1 %} ", False),
+    ("$states.input", False), ("{%%}", True), (1, False), (None, False)])
+def test_is_expression_requires_the_delimiters_at_both_ends(value, expected):
+    assert is_expression(value) is expected
+
+
+def test_states_input_context_and_variables_are_bound():
+    assert ev("{% $states.input.a[1] %}") == 2
+    assert ev("{% $states.context.Execution.Name %}") == "run-1"
+    assert ev("{% $myVar.k + 1 %}") == 6
+
+
+def test_result_and_error_output_are_bound_when_given():
+    bindings = {"states": {"input": {}, "result": {"r": 1}, "errorOutput": {"Error": "E"}}}
+    assert ev("{% $states.result.r %}", bindings) == 1
+    assert ev("{% $states.errorOutput.Error %}", bindings) == "E"
+
+
+def test_nulls_stay_null_in_inputs_variables_and_results():
+    assert ev("{% $states.input.none %}") is None
+    assert ev("{% $nullVar %}") is None
+    assert ev("{% [1, null, {'k': null}] %}") == [1, None, {"k": None}]
+
+
+def test_numbers_come_back_as_json_numbers():
+    assert ev("{% 1.0 %}") == 1
+    assert ev("{% 3 / 2 %}") == 1.5
+
+
+def test_regular_expressions_work():
+    assert ev("{% $contains('hello$world', /^hello\\$/) %}") is True
+    assert ev("{% $contains('hello$world', /^hello\\ /) %}") is False
+
+
+def test_an_undefined_result_is_an_error_naming_the_field():
+    assert fails("{% $doesNotExist %}", field="Output/result") == (
+        "The JSONata expression '$doesNotExist' specified for the field 'Output/result' "
+        "returned nothing (undefined).")
+
+
+def test_an_evaluation_error_carries_the_jsonata_code():
+    assert fails("{% $randomSeeded(1) %}", field="Output/FunctionResult") == (
+        "The JSONata expression '$randomSeeded(1)' specified for the field "
+        "'Output/FunctionResult' threw an error during evaluation. "
+        "T1006: Attempted to invoke a non-function")
+
+
+def test_a_syntax_error_at_run_time_is_a_query_evaluation_error():
+    assert "threw an error during evaluation" in fails("{% 1 + %}")
+
+
+# ---------------------------------------------------------------- AWS functions
+
+@pytest.mark.parametrize("items, size, chunks", [
+    ([0], 1, [[0]]), ([0, 1, 2], 2, [[0, 1], [2]]), ([0, 1, 2, 3], 4, [[0, 1, 2, 3]]),
+    ([0, 1], 5, [[0, 1]])])
+def test_partition_chunks_an_array(items, size, chunks):
+    bindings = {"states": {"input": {"fst": items, "snd": size}}}
+    assert ev("{% $partition($states.input.fst, $states.input.snd) %}", bindings) == chunks
+
+
+def test_partition_rejects_a_bad_chunk_size():
+    assert "positive integer" in fails("{% $partition([1], 0) %}")
+
+
+def test_range_includes_the_end_and_rejects_step_zero():
+    assert ev("{% $range(0, 10, 2) %}") == [0, 2, 4, 6, 8, 10]
+    assert ev("{% $range(3, 1, -1) %}") == [3, 2, 1]
+    assert "must not be 0" in fails("{% $range(0, 10, 0) %}")
+
+
+def test_hash_matches_hashlib_and_rejects_unknown_algorithms():
+    assert ev("{% $hash('input data', 'SHA-256') %}") == \
+        hashlib.sha256(b"input data").hexdigest()
+    assert "must be one of" in fails("{% $hash('x', 'CRC32') %}")
+
+
+def test_random_accepts_an_optional_seed():
+    value = ev("{% $random() %}")
+    assert 0 <= value < 1
+    assert ev("{% $random(42) %}") == ev("{% $random(42) %}")
+
+
+def test_uuid_and_parse():
+    assert uuid.UUID(ev("{% $uuid() %}")).version == 4
+    assert ev("""{% $parse('{"a": [1, null]}') %}""") == {"a": [1, None]}
+    assert "not valid JSON" in fails("{% $parse('{x') %}")
+
+
+# ---------------------------------------------------------------- templates
+
+def test_resolve_template_evaluates_every_expression_anywhere():
+    template = {"a": "{% $myVar.k %}", "lit": " {% $states.input %} ", "n": None,
+                "l": [1, "{% $states.input.name %}", {"deep": "{% true %}"}], "s": "$.a"}
+    assert resolve_template(template, BINDINGS, field="Output") == {
+        "a": 5, "lit": " {% $states.input %} ", "n": None, "l": [1, "x", {"deep": True}],
+        "s": "$.a"}
+
+
+def test_resolve_template_names_nested_fields_in_errors():
+    with pytest.raises(StatesError) as info:
+        resolve_template({"result": "{% $doesNotExist %}"}, BINDINGS, field="Assign")
+    assert "specified for the field 'Assign/result'" in info.value.cause
+
+
+def test_unexpected_type_uses_aws_wording():
+    error = unexpected_type("{% $ItemsVar %}", "Items", "array", {"foo": "bar"})
+    assert error.error == "States.QueryEvaluationError"
+    assert error.cause == ("The JSONata expression '$ItemsVar' specified for the field 'Items' "
+                           "returned an unexpected result type. Expected 'array', but was "
+                           "'object' for value: {\"foo\":\"bar\"}")
+
+
+def test_check_template_reports_each_bad_expression_with_its_pointer():
+    template = {"ok": "{% 1 %}", "bad": "{% 1 + %}", "l": ["{% ) %}"], "empty": "{% %}"}
+    problems = dict(check_template(template, "/States/S/Output"))
+    assert set(problems) == {"/States/S/Output/bad", "/States/S/Output/l/0",
+                             "/States/S/Output/empty"}
+
+
+def test_expressions_are_parsed_once():
+    from smlift.asl.jsonata import _compile
+    ev("{% $states.input.a[0] + 41 %}")
+    before = _compile.cache_info().hits
+    assert ev("{% $states.input.a[0] + 41 %}") == 42
+    assert _compile.cache_info().hits == before + 1
