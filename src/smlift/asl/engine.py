@@ -1,0 +1,180 @@
+"""The public entry point of the States Language engine: run one execution to its end.
+
+    result = run_execution(definition, {"x": 1}, name="first", state_machine_name="demo",
+                           store=open_store(), tasks=task_registry(), clock=RealClock())
+    result.status, result.output, result.error, result.cause, result.events
+
+`prepare_execution` does the part that can be refused (validation, a duplicate name) and returns
+an `Execution` whose `run()` does the work and `stop()` ends it from another thread (ABORTED):
+`LocalStepFunctions.start_execution` uses the two halves to answer before the execution ends.
+
+With a `store`, the state machine, the execution record and its history are written as the
+execution goes (the history in batches, see `history.py`), so a crash keeps what happened; a
+record whose process died stays RUNNING (`describe` tells it apart by its pid).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import InputError, StatesError
+from .clock import RealClock
+from .context import DEFAULT_ROLE_ARN, execution_context
+from .definition import ABSENT, StateMachine, load_definition
+from .history import HistorySink, render_event, to_json
+from .interpreter import Halted, Lane, Run, run_machine
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+def state_machine_arn(name: str) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+
+
+def execution_arn(state_machine_name: str, name: str) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine_name}:{name}"
+
+
+@dataclass
+class ExecutionResult:
+    """How an execution ended, in AWS's terms (`describe()` is DescribeExecution's shape)."""
+
+    execution_arn: str
+    state_machine_arn: str
+    name: str
+    status: str
+    input: Any
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    start_date: float = 0.0
+    stop_date: float | None = None
+    events: list[dict] = field(default_factory=list, repr=False)
+
+    def summary(self) -> dict:
+        """What `smlift execute` prints: executionArn, name, status, output, error, cause."""
+        return {"executionArn": self.execution_arn, "name": self.name, "status": self.status,
+                "output": self.output, "error": self.error, "cause": self.cause}
+
+    def describe(self) -> dict:
+        out = {"executionArn": self.execution_arn, "stateMachineArn": self.state_machine_arn,
+               "name": self.name, "status": self.status, "startDate": self.start_date,
+               "stopDate": self.stop_date, "input": to_json(self.input),
+               "inputDetails": {"included": True}}
+        if self.status == "SUCCEEDED":
+            out["output"] = to_json(self.output)
+            out["outputDetails"] = {"included": True}
+        if self.error is not None:
+            out["error"] = self.error
+        if self.cause is not None:
+            out["cause"] = self.cause
+        return out
+
+    def history(self) -> list[dict]:
+        return [render_event(e) for e in self.events]
+
+
+class Execution:
+    """One prepared execution: `run()` it (once), `stop()` it from any thread."""
+
+    def __init__(self, machine: StateMachine, input_: Any, *, name: str,
+                 state_machine_name: str, store, tasks, clock, role_arn: str | None,
+                 random: Callable[[], float] | None = None):
+        self.machine, self.input, self.name, self.store = machine, input_, name, store
+        self.clock = clock
+        self.state_machine_name = state_machine_name
+        self.state_machine_arn = state_machine_arn(state_machine_name)
+        self.arn = execution_arn(state_machine_name, name)
+        self.role_arn = role_arn or DEFAULT_ROLE_ARN
+        self.start_date = clock.now()
+        self.sink = HistorySink(store, self.arn, clock)
+        context_base = execution_context(
+            execution_arn=self.arn, name=name, input_=input_, role_arn=self.role_arn,
+            start_time=self.start_date, state_machine_arn=self.state_machine_arn,
+            state_machine_name=state_machine_name)
+        timeout = machine.timeout_seconds
+        self.run_state = Run(sink=self.sink, clock=clock, tasks=tasks,
+                             context_base=context_base, region=REGION,
+                             deadline=None if timeout is ABSENT else self.start_date + timeout)
+        if random is not None:
+            self.run_state.random = random
+        self.result: ExecutionResult | None = None
+        self.done = threading.Event()
+
+    def stop(self, error: str | None = None, cause: str | None = None) -> None:
+        """End the execution as ABORTED; running tasks get their cancel signal."""
+        self.run_state.request_stop(Halted("ABORTED", error, cause))
+
+    def run(self) -> ExecutionResult:
+        lane = Lane(self.run_state, {}, 0)
+        lane.emit("ExecutionStarted", {"executionStartedEventDetails": {
+            "input": to_json(self.input), "inputDetails": {"truncated": False},
+            "roleArn": self.role_arn}})
+        status, output, error, cause = "SUCCEEDED", None, None, None
+        try:
+            output = run_machine(self.run_state, self.machine, self.input, lane)
+        except StatesError as exc:
+            status, error, cause = "FAILED", exc.error, exc.cause
+        except Halted as halt:
+            status, error, cause = halt.status, halt.error, halt.cause
+        lane.last = self.sink.last_id if status != "SUCCEEDED" else lane.last
+        lane.emit(*_final_event(status, output, error, cause))
+        self.sink.flush()
+        stop_date = self.clock.now()
+        if self.store is not None:
+            self.store.finish_execution(self.arn, status, stop_date, output=output, error=error,
+                                        cause=cause)
+        self.result = ExecutionResult(
+            execution_arn=self.arn, state_machine_arn=self.state_machine_arn, name=self.name,
+            status=status, input=self.input, output=output, error=error, cause=cause,
+            start_date=self.start_date, stop_date=stop_date, events=self.sink.events)
+        self.done.set()
+        return self.result
+
+
+def _final_event(status: str, output: Any, error: str | None, cause: str | None):
+    if status == "SUCCEEDED":
+        return "ExecutionSucceeded", {"executionSucceededEventDetails": {
+            "output": to_json(output), "outputDetails": {"truncated": False}}}
+    details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+    kind = {"FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted",
+            "TIMED_OUT": "ExecutionTimedOut"}[status]
+    return kind, {f"{kind[0].lower()}{kind[1:]}EventDetails": details}
+
+
+def prepare_execution(definition: Any, input_: Any = None, *, name: str | None = None,
+                      state_machine_name: str = "StateMachine", store=None, tasks=None,
+                      clock=None, role_arn: str | None = None,
+                      random: Callable[[], float] | None = None) -> Execution:
+    """Validate, name and record an execution; raises DefinitionError, ExecutionAlreadyExists."""
+    machine = definition if isinstance(definition, StateMachine) else \
+        load_definition(definition, tasks)
+    input_ = {} if input_ is None else input_
+    if isinstance(input_, str):
+        try:
+            input_ = json.loads(input_)
+        except ValueError as exc:
+            raise InputError(f"the execution input is not valid JSON: {exc}", where="input",
+                             fix="pass a JSON document, e.g. '{}'") from exc
+    execution = Execution(machine, input_, name=name or str(uuid.uuid4()),
+                          state_machine_name=state_machine_name, store=store, tasks=tasks,
+                          clock=clock or RealClock(), role_arn=role_arn, random=random)
+    if store is not None:
+        if store.get_state_machine(execution.state_machine_arn) is None:
+            store.put_state_machine(execution.state_machine_arn, state_machine_name,
+                                    json.dumps(dict(machine.raw)), execution.role_arn,
+                                    execution.start_date)
+        store.create_execution(execution.arn, execution.state_machine_arn, execution.name,
+                               input_, execution.start_date, pid=os.getpid())
+    return execution
+
+
+def run_execution(definition: Any, input_: Any = None, **options: Any) -> ExecutionResult:
+    """Run one execution to its end (see `prepare_execution` for the options)."""
+    return prepare_execution(definition, input_, **options).run()

@@ -1,0 +1,71 @@
+"""The Parallel state: run every branch on the same input, collect their outputs in order.
+
+Branches that may block (a Task or Wait inside) run in threads; branches of pure states run one
+after the other in the state's own thread (same result, no thread cost). When a branch fails,
+the others are aborted and the Parallel state fails with that branch's error (Retry and Catch of
+the Parallel state then apply).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from typing import Any
+
+from ..errors import StatesError
+from .definition import ABSENT, ParallelState
+from .interpreter import (Halted, Step, jsonata_output, jsonata_value, jsonpath_input,
+                          jsonpath_output, run_machine)
+
+
+def run_parallel(step: Step) -> tuple[Any, str | None]:
+    state: ParallelState = step.state
+    if state.jsonata:
+        value = (jsonata_value(step, state.arguments, "Arguments")
+                 if state.arguments is not ABSENT else step.raw)
+    else:
+        value = jsonpath_input(step, state.parameters)
+    results = run_branches(step, value)
+    if state.jsonata:
+        return jsonata_output(step, results, result=results), state.next
+    return jsonpath_output(step, results, state.result_selector, state.result_path), state.next
+
+
+def run_branches(step: Step, value: Any) -> list:
+    state, lane, run = step.state, step.lane, step.run
+    lane.emit("ParallelStateStarted")
+    abort = threading.Event()
+
+    def branch(machine) -> Any:
+        return run_machine(run, machine, value, lane.child(abort))
+
+    try:
+        if any(machine.blocking for machine in state.branches) and len(state.branches) > 1:
+            results = _threaded(branch, state.branches, abort)
+        else:
+            results = [branch(machine) for machine in state.branches]
+    except StatesError:
+        abort.set()
+        lane.last = run.sink.last_id
+        lane.emit("ParallelStateFailed")
+        raise
+    lane.last = run.sink.last_id
+    lane.emit("ParallelStateSucceeded")
+    return results
+
+
+def _threaded(branch, machines, abort: threading.Event) -> list:
+    with ThreadPoolExecutor(max_workers=len(machines), thread_name_prefix="branch") as pool:
+        futures = [pool.submit(branch, machine) for machine in machines]
+        return collect(futures, abort)
+
+
+def collect(futures: list, abort: threading.Event) -> list:
+    """Results in order; on the first failure abort the rest and raise that failure."""
+    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+    first = next((f for f in futures if f in done and f.exception() is not None), None)
+    if first is None:
+        return [f.result() for f in futures]
+    abort.set()
+    wait(futures)
+    raise first.exception()
