@@ -1,0 +1,268 @@
+"""`LocalProcessing`: SageMaker Processing's API, answered on this machine.
+
+    sm = LocalProcessing()                       # state under SMLIFT_HOME
+    sm.create_processing_job(**request)          # {"ProcessingJobArn": ...}; the job starts
+    sm.describe_processing_job(ProcessingJobName="prep-1")
+    sm.stop_processing_job(ProcessingJobName="prep-1")
+    sm.list_processing_jobs(StatusEquals="Failed")
+
+It speaks boto3's shapes, so the Step Functions integration (`integration.py`) and the CLI can use
+it where they would use a SageMaker client. API errors are `ApiError`s with SageMaker's codes
+(ValidationException, ResourceInUse, ResourceNotFound).
+
+A job's life, each step committed to the store's `processing_jobs` table as a
+DescribeProcessingJob-shaped description (`describe.py`):
+
+    create: validate -> spec (spec.py); insert InProgress (name taken -> ResourceInUse)
+    run, in a background thread of this process:
+      resolve the image (images.py) and stage the job root (staging.py)   -> Failed: ClientError
+      launch and supervise the job (runner.py); a stop -> Stopping        -> Completed | Failed
+                                                                             | Stopped
+      Completed only: publish each output folder to S3 by rename (symlinks are not followed)
+      end: status, ExitMessage, FailureReason, ProcessingEndTime; staged data removed, the
+      config and the logs kept under home/jobs/NAME/
+
+A job runs in the process that created it. If that process dies, the job's record would stay
+InProgress for ever; instead, a job whose runner process is gone is reported Failed
+(`InternalServerError: ...`) the next time anyone reads it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import ImageError, SmliftError
+from . import describe as D
+from .runner import DEFAULT_GRACE_SECONDS, JobControl, popen_launcher, resolve_mode, run_job
+from .spec import ApiError, JobSpec, build_spec
+from .staging import ClientError, StagedJob, job_root, stage_job
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+
+class LocalProcessing:
+    """The local SageMaker Processing service under `home` (default: SMLIFT_HOME)."""
+
+    def __init__(self, home: Path | None = None, *, store: Any = None, s3: Any = None,
+                 resolve_image: Callable[[str], Any] | None = None,
+                 launcher: Callable = popen_launcher, clock: Any = None, mode: str | None = None,
+                 grace_seconds: float = DEFAULT_GRACE_SECONDS, region: str | None = None,
+                 account: str | None = None):
+        from ..home import smlift_home
+
+        self.home = Path(home) if home is not None else smlift_home()
+        self._store, self._s3, self._resolve_image = store, s3, resolve_image
+        self._launcher, self._mode, self._grace = launcher, mode, grace_seconds
+        if clock is None:
+            from ..asl.clock import RealClock
+            clock = RealClock()
+        self._clock = clock
+        self.region = region or os.environ.get("AWS_REGION") or os.environ.get(
+            "AWS_DEFAULT_REGION") or DEFAULT_REGION
+        self.account = account or DEFAULT_ACCOUNT
+        self._controls: dict[str, JobControl] = {}
+        self._done: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    # -- collaborators, opened on first use ---------------------------------------------------
+    @property
+    def store(self):
+        if self._store is None:
+            from ..store import open_store
+            self._store = open_store(self.home)
+        return self._store
+
+    @property
+    def s3(self):
+        if self._s3 is None:
+            from ..local_s3 import LocalS3
+            self._s3 = LocalS3(self.home)
+        return self._s3
+
+    def _image(self, uri: str) -> Any:
+        if self._resolve_image is not None:
+            return self._resolve_image(uri)
+        from ..images import resolve_image
+        return resolve_image(uri, self.home)
+
+    # -- the API --------------------------------------------------------------------------------
+    def create_processing_job(self, **request: Any) -> dict:
+        name = request.get("ProcessingJobName")
+        arn = D.job_arn(name if isinstance(name, str) else "", self.region, self.account)
+        spec = build_spec(request, arn=arn)
+        mode = resolve_mode(self._mode)
+        root = job_root(self.home, spec.name)
+        now = self._clock.now()
+        description = D.new_description(spec, now, tags=list(request.get("Tags", [])),
+                                        job_root=str(root))
+        with self._lock:
+            if not self.store.create_processing_job(spec.name, arn, description, now):
+                existing = self.store.get_processing_job(spec.name) or {}
+                raise ApiError("ResourceInUse", "Job name must be unique within an AWS account "
+                               "and region, and a job with this name already exists "
+                               f"({existing.get('ProcessingJobArn', arn)})",
+                               where="ProcessingJobName",
+                               fix="choose another ProcessingJobName")
+            control, done = JobControl(), threading.Event()
+            self._controls[spec.name], self._done[spec.name] = control, done
+        threading.Thread(target=self._execute, args=(spec, root, mode, control, done),
+                         name=f"smlift-job-{spec.name}", daemon=True).start()
+        return {"ProcessingJobArn": arn}
+
+    def describe_processing_job(self, ProcessingJobName: str) -> dict:  # noqa: N803 (boto3)
+        return D.to_boto(self.job_description(ProcessingJobName))
+
+    def stop_processing_job(self, ProcessingJobName: str) -> dict:  # noqa: N803
+        description = self.job_description(ProcessingJobName)
+        status = description["ProcessingJobStatus"]
+        if status in D.TERMINAL:
+            raise ApiError("ValidationException",
+                           f"The processing job '{ProcessingJobName}' has already {status.lower()}"
+                           " and cannot be stopped", where="ProcessingJobName")
+        control = self._controls.get(ProcessingJobName)
+        if control is None:
+            raise ApiError("ValidationException", f"The processing job '{ProcessingJobName}' "
+                           "is run by another smlift process; stop it there",
+                           where="ProcessingJobName", fix="interrupt that smlift process")
+        control.stop("StopRequested")
+        return {}
+
+    def list_processing_jobs(self, *, NameContains: str | None = None,  # noqa: N803
+                             StatusEquals: str | None = None, SortBy: str = "CreationTime",
+                             SortOrder: str = "Descending", MaxResults: int = 100,
+                             NextToken: str | None = None, **_: Any) -> dict:
+        jobs = [self._check_orphan(d) for d in self.store.list_processing_jobs()]
+        jobs = [d for d in jobs if (not StatusEquals or d["ProcessingJobStatus"] == StatusEquals)
+                and (not NameContains or NameContains.lower() in d["ProcessingJobName"].lower())]
+        key = {"Name": "ProcessingJobName", "Status": "ProcessingJobStatus"}.get(SortBy, SortBy)
+        jobs.sort(key=lambda d: d.get(key) or 0, reverse=SortOrder == "Descending")
+        start = int(NextToken or 0)
+        page = jobs[start:start + MaxResults]
+        answer: dict = {"ProcessingJobSummaries": [D.to_boto(D.summary(d)) for d in page]}
+        if start + MaxResults < len(jobs):
+            answer["NextToken"] = str(start + MaxResults)
+        return answer
+
+    def list_tags(self, ResourceArn: str) -> dict:  # noqa: N803
+        for description in self.store.list_processing_jobs():
+            if description["ProcessingJobArn"] == ResourceArn:
+                return {"Tags": description.get("SmliftLocal", {}).get("Tags", [])}
+        raise ApiError("ValidationException", f"Resource {ResourceArn} does not exist",
+                       where="ResourceArn")
+
+    # -- for the integration and the CLI -----------------------------------------------------
+    def job_description(self, name: str) -> dict:
+        """The stored description (timestamps as epoch seconds); ResourceNotFound if none."""
+        description = self.store.get_processing_job(name)
+        if description is None:
+            raise ApiError("ResourceNotFound", f"Could not find processing job '{name}'",
+                           where="ProcessingJobName", fix="see `smlift jobs list`")
+        return self._check_orphan(description)
+
+    def wait(self, name: str, cancel: threading.Event | None = None,
+             poll_seconds: float = 0.5) -> dict:
+        """Block until the job ends; setting `cancel` stops it (and still waits for its end)."""
+        done = self._done.get(name)
+        stopped = False
+        while True:
+            if done is not None and done.wait(0.1 if cancel is not None else poll_seconds):
+                return self.job_description(name)
+            description = self.job_description(name)
+            if description["ProcessingJobStatus"] in D.TERMINAL:
+                return description
+            if cancel is not None and cancel.is_set() and not stopped:
+                stopped = True
+                self._stop_quietly(name)
+            if done is None:
+                self._clock.sleep(poll_seconds, None)
+
+    def _stop_quietly(self, name: str) -> None:
+        try:
+            self.stop_processing_job(ProcessingJobName=name)
+        except ApiError:
+            pass  # it ended meanwhile, or runs elsewhere
+
+    # -- running a job --------------------------------------------------------------------------
+    def _execute(self, spec: JobSpec, root: Path, mode: str, control: JobControl,
+                 done: threading.Event) -> None:
+        try:
+            self._update(spec.name, "InProgress", local={"IsolationMode": mode,
+                                                          "RunnerPid": os.getpid()})
+            try:
+                image = self._image(spec.image_uri)
+                staged = stage_job(root, spec, self.s3, getattr(image, "files", ()))
+            except (ClientError, ImageError) as exc:
+                self._finish(spec.name, "Failed", FailureReason=_client_error(exc))
+                return
+            if control.stop_reason is not None:
+                self._finish(spec.name, "Stopped")
+                return
+            self._update(spec.name, "InProgress", ProcessingStartTime=self._clock.now())
+            result = run_job(spec, image, staged, mode=mode, control=control,
+                             launcher=self._launcher, clock=self._clock,
+                             grace_seconds=self._grace,
+                             on_stopping=lambda: self._update(spec.name, "Stopping"))
+            self._conclude(spec, staged, result)
+        except Exception as exc:  # a bug or an environment failure: the record must still end
+            self._finish(spec.name, "Failed",
+                         FailureReason=f"InternalServerError: {type(exc).__name__}: {exc}"[:1024])
+        finally:
+            done.set()
+            with self._lock:
+                self._controls.pop(spec.name, None)
+
+    def _conclude(self, spec: JobSpec, staged: StagedJob, result: Any) -> None:
+        status, reason = result.status, result.failure_reason
+        if status == "Completed":
+            try:
+                for output, folder in staged.outputs:
+                    self.s3.publish_dir(folder, output.s3_uri, move=True)
+            except SmliftError as exc:
+                status, reason = "Failed", f"ClientError: cannot upload outputs: {exc}"[:1024]
+        log_name = result.log_file.name
+        self._finish(spec.name, status, ExitMessage=result.exit_message, FailureReason=reason,
+                     local={"LogFile": str(result.log_file), "ExitCode": result.exit_code,
+                            "LogStreamName": f"{spec.name}/{log_name}"})
+        shutil.rmtree(staged.opt_ml / "processing", ignore_errors=True)
+
+    def _update(self, name: str, status: str, **fields: Any) -> dict:
+        with self._lock:
+            description = D.with_status(self.store.get_processing_job(name), status,
+                                        self._clock.now(), **fields)
+            self.store.update_processing_job(name, description, self._clock.now())
+        return description
+
+    def _finish(self, name: str, status: str, **fields: Any) -> dict:
+        return self._update(name, status, ProcessingEndTime=self._clock.now(), **fields)
+
+    def _check_orphan(self, description: dict) -> dict:
+        """An unfinished job whose runner process has died is reported Failed."""
+        name = description["ProcessingJobName"]
+        pid = description.get("SmliftLocal", {}).get("RunnerPid")
+        if (description["ProcessingJobStatus"] in D.TERMINAL or name in self._controls
+                or pid is None or pid == os.getpid() or _alive(pid)):
+            return description
+        return self._finish(name, "Failed", FailureReason=(
+            f"InternalServerError: the smlift process that ran this job (pid {pid}) ended "
+            "before the job did"))
+
+
+def _client_error(exc: SmliftError) -> str:
+    """SageMaker's `ClientError: ...` FailureReason, with our fix appended (at most 1 KB)."""
+    text = f"ClientError: {exc.message}" + (f" (fix: {exc.fix})" if exc.fix else "")
+    return text[:1024]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,240 @@
+"""Local SageMaker Processing jobs end to end: real subprocesses, real local S3, in tmp_path."""
+
+import json
+import sys
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from smlift.local_s3 import LocalS3
+from smlift.processing.runner import NAMESPACE, REWRITE, detect_mode
+from smlift.processing.service import LocalProcessing
+from smlift.processing.spec import ApiError
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class FakeImage:
+    """A LocalImage stand-in: this interpreter, no ENTRYPOINT/CMD."""
+    uri: str = "local-test:1"
+    bin_dir: Path = Path(sys.executable).parent
+    entrypoint: list | None = None
+    cmd: list | None = None
+    env: dict = field(default_factory=dict)
+    workdir: str = "/"
+    files: tuple = ()
+    kind: str = "built"
+
+
+MODES = [REWRITE, pytest.param(NAMESPACE, marks=pytest.mark.skipif(
+    detect_mode() != NAMESPACE, reason="no private mount namespace on this machine"))]
+
+
+@pytest.fixture
+def home(tmp_path):
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def s3(home):
+    s3 = LocalS3(home)
+    s3.put_bytes(b"a,b\n1,2\n3,4\n", "s3://data/in/rows.csv")
+    return s3
+
+
+def service(home, mode=REWRITE, **kwargs):
+    return LocalProcessing(home, mode=mode, resolve_image=lambda uri: FakeImage(uri=uri),
+                           grace_seconds=kwargs.pop("grace_seconds", 0.5), **kwargs)
+
+
+def request(name, s3, script, *, max_runtime=60, environment=None):
+    s3.put_bytes(textwrap.dedent(script).encode(), f"s3://data/code/{name}/step.py")
+    return {
+        "ProcessingJobName": name,
+        "RoleArn": "arn:aws:iam::123456789012:role/smlift-test",
+        "AppSpecification": {"ImageUri": "local-test:1", "ContainerEntrypoint": [
+            "python3", "/opt/ml/processing/input/code/step.py"]},
+        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1,
+                                                  "InstanceType": "ml.m5.large",
+                                                  "VolumeSizeInGB": 30}},
+        "ProcessingInputs": [
+            {"InputName": "code", "S3Input": {"S3Uri": f"s3://data/code/{name}",
+                                              "LocalPath": "/opt/ml/processing/input/code",
+                                              "S3DataType": "S3Prefix"}},
+            {"InputName": "data", "S3Input": {"S3Uri": "s3://data/in",
+                                              "LocalPath": "/opt/ml/processing/input/data",
+                                              "S3DataType": "S3Prefix"}}],
+        "ProcessingOutputConfig": {"Outputs": [
+            {"OutputName": "result", "S3Output": {"S3Uri": f"s3://data/out/{name}",
+                                                  "LocalPath": "/opt/ml/processing/output",
+                                                  "S3UploadMode": "EndOfJob"}}]},
+        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
+        "Environment": {**PATHS, **(environment or {})},
+    }
+
+
+# Scripts find their folders through the environment, so they run in both isolation modes
+# (path-rewrite rewrites arguments and environment, not the script's own literals).
+PATHS = {"DATA": "/opt/ml/processing/input/data", "OUT": "/opt/ml/processing/output",
+         "MSG": "/opt/ml/output/message"}
+
+COPY_ROWS = """
+    import os, pathlib
+    rows = pathlib.Path(os.environ["DATA"], "rows.csv").read_text()
+    out = pathlib.Path(os.environ["OUT"])
+    (out / "sub").mkdir()
+    (out / "sub" / "rows.csv").write_text(rows.upper())
+    print("copied", len(rows), "bytes; config:",
+          os.path.exists("/opt/ml/config/processingjobconfig.json"))
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_successful_job_publishes_its_outputs_and_records_the_mode(home, s3, mode):
+    jobs = service(home, mode)
+    arn = jobs.create_processing_job(**request("copy-rows", s3, COPY_ROWS))["ProcessingJobArn"]
+    assert arn == "arn:aws:sagemaker:us-east-1:123456789012:processing-job/copy-rows"
+    final = jobs.wait("copy-rows")
+    assert final["ProcessingJobStatus"] == "Completed", final
+    assert s3.get_bytes("s3://data/out/copy-rows/sub/rows.csv") == b"A,B\n1,2\n3,4\n"
+    assert final["SmliftLocal"]["IsolationMode"] == mode
+    log = Path(final["SmliftLocal"]["LogFile"]).read_text()
+    expects_real_paths = "True" if mode == NAMESPACE else "False"
+    assert f"config: {expects_real_paths}" in log
+    assert final["ProcessingStartTime"] <= final["ProcessingEndTime"]
+    assert not (home / "jobs" / "copy-rows" / "opt" / "ml" / "processing").exists()
+    config = json.loads((home / "jobs/copy-rows/opt/ml/config/processingjobconfig.json").read_text())
+    assert config["ProcessingInputs"][0]["S3Input"]["S3InputMode"] == "File"
+
+
+FAILING = """
+    import os, pathlib
+    pathlib.Path(os.environ["OUT"], "partial.csv").write_text("half")
+    pathlib.Path(os.environ["MSG"]).write_text("ValueError: column 'b' is missing" + "x" * 2000)
+    raise ValueError("column 'b' is missing")
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_job_that_raises_fails_with_exit_message_and_publishes_nothing(home, s3, mode):
+    jobs = service(home, mode)
+    jobs.create_processing_job(**request("boom", s3, FAILING))
+    final = jobs.wait("boom")
+    assert final["ProcessingJobStatus"] == "Failed"
+    assert final["ExitMessage"].startswith("ValueError: column 'b' is missing")
+    assert len(final["ExitMessage"].encode()) == 1024
+    assert final["FailureReason"].startswith("AlgorithmError: ValueError")
+    assert s3.list_keys("s3://data/out/boom") == []
+    log = Path(final["SmliftLocal"]["LogFile"]).read_text()
+    assert "Traceback" in log and "column 'b' is missing" in log
+
+
+def test_job_over_max_runtime_is_stopped_after_sigterm_and_grace(home, s3):
+    script = """
+        import os, signal, time, pathlib
+        signal.signal(signal.SIGTERM, lambda *a: print("got SIGTERM", flush=True))
+        pathlib.Path(os.environ["OUT"], "early.csv").write_text("x")
+        time.sleep(60)
+    """
+    jobs = service(home, grace_seconds=0.5)
+    started = time.monotonic()
+    jobs.create_processing_job(**request("slow", s3, script, max_runtime=1,
+                                         environment={"PYTHONUNBUFFERED": "1"}))
+    final = jobs.wait("slow")
+    assert time.monotonic() - started < 10
+    assert final["ProcessingJobStatus"] == "Stopped"
+    assert final["FailureReason"].startswith("MaxRuntimeExceeded")
+    assert "got SIGTERM" in Path(final["SmliftLocal"]["LogFile"]).read_text()
+    assert s3.list_keys("s3://data/out/slow") == []
+
+
+def test_stop_processing_job_stops_a_running_job(home, s3):
+    jobs = service(home)
+    jobs.create_processing_job(**request("stop-me", s3, "import time; time.sleep(60)"))
+    time.sleep(0.3)
+    assert jobs.stop_processing_job(ProcessingJobName="stop-me") == {}
+    final = jobs.wait("stop-me")
+    assert final["ProcessingJobStatus"] == "Stopped"
+    assert "FailureReason" not in final
+
+
+def test_duplicate_job_name_is_resource_in_use(home, s3):
+    jobs = service(home)
+    jobs.create_processing_job(**request("twice", s3, "print('ok')"))
+    with pytest.raises(ApiError) as caught:
+        jobs.create_processing_job(**request("twice", s3, "print('ok')"))
+    assert caught.value.code == "ResourceInUse"
+    assert "processing-job/twice" in str(caught.value)
+    assert jobs.wait("twice")["ProcessingJobStatus"] == "Completed"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_job_writing_to_its_staged_input_cannot_change_the_stored_object(home, s3, mode):
+    script = """
+        import os, pathlib
+        path = pathlib.Path(os.environ["DATA"], "rows.csv")
+        with open(path, "r+b") as handle:
+            handle.write(b"CHANGED")
+        path.with_name("new.csv").write_text("new")
+    """
+    jobs = service(home, mode)
+    jobs.create_processing_job(**request("vandal", s3, script))
+    assert jobs.wait("vandal")["ProcessingJobStatus"] == "Completed"
+    assert s3.get_bytes("s3://data/in/rows.csv") == b"a,b\n1,2\n3,4\n"
+    assert s3.list_keys("s3://data/in") == ["s3://data/in/rows.csv"]
+
+
+def test_symlinks_in_the_output_folder_are_not_published(home, s3, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not upload")
+    script = f"""
+        import os
+        out = os.environ["OUT"]
+        os.symlink({str(secret)!r}, out + "/leak.txt")
+        os.symlink("/etc", out + "/etc")
+        open(out + "/real.txt", "w").write("ok")
+    """
+    jobs = service(home)
+    jobs.create_processing_job(**request("links", s3, script))
+    assert jobs.wait("links")["ProcessingJobStatus"] == "Completed"
+    assert s3.list_keys("s3://data/out/links") == ["s3://data/out/links/real.txt"]
+    assert secret.read_text() == "do not upload"
+
+
+def test_missing_input_prefix_fails_the_job_with_a_client_error(home, s3):
+    jobs = service(home)
+    body = request("no-input", s3, "print('never')")
+    body["ProcessingInputs"][1]["S3Input"]["S3Uri"] = "s3://data/absent"
+    jobs.create_processing_job(**body)
+    final = jobs.wait("no-input")
+    assert final["ProcessingJobStatus"] == "Failed"
+    assert final["FailureReason"].startswith('ClientError: No S3 objects found under S3 URL '
+                                             '"s3://data/absent"')
+
+
+def test_invalid_request_is_a_validation_exception_and_creates_nothing(home, s3):
+    jobs = service(home)
+    body = request("bad_name", s3, "print('x')")
+    with pytest.raises(ApiError) as caught:
+        jobs.create_processing_job(**body)
+    assert caught.value.code == "ValidationException"
+    assert "ProcessingJobName" in str(caught.value)
+    assert jobs.list_processing_jobs()["ProcessingJobSummaries"] == []
+
+
+def test_list_and_describe_answer_in_boto3_shapes(home, s3):
+    jobs = service(home)
+    for name in ("list-a", "list-b"):
+        jobs.create_processing_job(**request(name, s3, "print('hi')"))
+        jobs.wait(name)
+    listed = jobs.list_processing_jobs(SortBy="Name", SortOrder="Ascending")
+    assert [s["ProcessingJobName"] for s in listed["ProcessingJobSummaries"]] == ["list-a", "list-b"]
+    described = jobs.describe_processing_job(ProcessingJobName="list-a")
+    assert described["CreationTime"].tzinfo is not None
+    with pytest.raises(ApiError) as caught:
+        jobs.describe_processing_job(ProcessingJobName="nope")
+    assert caught.value.code == "ResourceNotFound"
