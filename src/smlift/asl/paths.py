@@ -597,13 +597,13 @@ def resolve_payload(template: Any, value: Any, *, context: dict | None = None,
 
 
 def _resolve_dollar(key: str, expression: str, value, context, variables):
-    if expression.startswith("States."):
-        from smlift.asl.intrinsics import evaluate_intrinsic
-        return evaluate_intrinsic(expression, value, context=context, variables=variables)
     try:
+        if expression.startswith("States."):
+            from smlift.asl.intrinsics import evaluate_intrinsic
+            return evaluate_intrinsic(expression, value, context=context, variables=variables)
         return select_path(expression, value, context=context, variables=variables)
-    except PathNotFound:
-        raise field_not_found(expression, key, value) from None
+    except PathNotFound as missing:  # also a path argument of an intrinsic call
+        raise field_not_found(missing.path, key, value) from None
 
 
 # ------------------------------------------------------------------ input/output paths

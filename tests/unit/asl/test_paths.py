@@ -174,3 +174,11 @@ def test_check_payload_reports_each_bad_dollar_value_with_its_pointer():
     assert set(problems) == {"/States/P/Parameters/bad.$", "/States/P/Parameters/n/deep.$",
                              "/States/P/Parameters/l/0/num.$"}
     assert "must be a valid JSONPath" in problems["/States/P/Parameters/bad.$"]
+
+
+def test_a_missing_path_inside_an_intrinsic_call_names_the_field():
+    with pytest.raises(StatesError) as info:
+        resolve_payload({"v.$": "States.Format($.nope, 1)"}, {"other": 1})
+    assert info.value.error == "States.Runtime"
+    assert info.value.cause == ("The JSONPath '$.nope' specified for the field 'v.$' could not "
+                                "be found in the input '{\"other\":1}'")
