@@ -50,6 +50,7 @@ def _fail(cause: str) -> StatesError:
 class Literal:
     value: Any
     raw: str | None = None    # the text between the quotes, escapes kept (string literals)
+    bad_escape: bool = False  # an open "\\" : AWS fails at run time, not at validation
 
 
 @dataclass(frozen=True)
@@ -140,16 +141,17 @@ _ESCAPABLE = {"'": "'", "{": "{", "}": "}", "\\": "\\"}
 
 
 def _parse_string(text: str, pos: int) -> tuple[Literal, int]:
-    out, i = [], pos + 1
+    out, i, bad = [], pos + 1, False
     while i < len(text):
         ch = text[i]
         if ch == "\\" and i + 1 < len(text):
             nxt = text[i + 1]
+            bad = bad or nxt not in _ESCAPABLE
             out.append(_ESCAPABLE.get(nxt, "\\" + nxt))
             i += 2
             continue
         if ch == "'":
-            return Literal("".join(out), text[pos + 1:i]), i + 1
+            return Literal("".join(out), text[pos + 1:i], bad), i + 1
         out.append(ch)
         i += 1
     raise IntrinsicSyntaxError(f"unterminated string starting at position {pos}")
@@ -240,6 +242,9 @@ def _eval_call(call: Call, value, context, variables):
 
 def _eval_arg(arg, value, context, variables):
     if isinstance(arg, Literal):
+        if arg.bad_escape:
+            raise _fail(f"The string literal '{arg.raw}' contains an open escape backslash; "
+                        f"only \\' \\{{ \\}} and \\\\ are escapes")
         return arg.value
     if isinstance(arg, PathArg):
         return select_path(arg.text, value, context=context, variables=variables)

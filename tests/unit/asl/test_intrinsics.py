@@ -277,3 +277,9 @@ def test_uuid_takes_no_arguments():
 
 def test_results_are_json_serialisable():
     json.dumps(ev("States.Array(States.UUID(), States.ArrayRange(1, 3, 1))"))
+
+
+def test_an_open_escape_backslash_fails_at_run_time_not_at_validation():
+    expression = r"States.Format('a\nb')"
+    assert check_intrinsic(expression) is None
+    assert "open escape backslash" in fails(expression)
