@@ -1,0 +1,145 @@
+"""`smlift start` and `smlift input`: an execution of a registered model, or its input JSON.
+
+AWS by default (the deployed state machine, the SageMaker Model Registry, Approved versions
+only unless --allow-unapproved); `--local` runs on the embedded default with the local registry.
+Thin: `smlift.starter` does the work.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .models import backend_options
+
+
+def _dump(value) -> str:
+    return json.dumps(value, indent=2, default=str)
+
+
+def _common(command):
+    command = click.option("--deployment", default="smlift", show_default=True,
+                           help="The deployment's name (`smlift deploy --name`); AWS only.")(command)
+    command = click.option("--allow-unapproved", is_flag=True,
+                           help="On AWS, also run a version that is not Approved.")(command)
+    command = click.option("--version", type=int,
+                           help="The model version (default: the latest Approved one).")(command)
+    return backend_options(command)
+
+
+def _target_and_registry(local: bool, region, profile, deployment: str):
+    from ..registry import LocalRegistry, SageMakerRegistry
+    from ..starter import aws_target, local_target
+
+    if local:
+        return local_target(), LocalRegistry()
+    from .models import aws_client
+
+    client = aws_client(region, profile)
+    return aws_target(client, deployment), SageMakerRegistry(client)
+
+
+def _need(value, flag: str, example: str):
+    if not value:
+        from ..errors import InputError
+
+        raise InputError(f"{flag} is required", where=flag, fix=f"pass {flag} {example}")
+    return value
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--input-uri", help="s3:// prefix of the model's input data.")
+@click.option("--output-uri", help="s3:// prefix the results go under.")
+@click.option("--name", "execution", help="The execution name (default: MODEL-vN-TIME-RANDOM).")
+@click.option("--all", "all_models", is_flag=True, help="Start every registered model.")
+@click.option("--input-prefix", help="With --all: input_uri is INPUT_PREFIX/<model>/.")
+@click.option("--output-prefix", help="With --all: output_uri is OUTPUT_PREFIX/<model>/.")
+@click.option("--max-concurrency", type=int, default=4, show_default=True,
+              help="With --all: how many models are started at the same time.")
+@_common
+def start(name, input_uri, output_uri, execution, all_models, input_prefix, output_prefix,
+          max_concurrency, version, allow_unapproved, deployment, local, region, profile) -> None:
+    """Start a pipeline execution for registered model NAME (or --all models).
+
+    Prints the execution as JSON; follow it with `smlift wait|status|history ARN`.
+
+    \b
+    Example:
+      smlift start churn --input-uri s3://bucket/in/churn/ --output-uri s3://bucket/out/churn/
+      smlift start churn --input-uri s3://data/in/ --output-uri s3://data/out/ --local
+      smlift start --all --input-prefix s3://bucket/in/ --output-prefix s3://bucket/out/
+    """
+    from ..errors import InputError
+
+    if all_models == bool(name):
+        raise InputError("give a model NAME or --all, not both or neither", where="NAME",
+                         fix="e.g. `smlift start churn --input-uri ... --output-uri ...`")
+    if all_models:
+        if version is not None or execution:
+            raise InputError("--version and --name apply to one model, not --all",
+                             where="--all", fix="leave them out with --all")
+        return _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved,
+                          deployment, local, region, profile)
+    from ..starter import start_model
+
+    _need(input_uri, "--input-uri", "s3://BUCKET/PREFIX/")
+    _need(output_uri, "--output-uri", "s3://BUCKET/PREFIX/")
+    target, registry = _target_and_registry(local, region, profile, deployment)
+    started = start_model(registry, target, name, input_uri, output_uri, version=version,
+                          allow_unapproved=allow_unapproved, execution=execution)
+    click.echo(_dump(started.to_dict()))
+    click.echo(f"Started {started.model} version {started.version}. Follow it: "
+               f"smlift wait {started.execution_arn}", err=True)
+
+
+def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, deployment,
+               local, region, profile) -> None:
+    from ..errors import SmliftError
+    from ..starter import start_all
+
+    _need(input_prefix, "--input-prefix", "s3://BUCKET/in/")
+    _need(output_prefix, "--output-prefix", "s3://BUCKET/out/")
+    target, registry = _target_and_registry(local, region, profile, deployment)
+
+    def report(started) -> None:
+        if started.error:
+            click.echo(f"FAILED  {started.model}: {started.error}", err=True)
+        else:
+            click.echo(f"started {started.model} v{started.version}: {started.execution_arn}",
+                       err=True)
+
+    results = start_all(registry, target, input_prefix, output_prefix,
+                        allow_unapproved=allow_unapproved, max_concurrency=max_concurrency,
+                        on_done=report)
+    if not results:
+        raise SmliftError("no registered model to start",
+                          fix="register one with `smlift models register NAME --image URI`")
+    click.echo(_dump([r.to_dict() for r in results]))
+    failed = [r.model for r in results if r.error]
+    if failed:
+        raise SmliftError(f"{len(failed)} of {len(results)} models did not start: "
+                          f"{', '.join(failed)}", fix="see the FAILED lines above")
+    click.echo(f"{len(results)} executions started.", err=True)
+
+
+@click.command(name="input")
+@click.argument("name")
+@click.option("--input-uri", required=True, help="s3:// prefix of the model's input data.")
+@click.option("--output-uri", required=True, help="s3:// prefix the results go under.")
+@_common
+def input_(name, input_uri, output_uri, version, allow_unapproved, deployment, local, region,
+           profile) -> None:
+    """Print the execution input JSON `smlift start` would use, paste-ready for the console.
+
+    \b
+    Example:
+      smlift input churn --input-uri s3://bucket/in/churn/ --output-uri s3://bucket/out/churn/
+    """
+    from ..starter import prepare
+
+    target, registry = _target_and_registry(local, region, profile, deployment)
+    _, values = prepare(registry, target, name, input_uri, output_uri, version=version,
+                        allow_unapproved=allow_unapproved)
+    click.echo(_dump(values))

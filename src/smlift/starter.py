@@ -1,0 +1,247 @@
+"""Starting pipeline executions for registered models, on AWS or on the embedded default.
+
+How an execution input is made (`build_input`), one flat value per field of the pipeline
+contract (`smlift.pipeline.contract.PipelineInput`):
+
+    input_uri, output_uri        given by the caller (start --all: PREFIX/<model>/)
+    custom_image_uri             the model version's inference image
+    code_uri, instance_type,     the version's settings when it has them, else the target's
+    volume_size, max_runtime,    defaults (on AWS the deployment record's code_uri and the
+    scikit_image_uri             region's scikit-learn image); instance_type, volume_size and
+                                 max_runtime are left to the state machine's defaults when unset
+    role                         the deployment's SageMaker execution role
+    model_name                   the model's name
+
+A `Target` is where executions run: the state machine ARN, the defaults above and a boto3-like
+Step Functions object with `start_execution` (`AwsClient` on AWS, `LocalStepFunctions` locally).
+`aws_target` reads the deployment record (`smlift.deploy.lookup_deployment`); `local_target`
+creates or updates the local state machine from `statemachine/definition.asl.json`.
+
+On AWS only an Approved version runs unless `allow_unapproved`; locally any version runs (the
+latest Approved one, else the latest), since local runs are how a migration is proven before
+approval. `start_all` starts one execution per registered model on a bounded thread pool and
+reports each model's outcome, failures included, without stopping at the first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from .errors import InputError, SmliftError
+from .registry import ModelRegistry, ModelVersion, choose_version
+
+# settings that fall back to the target's defaults when the version has none
+_FROM_TARGET = ("code_uri", "scikit_image_uri")
+_INT_SETTINGS = ("volume_size", "max_runtime")
+
+
+@dataclass
+class Target:
+    """Where executions run."""
+
+    side: str                                  # "aws" or "local"
+    state_machine_arn: str
+    role: str
+    defaults: dict[str, str] = field(default_factory=dict)   # code_uri, scikit_image_uri
+    sfn: Any = None                            # has start_execution(stateMachineArn, name, input)
+
+    @property
+    def require_approved(self) -> bool:
+        return self.side == "aws"
+
+
+@dataclass(frozen=True)
+class Started:
+    """One model's outcome: the execution started, or the error that stopped it."""
+
+    model: str
+    version: int | None
+    execution_arn: str | None = None
+    start_date: str | None = None
+    input: dict | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def build_input(version: ModelVersion, target: Target, input_uri: str,
+                output_uri: str) -> dict[str, Any]:
+    """The execution input for `version`, checked against the pipeline contract."""
+    settings = version.pipeline_settings()
+    values: dict[str, Any] = {
+        "input_uri": input_uri, "output_uri": output_uri, "custom_image_uri": version.image_uri,
+        "role": target.role, "model_name": version.name}
+    for key in _FROM_TARGET:
+        if settings.get(key) or target.defaults.get(key):
+            values[key] = settings.get(key) or target.defaults[key]
+    for key in ("instance_type", *_INT_SETTINGS):
+        if key in settings:
+            values[key] = int(settings[key]) if key in _INT_SETTINGS else settings[key]
+    return check_input(values)
+
+
+def check_input(values: dict[str, Any]) -> dict[str, Any]:
+    """Check `values` against the pipeline contract; InputError names every bad field and how
+    to fix it. Returns `values` unchanged (the state machine applies the defaults itself)."""
+    from .pipeline.contract import input_problems
+
+    problems = input_problems(values)
+    if problems:
+        text = "; ".join(f"{where}: {message}" if where else message
+                         for where, message in problems)
+        fixes = [_INPUT_FIXES[where] for where, _ in problems if where in _INPUT_FIXES]
+        raise InputError(text, where="execution input",
+                         fix="; ".join(fixes) or "correct the fields named")
+    return values
+
+
+_INPUT_FIXES = {
+    "input_uri": "pass --input-uri s3://BUCKET/PREFIX/",
+    "output_uri": "pass --output-uri s3://BUCKET/PREFIX/ outside the input and code prefixes",
+    "code_uri": "deploy first (`smlift deploy`), or register the model with --code-uri",
+    "scikit_image_uri": "register the model with --scikit-image-uri",
+    "custom_image_uri": "register a version with a valid --image",
+    "role": "deploy first (`smlift deploy`): it creates the SageMaker execution role",
+    "instance_type": "register a version with a valid --instance-type such as ml.m5.xlarge",
+    "model_name": "register the model under a name made of letters, digits and hyphens",
+}
+
+
+def execution_name(model: str, version: int, *, now: float | None = None,
+                   token: str | None = None) -> str:
+    """`MODEL-vN-YYYYmmddTHHMMSS-xxxx`, at most 80 characters (Step Functions' limit); unique,
+    since the pipeline derives its intermediate prefixes from the execution name."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() if now is None else now))
+    tail = f"-v{version}-{stamp}-{token or secrets.token_hex(2)}"
+    return model[: 80 - len(tail)] + tail
+
+
+_EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def check_execution_name(name: str) -> str:
+    if not _EXECUTION_NAME.match(name):
+        raise InputError(f"execution name {name!r} is not valid", where="--name",
+                         fix="use 1-80 letters, digits, hyphens and underscores")
+    return name
+
+
+def prepare(registry: ModelRegistry, target: Target, name: str, input_uri: str, output_uri: str,
+            *, version: int | None = None, allow_unapproved: bool = False) -> tuple[ModelVersion, dict]:
+    """The version that would run and its execution input (what `smlift input` prints)."""
+    chosen = choose_version(registry, name, version,
+                            require_approved=target.require_approved and not allow_unapproved)
+    return chosen, build_input(chosen, target, input_uri, output_uri)
+
+
+def start_model(registry: ModelRegistry, target: Target, name: str, input_uri: str,
+                output_uri: str, *, version: int | None = None, allow_unapproved: bool = False,
+                execution: str | None = None) -> Started:
+    """Start one execution of model `name` (see the module docstring for the rules)."""
+    chosen, values = prepare(registry, target, name, input_uri, output_uri, version=version,
+                             allow_unapproved=allow_unapproved)
+    exec_name = check_execution_name(execution or execution_name(chosen.name, chosen.version))
+    response = target.sfn.start_execution(stateMachineArn=target.state_machine_arn,
+                                          name=exec_name, input=json.dumps(values))
+    return Started(model=chosen.name, version=chosen.version,
+                   execution_arn=response["executionArn"],
+                   start_date=_iso(response.get("startDate")), input=values)
+
+
+def start_all(registry: ModelRegistry, target: Target, input_prefix: str, output_prefix: str, *,
+              allow_unapproved: bool = False, max_concurrency: int = 4,
+              on_done: Callable[[Started], None] | None = None) -> list[Started]:
+    """Start one execution per registered model (input_uri = INPUT_PREFIX/<model>/, output_uri =
+    OUTPUT_PREFIX/<model>/), at most `max_concurrency` at a time. Every model gets a `Started`,
+    with `error` set when it could not start; `on_done` sees each as it completes."""
+    if max_concurrency < 1:
+        raise InputError("--max-concurrency must be at least 1", where="--max-concurrency",
+                         fix="pass --max-concurrency 4")
+    names = [m.name for m in registry.list_models() if target.side == "local" or m.by_smlift]
+
+    def one(name: str) -> Started:
+        try:
+            started = start_model(registry, target, name, _join(input_prefix, name),
+                                  _join(output_prefix, name), allow_unapproved=allow_unapproved)
+        except SmliftError as exc:
+            started = Started(model=name, version=None, error=str(exc))
+        if on_done:
+            on_done(started)
+        return started
+
+    with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="smlift-start") as pool:
+        return list(pool.map(one, names))
+
+
+def _join(prefix: str, name: str) -> str:
+    if not prefix.startswith("s3://"):
+        raise InputError(f"{prefix!r} must be an s3:// URI", where="--input-prefix/--output-prefix",
+                         fix="pass s3://BUCKET/PREFIX/")
+    return f"{prefix.rstrip('/')}/{name}/"
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+# -- targets ------------------------------------------------------------------------------------
+def aws_target(client, deployment: str = "smlift") -> Target:
+    """The deployed state machine of `deployment`, its SageMaker role and code_uri."""
+    from .deploy import lookup_deployment
+
+    record = lookup_deployment(client, deployment)
+    roles = record.get("roles", {})
+    role = roles.get("sagemaker")
+    if not role:
+        from .errors import DeployError
+
+        raise DeployError(f"deployment {deployment!r} has no SageMaker execution role",
+                          where="roles.sagemaker", fix=f"run `smlift deploy --name {deployment}`")
+    defaults = {"code_uri": record.get("code_uri", "")}
+    scikit = record.get("scikit_image_uri") or default_scikit_image(client.region)
+    if scikit:
+        defaults["scikit_image_uri"] = scikit
+    # boto3 sessions are not thread-safe: make the clients start_all's threads use up front.
+    client.client("stepfunctions")
+    client.client("sagemaker")
+    return Target("aws", record["state_machine_arn"], role, defaults, client)
+
+
+# The prebuilt SageMaker scikit-learn image's account in each region (AWS documents these under
+# "Docker Registry Paths and Example Code"); the pipeline's pre/postprocessing run on it.
+SCIKIT_IMAGE_TAG = "1.4-2-cpu-py3"
+SCIKIT_IMAGE_ACCOUNTS = {
+    "af-south-1": "510948584623", "ap-east-1": "651117190479", "ap-northeast-1": "354813040037",
+    "ap-northeast-2": "366743142698", "ap-northeast-3": "867004704886",
+    "ap-south-1": "720646828776", "ap-south-2": "628508329040", "ap-southeast-1": "121021644041",
+    "ap-southeast-2": "783357654285", "ap-southeast-3": "951798379941",
+    "ap-southeast-4": "106583098589", "ca-central-1": "341280168497",
+    "ca-west-1": "190319476487", "cn-north-1": "450853457545", "cn-northwest-1": "451049120500",
+    "eu-central-1": "492215442770", "eu-central-2": "680994064768", "eu-north-1": "662702820516",
+    "eu-south-1": "978288397137", "eu-south-2": "104374241257", "eu-west-1": "141502667606",
+    "eu-west-2": "764974769150", "eu-west-3": "659782779980", "il-central-1": "898809789911",
+    "me-central-1": "272398656194", "me-south-1": "801668240914", "sa-east-1": "737474898029",
+    "us-east-1": "683313688378", "us-east-2": "257758044811", "us-gov-east-1": "237065988967",
+    "us-gov-west-1": "414596584902", "us-west-1": "746614075791", "us-west-2": "246618743249",
+}
+
+
+def default_scikit_image(region: str) -> str | None:
+    """The region's prebuilt scikit-learn image URI, or None for a region not in the table
+    (then the model version must carry scikit_image_uri)."""
+    account = SCIKIT_IMAGE_ACCOUNTS.get(region)
+    if account is None:
+        return None
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"{account}.dkr.ecr.{region}.{domain}/sagemaker-scikit-learn:{SCIKIT_IMAGE_TAG}"
