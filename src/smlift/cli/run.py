@@ -1,0 +1,94 @@
+"""`smlift run`: the whole pipeline on the embedded default, with live progress."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+_STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED": "red"}
+
+
+def _table(steps, execution):
+    from rich.table import Table
+
+    now = time.time()
+    table = Table(title=f"{execution['name']}: {execution['status']}", title_justify="left")
+    for column in ("step", "state", "processing job", "job status", "elapsed"):
+        table.add_column(column)
+    for step in steps:
+        elapsed = step.elapsed(now)
+        table.add_row(step.state, f"[{_STYLE.get(step.status, '')}]{step.status}[/]",
+                      step.job_name or "", step.job_status or "",
+                      "" if elapsed is None else f"{elapsed:5.1f}s")
+    return table
+
+
+@click.command()
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              default=Path("examples/input.local.json"), show_default=True,
+              help="Execution input JSON (the pipeline contract, docs/pipeline.md).")
+@click.option("--name", default=None, help="Execution name (default: a new UUID).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path),
+              default=Path("examples/data"), show_default=True,
+              help="Local folder uploaded to input_uri before the run.")
+@click.option("--code", "code_dir", type=click.Path(path_type=Path), default=Path("scripts"),
+              show_default=True, help="Local folder uploaded to code_uri before the run.")
+@click.option("--image-context", type=click.Path(path_type=Path),
+              default=Path("containers/inference"), show_default=True,
+              help="Dockerfile folder of custom_image_uri, rebuilt when it changed.")
+@click.option("--definition", "definition_path", type=click.Path(path_type=Path),
+              default=Path("statemachine/definition.asl.json"), show_default=True)
+def run(input_path, name, data_dir, code_dir, image_context, definition_path):
+    """Run the whole pipeline locally, with no AWS and no Docker engine.
+
+    Uploads the data and step scripts to local S3, builds the inference image when it is
+    missing or stale, runs statemachine/definition.asl.json on the local engine and shows each
+    step live. Exits non-zero when the execution fails, with the failing step's ExitMessage and
+    log tail.
+
+    \b
+    Example:
+      smlift run
+      smlift run --input examples/input.local.json --name nightly-2026-11-22
+    """
+    from rich.console import Console
+    from rich.live import Live
+
+    from .. import local_run
+
+    console = Console(stderr=True)
+    sources = local_run.RunSources(input_path, data_dir, code_dir, image_context, definition_path)
+    run_input = local_run.load_run_input(input_path)
+    local_run.prepare_run(run_input, sources, echo=lambda line: console.print(line, style="dim"))
+    local_run.preflight(run_input, sources)
+    sfn, arn = local_run.start_run(run_input, sources, name=name)
+    console.print(f"execution: {arn}")
+    with Live(console=console, refresh_per_second=8, transient=False) as live:
+        outcome = local_run.watch_run(
+            sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
+    _report(outcome, console)
+    if not outcome.succeeded:
+        sys.exit(1)
+
+
+def _report(outcome, console) -> None:
+    execution = outcome.execution
+    style = "green" if outcome.succeeded else "red"
+    console.print(f"[{style}]{execution['status']}[/] {execution['executionArn']}")
+    if outcome.succeeded:
+        console.print(f"result: {outcome.output_uri}")
+        for line in outcome.preview:
+            click.echo(line)
+        return
+    console.print(f"error: {execution.get('error')}")
+    if outcome.failed_step:
+        console.print(f"failed step: {outcome.failed_step}")
+    if outcome.exit_message:
+        console.print(f"ExitMessage: {outcome.exit_message}")
+    if outcome.log_tail:
+        console.print("log tail:")
+        for line in outcome.log_tail:
+            console.print(f"  {line}", markup=False, highlight=False)

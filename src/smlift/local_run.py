@@ -1,0 +1,266 @@
+"""The main job on the embedded default: `smlift run`.
+
+It runs `statemachine/definition.asl.json` on this machine, exactly as a user would on AWS after
+uploading their data and code and pushing their image:
+
+    prepare    seed local S3 with the data and the step scripts (sync: only what changed), and
+               build the inference image when it is missing or its folder changed
+    preflight  everything that can be known before the first job starts: the input contract,
+               the input prefix, both images, the definition
+    start      one execution on the local engine (`LocalStepFunctions`), persisted in the store
+    watch      poll the execution's history and its processing jobs into `StepProgress` rows,
+               which the CLI renders live
+    report     the final status, the output location and the first rows of the result; on
+               failure, the failing step, its ExitMessage and the tail of its log
+
+Nothing here renders: the CLI (`smlift.cli.run`) draws what `watch_run` reports.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import InputError, SmliftError
+
+DEFAULT_INPUT = Path("examples/input.local.json")
+DEFAULT_DATA = Path("examples/data")
+DEFAULT_CODE = Path("scripts")
+DEFAULT_IMAGE_CONTEXT = Path("containers/inference")
+DEFAULT_DEFINITION = Path("statemachine/definition.asl.json")
+STATE_MACHINE_NAME = "smlift-pipeline"
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass
+class RunSources:
+    """Where the local files of a run come from (all relative to the project root)."""
+
+    input_path: Path = DEFAULT_INPUT
+    data_dir: Path = DEFAULT_DATA
+    code_dir: Path = DEFAULT_CODE
+    image_context: Path = DEFAULT_IMAGE_CONTEXT
+    definition_path: Path = DEFAULT_DEFINITION
+
+
+@dataclass
+class StepProgress:
+    """One Task state of the run as the user sees it."""
+
+    state: str
+    status: str = "PENDING"  # PENDING, RUNNING, SUCCEEDED, FAILED, CAUGHT
+    job_name: str | None = None
+    job_status: str | None = None
+    started: float | None = None
+    ended: float | None = None
+
+    def elapsed(self, now: float) -> float | None:
+        if self.started is None:
+            return None
+        return (self.ended or now) - self.started
+
+
+@dataclass
+class RunOutcome:
+    execution: dict  # describe_execution
+    steps: list[StepProgress]
+    output_uri: str | None = None  # where the final result was published
+    preview: list[str] = field(default_factory=list)  # first lines of the result
+    failed_step: str | None = None
+    exit_message: str | None = None
+    log_tail: list[str] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.execution["status"] == "SUCCEEDED"
+
+
+# -- prepare ------------------------------------------------------------------------------------
+def image_tag(uri: str) -> str:
+    """`123.dkr.ecr.r.amazonaws.com/name:tag` and `name:tag` both build as `name:tag`."""
+    last = uri.rsplit("/", 1)[-1]
+    return last if ":" in last else f"{last}:latest"
+
+
+def load_run_input(path: Path) -> dict:
+    """The execution input, checked against the pipeline contract (InputError names fields)."""
+    from .pipeline.contract import load_pipeline_input
+
+    if not Path(path).is_file():
+        raise InputError("no such input file", where=str(path),
+                         fix="pass --input with an execution input JSON (see examples/)")
+    return load_pipeline_input(path).model_dump(exclude_none=True)
+
+
+def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = None,
+                echo: Callable[[str], None] = print) -> None:
+    """Seed local S3 with the data and code, and build the inference image when stale."""
+    from .images import build_image, image_is_stale
+    from .local_s3 import LocalS3, sync_objects
+
+    s3 = LocalS3(home)
+    for folder, uri in ((sources.data_dir, run_input["input_uri"]),
+                        (sources.code_dir, run_input["code_uri"])):
+        if not Path(folder).is_dir():
+            raise InputError("folder not found", where=str(folder),
+                             fix="run from the project root, or pass --data / --code")
+        copied = sync_objects(s3, str(folder), uri)
+        echo(f"local S3: {uri} ({len(copied)} file(s) updated from {folder})")
+    tag = image_tag(run_input["custom_image_uri"])
+    if image_is_stale(sources.image_context, tag, home):
+        echo(f"building image {tag} from {sources.image_context} ...")
+        build_image(sources.image_context, tag, home, echo=echo)
+        if tag != run_input["custom_image_uri"]:
+            echo(f"image {tag} also answers to {run_input['custom_image_uri']}")
+
+
+def preflight(run_input: dict, sources: RunSources, *, home: Path | None = None) -> None:
+    """Fail before anything runs when a missing prefix, image or bad definition is knowable."""
+    from .asl.definition import load_definition
+    from .embedded import task_registry
+    from .images import resolve_image
+    from .local_s3 import LocalS3
+
+    s3 = LocalS3(home)
+    for name in ("input_uri", "code_uri"):
+        if not s3.list_keys(run_input[name]):
+            raise InputError(f"no objects under {run_input[name]}", where=name,
+                             fix=f"upload them first: smlift s3 sync DIR {run_input[name]}")
+    for name in ("custom_image_uri", "scikit_image_uri"):
+        try:
+            resolve_image(run_input[name], home)
+        except SmliftError as exc:
+            raise exc.with_context(f"{name}: ")
+    load_definition(_read_definition(sources.definition_path), tasks=task_registry(home))
+
+
+def _read_definition(path: Path) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read the definition: {exc.strerror}", where=str(path),
+                         fix="pass --definition, or run from the project root") from exc
+
+
+# -- start and watch ----------------------------------------------------------------------------
+def start_run(run_input: dict, sources: RunSources, *, name: str | None = None,
+              home: Path | None = None, sfn: Any = None) -> tuple[Any, str]:
+    """Start one execution of the pipeline on the local engine; returns (service, executionArn)."""
+    from .local_sfn import LocalStepFunctions
+
+    sfn = sfn or LocalStepFunctions(home=home)
+    machine = sfn.create_state_machine(name=STATE_MACHINE_NAME,
+                                       definition=_read_definition(sources.definition_path),
+                                       roleArn=run_input.get("role"))
+    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=name,
+                                  input=json.dumps(run_input))
+    return sfn, started["executionArn"]
+
+
+def step_progress(events: list[dict], describe_job: Callable[[str], dict | None],
+                  task_states: list[str]) -> list[StepProgress]:
+    """Fold history events (and live job descriptions) into one row per Task state."""
+    steps = {name: StepProgress(name) for name in task_states}
+    current: StepProgress | None = None
+    for event in events:
+        kind, details = event["type"], event.get("details") or {}
+        if kind == "TaskStateEntered" and details.get("name") in steps:
+            current = steps[details["name"]]
+            current.status, current.started, current.ended = "RUNNING", event["timestamp"], None
+        elif current is None:
+            continue
+        elif kind == "TaskScheduled":
+            params = json.loads(details.get("parameters") or "{}")
+            current.job_name = params.get("ProcessingJobName", current.job_name)
+        elif kind in ("TaskSucceeded", "TaskStateExited"):
+            current.status = "SUCCEEDED" if kind == "TaskSucceeded" else current.status
+            current.ended = current.ended or event["timestamp"]
+        elif kind in ("TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed"):
+            current.status, current.ended = "FAILED", event["timestamp"]
+    for step in steps.values():
+        if step.job_name:
+            job = describe_job(step.job_name)
+            step.job_status = job["ProcessingJobStatus"] if job else step.job_status
+    return list(steps.values())
+
+
+def task_state_names(definition_path: Path) -> list[str]:
+    definition = json.loads(_read_definition(definition_path))
+    return [name for name, state in definition["States"].items() if state.get("Type") == "Task"]
+
+
+def watch_run(sfn: Any, arn: str, sources: RunSources, *, home: Path | None = None,
+              on_update: Callable[[list[StepProgress], dict], None] = lambda steps, ex: None,
+              poll_seconds: float = 0.25) -> RunOutcome:
+    """Poll until the execution ends, reporting progress; then gather the outcome."""
+    from .processing.service import LocalProcessing
+
+    jobs = LocalProcessing(home=home)
+    names = task_state_names(sources.definition_path)
+
+    def describe_job(name: str) -> dict | None:
+        try:
+            return jobs.describe_processing_job(ProcessingJobName=name)
+        except SmliftError:
+            return None
+
+    while True:
+        execution = sfn.describe_execution(executionArn=arn)
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        steps = step_progress([_flat_event(e) for e in events], describe_job, names)
+        on_update(steps, execution)
+        if execution["status"] in TERMINAL:
+            return _outcome(execution, steps, jobs, home)
+        time.sleep(poll_seconds)
+
+
+def _flat_event(event: dict) -> dict:
+    """AWS history event -> {type, timestamp (float), details} regardless of the details key."""
+    details = next((v for k, v in event.items() if k.endswith("EventDetails")), None)
+    stamp = event.get("timestamp")
+    if hasattr(stamp, "timestamp"):
+        stamp = stamp.timestamp()
+    return {"type": event["type"], "timestamp": stamp, "details": details}
+
+
+# -- report -------------------------------------------------------------------------------------
+def _outcome(execution: dict, steps: list[StepProgress], jobs: Any,
+             home: Path | None) -> RunOutcome:
+    outcome = RunOutcome(execution=execution, steps=steps)
+    if outcome.succeeded:
+        output = json.loads(execution.get("output") or "null")
+        outcome.output_uri = _result_uri(output)
+        outcome.preview = result_preview(outcome.output_uri, home) if outcome.output_uri else []
+        return outcome
+    failed = next((s for s in steps if s.status == "FAILED"), None)
+    if failed:
+        outcome.failed_step = failed.state
+        if failed.job_name:
+            job = jobs.describe_processing_job(ProcessingJobName=failed.job_name)
+            outcome.exit_message = job.get("ExitMessage") or job.get("FailureReason")
+            outcome.log_tail = jobs.log_lines(failed.job_name)[-20:]
+    return outcome
+
+
+def _result_uri(output: Any) -> str | None:
+    """The pipeline's output names where the final result was published."""
+    if isinstance(output, dict):
+        for key in ("result_uri", "output_uri", "ResultUri"):
+            if isinstance(output.get(key), str):
+                return output[key]
+    return None
+
+
+def result_preview(uri: str, home: Path | None = None, rows: int = 5) -> list[str]:
+    """The first lines of the first CSV under `uri` in local S3."""
+    from .local_s3 import LocalS3
+
+    s3 = LocalS3(home)
+    csvs = [key for key in s3.list_keys(uri) if key.endswith(".csv")]
+    if not csvs:
+        return []
+    with s3.path_for(csvs[0]).open() as handle:
+        return [line.rstrip("\n") for _, line in zip(range(rows + 1), handle)]
