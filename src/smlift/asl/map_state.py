@@ -19,7 +19,6 @@ the iterations still running are aborted.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import StatesError
@@ -195,6 +194,8 @@ def run_iterations(step: Step, effective: Any, items: list, limits: _Limits) -> 
         if state.processor.blocking and limits.concurrency != 1 and len(items) > 1:
             workers = min(int(limits.concurrency) or INLINE_CONCURRENCY_CAP,
                           INLINE_CONCURRENCY_CAP, len(items))
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="map") as pool:
                 results = collect([pool.submit(iterate, i) for i in range(len(items))], abort)
         else:

@@ -9,7 +9,6 @@ the Parallel state then apply).
 from __future__ import annotations
 
 import threading
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
 from ..errors import StatesError
@@ -55,6 +54,8 @@ def run_branches(step: Step, value: Any) -> list:
 
 
 def _threaded(branch, machines, abort: threading.Event) -> list:
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=len(machines), thread_name_prefix="branch") as pool:
         futures = [pool.submit(branch, machine) for machine in machines]
         return collect(futures, abort)
@@ -62,6 +63,8 @@ def _threaded(branch, machines, abort: threading.Event) -> list:
 
 def collect(futures: list, abort: threading.Event) -> list:
     """Results in order; on the first failure abort the rest and raise that failure."""
+    from concurrent.futures import FIRST_EXCEPTION, wait
+
     done, _ = wait(futures, return_when=FIRST_EXCEPTION)
     first = next((f for f in futures if f in done and f.exception() is not None), None)
     if first is None:

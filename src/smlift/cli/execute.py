@@ -1,0 +1,97 @@
+"""`smlift execute`: run one execution locally and print its result as one JSON object.
+
+Thin: reads the two files, calls `smlift.asl.engine.run_execution` with the embedded default's
+Task integrations and store, and prints `{"executionArn", "name", "status", "output", "error",
+"cause"}`. Exit 0 whatever the execution's status; 1 for a usage, file or definition error.
+Outside checks (the conformance runner) drive the engine through this command: keep it stable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+def read_json(path: str, what: str):
+    """The JSON document in file `path` ('-': stdin); InputError naming the file otherwise."""
+    from ..errors import InputError
+
+    try:
+        text = click.get_text_stream("stdin").read() if path == "-" else \
+            Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the {what}: {exc.strerror}", where=path,
+                         fix=f"pass an existing {what} file") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"the {what} is not valid JSON: {exc}", where=path,
+                         fix="check the file with a JSON linter") from exc
+
+
+def execute_files(definition: str, input_: str | None, name: str | None,
+                  state_machine_name: str | None) -> dict:
+    """Run the definition in file `definition` on the input in file `input_`; the summary."""
+    from ..asl.engine import run_execution
+    from ..errors import DefinitionError
+    from ..home import smlift_home
+    from ..store import open_store
+
+    document = read_json(definition, "definition")
+    value = read_json(input_, "input") if input_ else {}
+    home = smlift_home()
+    try:
+        result = run_execution(document, value, name=name,
+                               state_machine_name=state_machine_name or _stem(definition),
+                               store=open_store(home), tasks=LazyTasks(home))
+    except DefinitionError as exc:
+        raise exc.with_context(f"{definition}#") from None
+    return result.summary()
+
+
+class LazyTasks:
+    """The embedded default's TaskRegistry, built only when a Task state needs it (a
+    definition without Task states does not pay for importing the integrations)."""
+
+    def __init__(self, home: Path):
+        self.home, self._registry = home, None
+
+    def _get(self):
+        if self._registry is None:
+            from ..embedded import task_registry
+
+            self._registry = task_registry(self.home)
+        return self._registry
+
+    def resolve(self, resource: str):
+        return self._get().resolve(resource)
+
+    def check(self, resource: str):
+        return self._get().check(resource)
+
+
+def _stem(path: str) -> str:
+    stem = Path(path).name.split(".")[0] if path != "-" else "stdin"
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:80] or "StateMachine"
+
+
+@click.command()
+@click.option("--definition", "definition", required=True, metavar="FILE",
+              help="The state machine definition (Amazon States Language JSON).")
+@click.option("--input", "input_", metavar="FILE",
+              help="The execution input (a JSON file; default {}; '-' reads stdin).")
+@click.option("--name", help="The execution name (default: a new UUID).")
+@click.option("--state-machine-name", help="The state machine name (default: the definition "
+                                           "file's name without extension).")
+def execute(definition, input_, name, state_machine_name) -> None:
+    """Run one execution locally and print {"executionArn", "name", "status", "output",
+    "error", "cause"} as JSON. Exit 0 whatever the status.
+
+    \b
+    Example:
+      smlift execute --definition statemachine/definition.asl.json --input examples/input.local.json
+    """
+    summary = execute_files(definition, input_, name, state_machine_name)
+    click.echo(json.dumps(summary, ensure_ascii=False))

@@ -1,0 +1,84 @@
+"""`smlift executions list|describe|history`: the local executions, as the AWS CLI shows them.
+
+Thin: each command calls one `LocalStepFunctions` method and prints its answer as JSON, shaped
+like `aws stepfunctions list-executions`, `describe-execution` and `get-execution-history`
+(dates as ISO-8601 strings). A RUNNING execution whose process has gone says
+`"processAlive": false`: it will not finish.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+
+
+def _render(value) -> str:
+    def default(item):
+        if isinstance(item, datetime):
+            return item.isoformat()
+        return str(item)
+
+    return json.dumps(value, indent=2, default=default, ensure_ascii=False)
+
+
+def _client():
+    from ..local_sfn import LocalStepFunctions
+
+    return LocalStepFunctions()
+
+
+@click.group()
+def executions() -> None:
+    """List, describe and show the history of local executions (JSON, AWS CLI shapes).
+
+    \b
+    Example:
+      smlift executions list --status-filter FAILED
+      smlift executions describe arn:aws:states:us-east-1:123456789012:execution:definition:run-1
+      smlift executions history run-1
+    """
+
+
+@executions.command("list")
+@click.option("--state-machine-arn", help="Only executions of this state machine.")
+@click.option("--status-filter", type=click.Choice(
+    ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]), help="Only this status.")
+def list_(state_machine_arn, status_filter) -> None:
+    """List local executions, newest first (like `aws stepfunctions list-executions`).
+
+    \b
+    Example:
+      smlift executions list --status-filter RUNNING
+    """
+    click.echo(_render(_client().list_executions(stateMachineArn=state_machine_arn,
+                                                 statusFilter=status_filter)))
+
+
+@executions.command()
+@click.argument("execution")
+def describe(execution) -> None:
+    """Describe one execution (like `aws stepfunctions describe-execution`).
+
+    EXECUTION is an executionArn or a local execution name.
+
+    \b
+    Example:
+      smlift executions describe run-1
+    """
+    click.echo(_render(_client().describe_execution(executionArn=execution)))
+
+
+@executions.command()
+@click.argument("execution")
+@click.option("--reverse-order", is_flag=True, help="Newest event first.")
+def history(execution, reverse_order) -> None:
+    """Show an execution's events (like `aws stepfunctions get-execution-history`).
+
+    \b
+    Example:
+      smlift executions history run-1 --reverse-order
+    """
+    click.echo(_render(_client().get_execution_history(executionArn=execution,
+                                                       reverseOrder=reverse_order)))

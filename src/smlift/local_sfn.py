@@ -1,0 +1,229 @@
+"""A local, boto3-like Step Functions client: the embedded default's executions, in AWS's shapes.
+
+    sfn = LocalStepFunctions()                       # $SMLIFT_HOME/smlift.db, local integrations
+    arn = sfn.create_state_machine(name="demo", definition=text)["stateMachineArn"]
+    started = sfn.start_execution(stateMachineArn=arn, input='{"x": 1}')
+    sfn.wait(started["executionArn"])                # DescribeExecution once it has ended
+    sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+
+Method names, arguments and responses follow boto3's `stepfunctions` client (dates are
+timezone-aware datetimes, payloads JSON strings), so code written for one works with the other.
+Executions run in this process on background threads (not daemons: a process that started an
+execution lets it finish before exiting) and persist in the SQLite store as they go.
+
+Differences a caller can see: `stop_execution` can stop only executions running in this process
+(or records whose process is gone, which it marks ABORTED). A record left RUNNING by a process
+that died stays RUNNING, like an AWS execution nobody finished, and `describe_execution` adds
+`"processAlive": false` to say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import ExecutionDoesNotExist, ExecutionError, InputError
+
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+def _date(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LocalStepFunctions:
+    """The embedded default's Step Functions (see the module docstring)."""
+
+    def __init__(self, home: Path | None = None, tasks=None, clock=None, store=None):
+        from .store import open_store
+
+        self.home = home
+        self.store = store if store is not None else open_store(home)
+        self._tasks = tasks
+        if clock is None:
+            from .asl.clock import RealClock
+
+            clock = RealClock()
+        self.clock = clock
+        self._running: dict[str, tuple[Any, threading.Thread]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def tasks(self):
+        if self._tasks is None:
+            from .embedded import task_registry
+
+            self._tasks = task_registry(self.home)
+        return self._tasks
+
+    # -- state machines -------------------------------------------------------------------
+    def create_state_machine(self, name: str, definition: str | dict, roleArn: str | None = None,
+                             **_: Any) -> dict:
+        """Create (or, as `smlift` redeploys, update) a state machine after validating it."""
+        from .asl.definition import load_definition
+        from .asl.engine import state_machine_arn
+
+        load_definition(definition, self.tasks)
+        text = definition if isinstance(definition, str) else json.dumps(definition)
+        arn = state_machine_arn(name)
+        now = self.clock.now()
+        self.store.put_state_machine(arn, name, text, roleArn, now)
+        return {"stateMachineArn": arn, "creationDate": _date(now)}
+
+    def update_state_machine(self, stateMachineArn: str, definition: str | dict | None = None,
+                             roleArn: str | None = None, **_: Any) -> dict:
+        record = self._state_machine(stateMachineArn)
+        self.create_state_machine(record["name"], definition or record["definition"],
+                                  roleArn or record["role_arn"])
+        return {"updateDate": _date(self.clock.now())}
+
+    def describe_state_machine(self, stateMachineArn: str) -> dict:
+        record = self._state_machine(stateMachineArn)
+        return {"stateMachineArn": record["arn"], "name": record["name"], "status": "ACTIVE",
+                "definition": record["definition"], "roleArn": record["role_arn"],
+                "type": "STANDARD", "creationDate": _date(record["created"])}
+
+    def _state_machine(self, arn: str) -> dict:
+        record = self.store.get_state_machine(arn)
+        if record is None:
+            raise ExecutionError(f"State Machine Does Not Exist: '{arn}'", where="stateMachineArn",
+                                 fix="create it first (create_state_machine)")
+        return record
+
+    # -- executions -----------------------------------------------------------------------
+    def _prepare(self, stateMachineArn: str, name: str | None, input: Any):
+        from .asl.engine import prepare_execution
+
+        record = self._state_machine(stateMachineArn)
+        if isinstance(input, str):
+            try:
+                input = json.loads(input)
+            except ValueError as exc:
+                raise InputError(f"Invalid execution input: {exc}", where="input",
+                                 fix="pass a JSON document, e.g. '{}'") from exc
+        return prepare_execution(record["definition"], input, name=name,
+                                 state_machine_name=record["name"], store=self.store,
+                                 tasks=self.tasks, clock=self.clock, role_arn=record["role_arn"])
+
+    def start_execution(self, stateMachineArn: str, name: str | None = None, input: Any = "{}",
+                        **_: Any) -> dict:
+        """Start an execution on a background thread; answers at once, like AWS."""
+        execution = self._prepare(stateMachineArn, name, input)
+        thread = threading.Thread(target=self._run, args=(execution,),
+                                  name=f"execution-{execution.name}")
+        with self._lock:
+            self._running[execution.arn] = (execution, thread)
+        thread.start()
+        return {"executionArn": execution.arn, "startDate": _date(execution.start_date)}
+
+    def _run(self, execution) -> None:
+        try:
+            execution.run()
+        finally:
+            with self._lock:
+                self._running.pop(execution.arn, None)
+
+    def start_sync_execution(self, stateMachineArn: str, name: str | None = None,
+                             input: Any = "{}", **_: Any) -> dict:
+        """Run an execution to its end in this thread; StartSyncExecution's answer."""
+        execution = self._prepare(stateMachineArn, name, input)
+        execution.run()
+        return self.describe_execution(execution.arn)
+
+    def wait(self, executionArn: str, timeout: float | None = None) -> dict:
+        """Block until the execution has ended (or `timeout` s); its DescribeExecution."""
+        with self._lock:
+            running = self._running.get(executionArn)
+        if running is not None:
+            running[1].join(timeout)
+        return self.describe_execution(executionArn)
+
+    def describe_execution(self, executionArn: str) -> dict:
+        record = self.store.get_execution(executionArn)
+        out = {"executionArn": record["arn"], "stateMachineArn": record["state_machine_arn"],
+               "name": record["name"], "status": record["status"],
+               "startDate": _date(record["start_date"]),
+               "input": json.dumps(record["input"], separators=(",", ":")),
+               "inputDetails": {"included": True}}
+        if record["stop_date"] is not None:
+            out["stopDate"] = _date(record["stop_date"])
+        if record["status"] == "SUCCEEDED":
+            out["output"] = json.dumps(record["output"], separators=(",", ":"))
+            out["outputDetails"] = {"included": True}
+        for key in ("error", "cause"):
+            if record[key] is not None:
+                out[key] = record[key]
+        if record["status"] == "RUNNING":
+            out["processAlive"] = self._alive(record)
+        return out
+
+    def _alive(self, record: dict) -> bool:
+        with self._lock:
+            if record["arn"] in self._running:
+                return True
+        return record["pid"] != os.getpid() and _pid_alive(record["pid"])
+
+    def get_execution_history(self, executionArn: str, reverseOrder: bool = False,
+                              **_: Any) -> dict:
+        from .asl.history import render_event
+
+        arn = self.store.get_execution(executionArn)["arn"]
+        with self._lock:
+            running = self._running.get(arn)
+        if running is not None:
+            running[0].sink.flush()
+        events = [render_event(e) for e in self.store.get_events(arn)]
+        for event in events:
+            event["timestamp"] = _date(event["timestamp"])
+        return {"events": events[::-1] if reverseOrder else events}
+
+    def list_executions(self, stateMachineArn: str | None = None,
+                        statusFilter: str | None = None, **_: Any) -> dict:
+        items = []
+        for record in self.store.list_executions(stateMachineArn, statusFilter):
+            item = {"executionArn": record["arn"], "stateMachineArn": record["state_machine_arn"],
+                    "name": record["name"], "status": record["status"],
+                    "startDate": _date(record["start_date"])}
+            if record["stop_date"] is not None:
+                item["stopDate"] = _date(record["stop_date"])
+            items.append(item)
+        return {"executions": items}
+
+    def stop_execution(self, executionArn: str, error: str | None = None,
+                       cause: str | None = None) -> dict:
+        """Abort a running execution: its running tasks get their cancel signal."""
+        record = self.store.get_execution(executionArn)
+        arn = record["arn"]
+        with self._lock:
+            running = self._running.get(arn)
+        if running is not None:
+            running[0].stop(error, cause)
+            running[1].join()
+        elif record["status"] == "RUNNING":
+            if self._alive(record):
+                raise ExecutionError(f"execution {record['name']} runs in process "
+                                     f"{record['pid']}, not this one", where=arn,
+                                     fix=f"stop it from that process (or end process "
+                                         f"{record['pid']}, then stop it again)")
+            self.store.finish_execution(arn, "ABORTED", self.clock.now(), error=error,
+                                        cause=cause)
+        record = self.store.get_execution(arn)
+        if record["stop_date"] is None:
+            raise ExecutionDoesNotExist(f"execution {arn} did not stop", where=arn)
+        return {"stopDate": _date(record["stop_date"])}
