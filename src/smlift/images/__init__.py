@@ -1,0 +1,199 @@
+"""Local images: what an ImageUri means on a machine with no Docker engine.
+
+A SageMaker Processing job names a container image. Locally an image is a `LocalImage`: a Python
+runtime (a `bin/` folder put first on PATH) plus what the image's Dockerfile says about running
+(ENTRYPOINT, CMD, ENV, WORKDIR) and the files its COPY/ADD lay into the container.
+
+    ImageUri ──resolve_image──> registry record (smlift build)      -> kind "built"
+                           └──> sagemaker-scikit-learn:<ver>-cpu-py3 -> kind "prebuilt"
+                           └──> nothing: ImageError naming `smlift build`
+
+    smlift build DIR --tag NAME:TAG
+      build.plan_build   Dockerfile (dockerfile.py) + context -> files, requirements, digest
+      build.snapshot     COPY'd files -> $SMLIFT_HOME/images/<digest>/rootfs/...
+      runtimes           this environment when every pin matches, else a cached venv
+      registry           record under NAME:TAG; any registry host's NAME:TAG finds it
+
+Where a Docker engine answers (`engine.choose_engine`), `build_image` runs `docker build` instead
+and the record says `Engine: docker`; the job runner then uses `docker run`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ImageError
+
+__all__ = ["LocalImage", "resolve_image", "build_image", "image_is_stale", "list_images"]
+
+# The prebuilt sagemaker-scikit-learn image sets these (its Dockerfile's ENV); script mode, so no
+# ENTRYPOINT or CMD: the job's AppSpecification.ContainerEntrypoint says what runs.
+PREBUILT_SKLEARN_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+@dataclass(frozen=True)
+class LocalImage:
+    uri: str
+    bin_dir: Path                 # first on PATH: has python, python3 (for engine "docker": unused)
+    entrypoint: list[str] | None  # exec form as a list; shell form -> ["/bin/sh", "-c", ...]
+    cmd: list[str] | None
+    env: dict[str, str]           # the image's ENV (base image's PATH/LANG included)
+    workdir: str                  # container path, "/" if none
+    files: tuple[tuple[Path, str], ...]   # (host path, container path) to lay into the job root
+    kind: str                     # "built" or "prebuilt"
+    engine: str = "local"         # "local" (run with bin_dir) or "docker" (docker run docker_ref)
+    digest: str = ""
+    docker_ref: str | None = None
+
+
+def _home(home: Path | None) -> Path:
+    if home is None:
+        from ..home import smlift_home
+
+        return smlift_home()
+    return Path(home)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def resolve_image(uri: str, home: Path | None = None,
+                  echo: Callable[[str], None] = _stderr) -> LocalImage:
+    """The local image an ImageUri names: a built image by NAME:TAG (any registry host) or
+    digest, or any region's prebuilt sagemaker-scikit-learn image (a runtime with that
+    scikit-learn, built once on first use). ImageError naming `smlift build` otherwise."""
+    from .registry import ImageRegistry, prebuilt_sklearn_version
+
+    home = _home(home)
+    registry = ImageRegistry(home)
+    record = registry.get(uri)
+    if record is not None:
+        return _from_record(uri, record)
+    version = prebuilt_sklearn_version(uri)
+    if version is not None:
+        from .runtimes import sklearn_runtime
+
+        return LocalImage(uri=uri, bin_dir=sklearn_runtime(version, home, echo), entrypoint=None,
+                          cmd=None, env=dict(PREBUILT_SKLEARN_ENV), workdir="/", files=(),
+                          kind="prebuilt")
+    known = ", ".join(r["Uri"] for r in registry.list()) or "none yet"
+    raise ImageError(f"image {uri} is not in the local registry (built images: {known})",
+                     where="ImageUri", fix="build it first: `smlift build containers/inference --tag "
+                                    "NAME:TAG`; an ECR URI resolves by its NAME:TAG")
+
+
+def _from_record(uri: str, record: dict) -> LocalImage:
+    files = tuple((Path(host), container) for host, container in record.get("Files", []))
+    engine = record.get("Engine", "local")
+    if engine == "local":
+        missing = [str(h) for h, _ in files if not h.is_file()]
+        if missing or not (Path(record["BinDir"]) / "python3").exists():
+            raise ImageError(f"image {record['Uri']} was built, but its files are gone "
+                             f"({(missing or [record['BinDir']])[0]})", where=uri,
+                             fix=f"rebuild it: `smlift build {record.get('ContextDir', 'DIR')} "
+                                 f"--tag {record['Uri']}`")
+    return LocalImage(uri=uri, bin_dir=Path(record["BinDir"]), entrypoint=record.get("Entrypoint"),
+                      cmd=record.get("Cmd"), env=dict(record.get("Env") or {}),
+                      workdir=record.get("WorkingDir") or "/", files=files, kind="built",
+                      engine=engine, digest=record.get("Digest", ""),
+                      docker_ref=record.get("DockerImage"))
+
+
+def build_image(context_dir: Path, tag: str, home: Path | None = None,
+                echo: Callable[[str], None] = print, *, engine: str | None = None,
+                run: Callable | None = None) -> LocalImage:
+    """Build the Dockerfile in `context_dir` as `tag` (NAME[:TAG]) and record it.
+
+    `engine`: "local", "docker" or "auto" (default: $SMLIFT_ENGINE, else auto-detect Docker).
+    `run` (subprocess.run-like) is injectable for tests."""
+    import subprocess
+
+    from .engine import choose_engine
+    from .registry import check_tag
+
+    key = check_tag(tag)
+    home = _home(home)
+    context_dir = Path(context_dir).absolute()
+    if not context_dir.is_dir():
+        raise ImageError("the build context is not a folder", where=str(context_dir),
+                         fix="pass the folder that holds the Dockerfile, e.g. containers/inference")
+    run = run or subprocess.run
+    chosen = choose_engine(engine)
+    builder = _build_with_docker if chosen == "docker" else _build_locally
+    record = builder(context_dir, key, home, echo, run)
+    from .registry import ImageRegistry
+
+    ImageRegistry(home).put(key, record)
+    echo(f"Built {key} ({record['Digest'][:19]}); ImageUri NAME:TAG or "
+         f"ACCOUNT.dkr.ecr.REGION.amazonaws.com/{key} resolves to it")
+    return _from_record(key, record)
+
+
+def _build_locally(context_dir: Path, key: str, home: Path, echo, run) -> dict:
+    from .build import plan_build, snapshot
+    from .runtimes import requirement_lines, requirements_runtime
+
+    plan = plan_build(context_dir)
+    spec = plan.spec
+    echo(f"Building {key} from {spec.path} (local engine: no Docker; base {spec.base_image} "
+         "stands for this machine's Python)")
+    layout = snapshot(plan, home)
+    echo(f"COPY/ADD: {len(layout)} file(s) snapshotted into {home / 'images' / plan.digest}")
+    requirements = requirement_lines([layout[c] for c in plan.requirement_files],
+                                     list(plan.packages))
+    bin_dir, how = requirements_runtime(requirements, home, echo, run)
+    if requirements:
+        echo(f"RUN pip install ({len(requirements)} requirement(s)): "
+             + ("every pin matches this environment; reusing it" if how == "reused"
+                else f"installed into {bin_dir.parent}"))
+    for line in plan.skipped:
+        echo(f"{line}: skipped (a local build runs only pip install)")
+    for note in spec.notes:
+        echo(f"note: {note}")
+    return {"Uri": key, "Digest": f"sha256:{plan.digest}", "ContextHash": plan.digest,
+            "Kind": "built", "Engine": "local", "ContextDir": str(context_dir),
+            "BaseImage": spec.base_image, "BinDir": str(bin_dir), "Runtime": how,
+            "Requirements": requirements, "Entrypoint": spec.entrypoint, "Cmd": spec.cmd,
+            "Env": spec.env, "WorkingDir": spec.workdir,
+            "Files": [[str(layout[c]), c] for c in sorted(layout)],
+            "Skipped": list(plan.skipped), "Notes": list(spec.notes), "Created": time.time()}
+
+
+def _build_with_docker(context_dir: Path, key: str, home: Path, echo, run) -> dict:
+    from .build import plan_build
+    from .engine import docker_build
+
+    plan = plan_build(context_dir)
+    config = docker_build(context_dir, key, echo, run)
+    return {"Uri": key, "Digest": config["Id"], "ContextHash": plan.digest, "Kind": "built",
+            "Engine": "docker", "DockerImage": key, "ContextDir": str(context_dir),
+            "BaseImage": plan.spec.base_image, "BinDir": "/usr/local/bin",
+            "Entrypoint": config["Entrypoint"], "Cmd": config["Cmd"], "Env": config["Env"],
+            "WorkingDir": config["WorkingDir"], "Files": [], "Created": time.time()}
+
+
+def image_is_stale(context_dir: Path, tag: str, home: Path | None = None) -> bool:
+    """True when `tag` was never built, its files are gone, or the context changed since."""
+    from .build import plan_build
+    from .registry import ImageRegistry, check_tag
+
+    record = ImageRegistry(_home(home)).get(check_tag(tag))
+    if record is None:
+        return True
+    try:
+        _from_record(tag, record)
+    except ImageError:
+        return True
+    return plan_build(Path(context_dir)).digest != record.get("ContextHash")
+
+
+def list_images(home: Path | None = None) -> list[dict]:
+    """Every built image's record, by NAME:TAG."""
+    from .registry import ImageRegistry
+
+    return ImageRegistry(_home(home)).list()

@@ -1,0 +1,90 @@
+"""The local image registry: image records in the store's `images` table, keyed `NAME:TAG`.
+
+An ImageUri resolves against it by repository and tag, whatever registry host it names, so
+`smlift-inference:latest`, `123456789012.dkr.ecr.us-east-1.amazonaws.com/smlift-inference:latest`
+and `...@sha256:<digest>` of a built image all find the same record. Prebuilt SageMaker images
+are recognised by `prebuilt_sklearn_version`, not stored.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from ..errors import InputError
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_NAME_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_SKLEARN_RE = re.compile(
+    r"^(?:\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/)?sagemaker-scikit-learn:"
+    r"(?P<major>\d+)\.(?P<minor>\d+)(?:\.\d+)?(?:-\d+)?(?:-cpu)?(?:-py3)?$")
+ECR_RE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
+                    r"(?:\.cn)?/(?P<rest>.+)$")
+
+
+def parse_reference(uri: str) -> tuple[str, str, str | None]:
+    """`HOST/NAME:TAG` or `NAME@sha256:...` -> (name, tag, digest). The registry host (a first
+    component with a '.' or ':' or `localhost`) is dropped; the tag defaults to `latest`."""
+    uri = uri.strip()
+    rest, _, digest = uri.partition("@")
+    first, slash, remainder = rest.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        rest = remainder
+    name, colon, tag = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    if not colon:
+        name, tag = rest, "latest"
+    return name, tag, (digest or None)
+
+
+def check_tag(tag: str) -> str:
+    """Validate a `--tag NAME[:TAG]`; returns the registry key `NAME:TAG`."""
+    name, image_tag, digest = parse_reference(tag)
+    if digest or not _NAME_RE.match(name) or not _TAG_RE.match(image_tag):
+        raise InputError(f"invalid image tag {tag!r}", where="--tag",
+                         fix="use NAME:TAG with a lowercase name, e.g. smlift-inference:latest")
+    return f"{name}:{image_tag}"
+
+
+def prebuilt_sklearn_version(uri: str) -> str | None:
+    """`...sagemaker-scikit-learn:1.4-2-cpu-py3` -> "1.4" (scikit-learn major.minor), else None."""
+    match = _SKLEARN_RE.match(uri.strip())
+    return f"{match['major']}.{match['minor']}" if match else None
+
+
+class ImageRegistry:
+    """Records of built images in the SQLite store under `home`."""
+
+    def __init__(self, home: Path):
+        self.home = Path(home)
+
+    def _store(self):
+        from ..store import open_store
+
+        return open_store(self.home)
+
+    def put(self, key: str, record: dict) -> None:
+        store = self._store()
+        try:
+            store.put_image(key, record, time.time())
+        finally:
+            store.close()
+
+    def get(self, uri: str) -> dict | None:
+        """The record an ImageUri names: by NAME:TAG, or by digest."""
+        name, tag, digest = parse_reference(uri)
+        store = self._store()
+        try:
+            if digest:
+                return next((r for r in store.list_images() if r.get("Digest") == digest), None)
+            return store.get_image(f"{name}:{tag}")
+        finally:
+            store.close()
+
+    def list(self) -> list[dict]:
+        store = self._store()
+        try:
+            return store.list_images()
+        finally:
+            store.close()
