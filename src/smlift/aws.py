@@ -40,6 +40,7 @@ _FIXES = {
     "UnrecognizedClientException": CREDENTIALS_FIX,
     "SignatureDoesNotMatch": "check AWS_SECRET_ACCESS_KEY",
     "NoSuchBucket": "create the bucket first (`aws s3 mb s3://BUCKET`) or pass an existing --bucket",
+    "DeleteConflict": "remove what someone else attached to it (policies, instance profiles), then run again",
     "404": "check the bucket and key",
     "403": "check that the bucket is yours and the caller may read it",
 }
@@ -287,6 +288,9 @@ class AwsClient:
 
     def batch_get_builds(self, **kw: Any) -> dict:
         return self.call("codebuild", "batch_get_builds", **kw)
+
+    def stop_build(self, **kw: Any) -> dict:
+        return self.call("codebuild", "stop_build", **kw)
 
     def delete_project(self, **kw: Any) -> dict:
         return self.call("codebuild", "delete_project", **kw)

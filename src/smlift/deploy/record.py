@@ -40,6 +40,12 @@ def build_record(deployment: Deployment, created: Iterable[Resource]) -> dict:
     }
 
 
+def build_record_from(record: dict, previous: dict | None, created: Iterable[Resource]) -> dict:
+    """`record` listing only what `previous` listed plus `created` (after a failed apply)."""
+    resources = set(created_resources(previous)) | set(created)
+    return dict(record, created=[res.to_json() for res in sorted(resources)])
+
+
 def created_resources(record: dict | None) -> list[Resource]:
     return [Resource(item["type"], item["id"]) for item in (record or {}).get("created", [])]
 
@@ -88,9 +94,10 @@ def find_bucket(client, name: str) -> str:
     """The bucket of deployment `name`, read from its state machine's `smlift:bucket` tag."""
     arn = state_machine_arn(client.partition, client.region, client.account_id, name)
     try:
+        client.describe_state_machine(stateMachineArn=arn)
         tags = client.list_tags_for_resource(resourceArn=arn)
     except AwsError as exc:
-        if exc.code in ("ResourceNotFound", "StateMachineDoesNotExist", "InvalidArn"):
+        if exc.code in ("ResourceNotFound", "StateMachineDoesNotExist"):
             raise DeployError(f"no deployment named {name!r} in {client.region}",
                               where="--name", fix=f"run `smlift deploy --name {name}` first, "
                               "or pass the --region it was deployed to") from None

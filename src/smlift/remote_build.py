@@ -1,0 +1,348 @@
+"""`smlift build DIR --remote`: build and push an image on AWS CodeBuild, like `sm-docker build .`.
+
+For users with no Docker engine (SageMaker Studio, a locked-down laptop). The steps, each one
+`AwsClient` call or a few:
+
+    1. zip the build context, honouring .dockerignore (smlift.dockerignore: Docker's own rules)
+    2. upload the zip to s3://BUCKET/smlift/build/PROJECT.zip
+    3. create the ECR repository when it is missing (default `sagemaker-<folder>`: the managed
+       SageMaker policies scope their ECR permissions to `sagemaker`-prefixed repositories)
+    4. create a temporary CodeBuild project: a current standard image, privileged mode (Docker
+       inside), the role, optional VPC, and a buildspec that logs in with
+       `aws ecr get-login-password | docker login --password-stdin` (never the removed
+       `aws ecr get-login`), builds, tags and pushes
+    5. start the build, stream its CloudWatch log (unless no_logs), poll until it ends
+       (the injectable `client.sleep` paces the polling)
+    6. always delete the project and the zip, whether the build succeeded, failed or was interrupted
+
+The role must be assumable by codebuild.amazonaws.com (see iam/ and docs/building.md); by default
+the image-build role `smlift deploy` created (`smlift-image-build`) is used.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+from .errors import AwsError, ImageError, InputError
+
+BUILD_IMAGE = "aws/codebuild/standard:7.0"   # Ubuntu 22.04, Docker 2x; a supported curated image
+DEFAULT_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
+COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE",
+                 "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE")
+DEFAULT_ROLE_NAME = "smlift-image-build"
+TERMINAL = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED")
+POLL_SECONDS = 5.0
+_ECR_BASE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
+
+BUILDSPEC = """\
+version: 0.2
+phases:
+  pre_build:
+    on-failure: ABORT
+    commands:
+      - echo Logging in to Amazon ECR $ECR_REGISTRY
+      - aws ecr get-login-password --region $AWS_DEFAULT_REGION | docker login --username AWS --password-stdin $ECR_REGISTRY
+{base_logins}  build:
+    on-failure: ABORT
+    commands:
+      - echo Build started on `date`
+      - docker build -t $IMAGE_REPO_NAME:$IMAGE_TAG .
+      - docker tag $IMAGE_REPO_NAME:$IMAGE_TAG $ECR_REGISTRY/$IMAGE_REPO_NAME:$IMAGE_TAG
+  post_build:
+    commands:
+      - test "$CODEBUILD_BUILD_SUCCEEDING" = 1
+      - docker push $ECR_REGISTRY/$IMAGE_REPO_NAME:$IMAGE_TAG
+      - echo Pushed $ECR_REGISTRY/$IMAGE_REPO_NAME:$IMAGE_TAG
+"""
+_BASE_LOGIN = ("      - aws ecr get-login-password --region {region} | docker login --username AWS "
+               "--password-stdin {registry}\n")
+
+
+def build_remote(context_dir, *, tag: str | None = None, repository: str | None = None,
+                 role: str | None = None, bucket: str | None = None, vpc_id: str | None = None,
+                 subnet_ids=None, security_group_ids=None, compute_type: str | None = None,
+                 no_logs: bool = False, echo: Callable[[str], None] = print, client=None) -> str:
+    """Build `context_dir` on CodeBuild, push it to ECR and return the image URI."""
+    context = _check_context(Path(context_dir))
+    repository, tag = _repository_and_tag(repository, tag, context)
+    subnets, groups = _split(subnet_ids), _split(security_group_ids)
+    _check_options(compute_type, vpc_id, subnets, groups)
+    if client is None:
+        from .aws import AwsClient
+
+        client = AwsClient()
+    bucket = bucket or default_bucket(client)
+    _check_bucket(client, bucket)
+    role_arn = _role_arn(client, role)
+    registry = ecr_registry(client)
+    image_uri = f"{registry}/{repository}:{tag}"
+    project = f"smlift-build-{_slug(repository)}-{secrets.token_hex(4)}"
+    key = f"smlift/build/{project}.zip"
+    with tempfile.TemporaryDirectory(prefix="smlift-build-") as tmp:
+        archive = Path(tmp) / "context.zip"
+        count = zip_context(context, archive)
+        echo(f"Uploading the build context ({count} files) to s3://{bucket}/{key}")
+        try:
+            with archive.open("rb") as body:
+                client.put_object(Bucket=bucket, Key=key, Body=body)
+            ensure_repository(client, repository, echo)
+            spec = buildspec(base_registries(context, client.region))
+            _create_project(client, project, f"{bucket}/{key}", spec, role_arn, registry,
+                            repository, tag, compute_type, vpc_id, subnets, groups)
+            build = _run_build(client, project, no_logs, echo)
+        finally:
+            _cleanup(client, project, bucket, key, echo)
+    _check_result(build, client, project)
+    echo(f"Image: {image_uri}")
+    return image_uri
+
+
+# -- inputs ----------------------------------------------------------------------------------
+def _check_context(context: Path) -> Path:
+    if not context.is_dir():
+        raise InputError(f"build context {str(context)!r} is not a folder", where="DIR",
+                         fix="pass the folder that holds the Dockerfile, e.g. containers/inference")
+    if not (context / "Dockerfile").is_file():
+        raise InputError("no Dockerfile in the build context", where=str(context / "Dockerfile"),
+                         fix="run from, or pass, the folder that holds the Dockerfile")
+    return context.resolve()
+
+
+def default_repository(context: Path) -> str:
+    """`sagemaker-<folder>`: inside the ECR scope of the managed SageMaker policies."""
+    return f"sagemaker-{_slug(context.resolve().name) or 'image'}"
+
+
+def _repository_and_tag(repository: str | None, tag: str | None, context: Path) -> tuple[str, str]:
+    repository = repository or default_repository(context)
+    if ":" in repository:  # sm-docker accepts --repository NAME:TAG
+        repository, _, given = repository.rpartition(":")
+        tag = tag or given
+    tag = tag or "latest"
+    if not re.fullmatch(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", repository) \
+            or len(repository) > 256:
+        raise InputError(f"invalid ECR repository name {repository!r}", where="--repository",
+                         fix="use lowercase letters, digits, and . _ - / between them "
+                         "(e.g. sagemaker-inference)")
+    if not re.fullmatch(r"[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127}", tag):
+        raise InputError(f"invalid image tag {tag!r}", where="--tag",
+                         fix="use letters, digits, _ . - (at most 128, not starting with . or -)")
+    return repository, tag
+
+
+def _split(value) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    return [item.strip() for item in value if item and item.strip()]
+
+
+def _check_options(compute_type, vpc_id, subnets, groups) -> None:
+    if compute_type and compute_type not in COMPUTE_TYPES:
+        raise InputError(f"unknown compute type {compute_type!r}", where="--compute-type",
+                         fix="use one of " + ", ".join(COMPUTE_TYPES))
+    if vpc_id and not (subnets and groups):
+        raise InputError("--vpc-id needs --subnet-ids and --security-group-ids", where="--vpc-id",
+                         fix="pass the subnets and security groups the build should run in")
+    if (subnets or groups) and not vpc_id:
+        raise InputError("--subnet-ids and --security-group-ids need --vpc-id", where="--vpc-id",
+                         fix="pass the --vpc-id they belong to")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+
+
+def default_bucket(client) -> str:
+    """The SageMaker default bucket name, `sagemaker-<region>-<account>`."""
+    return f"sagemaker-{client.region}-{client.account_id}"
+
+
+def _check_bucket(client, bucket: str) -> None:
+    from .aws import is_not_found
+
+    try:
+        client.head_bucket(Bucket=bucket)
+    except AwsError as exc:
+        if is_not_found(exc):
+            raise InputError(f"bucket {bucket!r} does not exist", where="--bucket",
+                             fix=f"create it (`aws s3 mb s3://{bucket}`) or pass an existing "
+                             "--bucket") from None
+        raise
+
+
+def _role_arn(client, role: str | None) -> str:
+    if role and role.startswith("arn:"):
+        return role
+    name = role or DEFAULT_ROLE_NAME
+    try:
+        return client.get_role(RoleName=name)["Role"]["Arn"]
+    except AwsError as exc:
+        if exc.code == "NoSuchEntity":
+            raise InputError(f"IAM role {name!r} does not exist", where="--role",
+                             fix="pass --role with a role CodeBuild may assume (iam/ has its "
+                             "policies), or run `smlift deploy`, which creates smlift-image-build"
+                             ) from None
+        raise
+
+
+def ecr_registry(client) -> str:
+    suffix = ".cn" if client.region.startswith("cn-") else ""
+    return f"{client.account_id}.dkr.ecr.{client.region}.amazonaws.com{suffix}"
+
+
+# -- the build context -----------------------------------------------------------------------
+def zip_context(context: Path, archive: Path) -> int:
+    """Zip every file Docker would send (honouring .dockerignore); return the file count."""
+    from .dockerignore import context_files
+
+    count = 0
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path, rel in context_files(context):
+            info = zipfile.ZipInfo.from_file(path, rel)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with path.open("rb") as src, zf.open(info, "w") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+            count += 1
+    return count
+
+
+def base_registries(context: Path, region: str) -> list[tuple[str, str]]:
+    """(registry, region) of every ECR image the Dockerfile builds FROM: they need a login too."""
+    from dockerfile_parse import DockerfileParser
+
+    parser = DockerfileParser(path=str(context / "Dockerfile"))
+    found = []
+    for image in parser.parent_images:
+        match = _ECR_BASE.match(image or "")
+        if match:
+            registry = image.split("/", 1)[0]
+            if (registry, match.group(2)) not in found:
+                found.append((registry, match.group(2)))
+    return found
+
+
+def buildspec(base: list[tuple[str, str]]) -> str:
+    logins = "".join(_BASE_LOGIN.format(region=r, registry=reg) for reg, r in base)
+    return BUILDSPEC.format(base_logins=logins)
+
+
+# -- AWS -------------------------------------------------------------------------------------
+def ensure_repository(client, repository: str, echo: Callable[[str], None]) -> None:
+    try:
+        client.describe_repositories(repositoryNames=[repository])
+    except AwsError as exc:
+        if exc.code != "RepositoryNotFoundException":
+            raise
+        echo(f"Creating ECR repository {repository}")
+        client.create_repository(repositoryName=repository,
+                                 imageScanningConfiguration={"scanOnPush": True})
+
+
+def _create_project(client, project, location, spec, role_arn, registry, repository, tag,
+                    compute_type, vpc_id, subnets, groups) -> None:
+    variables = {"AWS_DEFAULT_REGION": client.region, "AWS_ACCOUNT_ID": client.account_id,
+                 "ECR_REGISTRY": registry, "IMAGE_REPO_NAME": repository, "IMAGE_TAG": tag}
+    params = dict(
+        name=project, description="temporary smlift remote image build (deleted afterwards)",
+        source={"type": "S3", "location": location, "buildspec": spec},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={"type": "LINUX_CONTAINER", "image": BUILD_IMAGE,
+                     "computeType": compute_type or DEFAULT_COMPUTE_TYPE, "privilegedMode": True,
+                     "environmentVariables": [{"name": k, "value": v, "type": "PLAINTEXT"}
+                                              for k, v in variables.items()]},
+        serviceRole=role_arn, timeoutInMinutes=60,
+        logsConfig={"cloudWatchLogs": {"status": "ENABLED"}},
+        tags=[{"key": "smlift:temporary", "value": "remote-build"}])
+    if vpc_id:
+        params["vpcConfig"] = {"vpcId": vpc_id, "subnets": subnets, "securityGroupIds": groups}
+    client.create_project(**params)
+
+
+def _run_build(client, project: str, no_logs: bool, echo: Callable[[str], None]) -> dict:
+    build = client.start_build(projectName=project)["build"]
+    echo(f"Started build {build['id']}")
+    follower = None if no_logs else LogFollower(client, project, build["id"], echo)
+    try:
+        return _wait_for_build(client, build, follower)
+    except BaseException:  # interrupted (Ctrl-C) or failed while waiting: stop the build first
+        try:
+            client.stop_build(id=build["id"])
+        except AwsError:
+            pass
+        raise
+
+
+def _wait_for_build(client, build: dict, follower: "LogFollower | None") -> dict:
+    while True:
+        build = client.batch_get_builds(ids=[build["id"]])["builds"][0]
+        if follower:
+            follower.poll(build)
+        if build.get("buildStatus") in TERMINAL:
+            if follower:
+                follower.poll(build)  # the last lines
+            return build
+        client.sleep(POLL_SECONDS)
+
+
+class LogFollower:
+    """Prints new CloudWatch log lines of a build; quiet until the log stream exists."""
+
+    def __init__(self, client, project: str, build_id: str, echo: Callable[[str], None]):
+        self.client, self.echo, self.token = client, echo, None
+        self.group = f"/aws/codebuild/{project}"
+        self.stream = build_id.split(":", 1)[-1]
+
+    def poll(self, build: dict) -> None:
+        logs = build.get("logs") or {}
+        self.group = logs.get("groupName") or self.group
+        self.stream = logs.get("streamName") or self.stream
+        while True:
+            params = {"logGroupName": self.group, "logStreamName": self.stream,
+                      "startFromHead": True}
+            if self.token:
+                params["nextToken"] = self.token
+            try:
+                page = self.client.get_log_events(**params)
+            except AwsError as exc:
+                if exc.code == "ResourceNotFoundException":
+                    return  # the stream appears once the build container starts
+                raise
+            for event in page.get("events", []):
+                self.echo(event["message"].rstrip("\n"))
+            token = page.get("nextForwardToken")
+            if not page.get("events") or token == self.token:
+                self.token = token or self.token
+                return
+            self.token = token
+
+
+def _cleanup(client, project: str, bucket: str, key: str, echo: Callable[[str], None]) -> None:
+    for what, call, params in (
+            (f"CodeBuild project {project}", client.delete_project, {"name": project}),
+            (f"s3://{bucket}/{key}", client.delete_object, {"Bucket": bucket, "Key": key})):
+        try:
+            call(**params)
+        except AwsError as exc:
+            echo(f"warning: could not delete {what}: {exc}")
+
+
+def _check_result(build: dict, client, project: str) -> None:
+    status = build.get("buildStatus")
+    if status == "SUCCEEDED":
+        return
+    failed = next((phase for phase in build.get("phases", [])
+                   if phase.get("phaseStatus") not in (None, "SUCCEEDED")), {})
+    detail = "; ".join(ctx.get("message", "") for ctx in failed.get("contexts", []) if ctx)
+    phase = failed.get("phaseType") or build.get("currentPhase")
+    raise ImageError(f"remote build {status} in phase {phase}" + (f": {detail}" if detail else ""),
+                     where=build.get("id", project),
+                     fix=f"read the build log (CloudWatch group /aws/codebuild/{project}); "
+                         "fix the Dockerfile or the role's permissions, then build again")
