@@ -1,0 +1,466 @@
+"""`smlift validate`: check the definition, an execution input, the IAM policies and the hand-offs.
+
+    validate_pipeline(definition_path, input_path=None, iam_dir=None) -> [Problem, ...]   # [] = ok
+
+How it works
+------------
+1. **The definition** is loaded by the engine's own loader (`smlift.asl.definition`), which checks
+   structure, transitions, reachability, paths, intrinsics and JSONata the way AWS answers
+   `InvalidDefinition`. On top of that we check the pipeline's shape: every processing Task has
+   Retry on SageMaker's two transient errors with backoff, and a Catch to a Fail state.
+2. **The input** is checked against the contract (`contract.PipelineInput`).
+3. **A dry run** executes the definition with the engine itself (`smlift.asl.engine`), on a virtual
+   clock, with a recording handler in place of SageMaker: each Task's Arguments are resolved by
+   the very code that resolves them in `smlift run`, never a second copy. It runs twice, with an
+   ordinary execution name and with an awkward 80-character one (underscores, dots, brackets,
+   non-ASCII), so a job name that would break on a long or odd name is caught.
+4. **Each recorded request** is checked by `processing.request.check_create_processing_job`
+   (botocore's model plus the pattern/max checks botocore skips), and the requests are checked
+   together: unique job names, each step reads what the step before it wrote, the two runs write
+   to disjoint prefixes, the entry-point script is inside a staged input.
+5. **The IAM policies** are rendered with values derived from the input and evaluated
+   (`iam.allows`) against what those requests need; `Resource: "*"` where a scoped ARN works and
+   service-wide action wildcards are flagged; each trust policy must name its service.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DefinitionError, SmliftError
+from . import iam
+from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
+
+PROCESSING_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
+PROCESSING_RESOURCES = (PROCESSING_SYNC, "arn:aws:states:::sagemaker:createProcessingJob")
+TRANSIENT_ERRORS = ("SageMaker.AmazonSageMakerException", "SageMaker.ResourceLimitExceededException")
+EVENTS_RULE = "StepFunctionsGetEventsForSageMakerProcessingJobsRule"
+# Dry-run execution names: an ordinary one, and the worst AWS allows (80 characters).
+ORDINARY_NAME = "validate-run-1"
+AWKWARD_NAME = ("Nightly_Run.2024-06-01T00.00.00_(re-run)+team=ÉQUIPE@eu'x'_"
+                "padding_to_eighty_chars!")[:80]
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}\n  fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """One resolved CreateProcessingJob request of a dry run."""
+
+    state: str
+    request: dict
+
+
+def validate_pipeline(definition_path: str | Path, input_path: str | Path | None = None,
+                      iam_dir: str | Path | None = None) -> list[Problem]:
+    """Every problem found, each with where, what and the fix. Empty = everything holds."""
+    definition_path = Path(definition_path)
+    problems: list[Problem] = []
+    machine, raw = _load_definition(definition_path, problems)
+    if raw is not None:
+        problems += _check_shape(raw, str(definition_path))
+    data = _load_input(input_path, problems)
+    pipeline = _valid_input(data, str(input_path), problems) if data is not None else None
+    runs: dict[str, list[JobRequest]] = {}
+    if machine is not None and data is not None:
+        runs = _dry_runs(machine, data, str(definition_path), problems)
+        for jobs in runs.values():
+            problems += _check_requests(jobs, str(definition_path))
+            problems += _check_hand_offs(jobs, data, str(definition_path))
+        problems += _check_runs_disjoint(runs, str(definition_path))
+    if iam_dir is not None:
+        problems += _check_iam(Path(iam_dir), pipeline, runs.get(ORDINARY_NAME, []))
+    return _unique(problems)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for problem in problems:
+        if problem not in seen:
+            seen.add(problem)
+            out.append(problem)
+    return out
+
+
+# --- 1. the definition --------------------------------------------------------------------------
+
+def _load_definition(path: Path, problems: list[Problem]):
+    from ..asl.definition import load_definition
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(Problem(str(path), "file not found",
+                                "pass --definition statemachine/definition.asl.json"))
+        return None, None
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(f"{path}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}",
+                                "correct the JSON syntax"))
+        return None, None
+    try:
+        return load_definition(raw, _recording_registry([])), raw
+    except DefinitionError as exc:
+        problems += [Problem(f"{path}:{where}", message, _definition_fix(message))
+                     for where, message in exc.problems]
+        return None, raw
+
+
+def _definition_fix(message: str) -> str:
+    for needle, fix in DEFINITION_FIXES.items():
+        if needle in message:
+            return fix
+    return "correct the definition at this JSON pointer (Amazon States Language spec)"
+
+
+DEFINITION_FIXES = {
+    "MISSING_TRANSITION_TARGET": "point Next at the name of an existing state",
+    "UNREACHABLE_STATE": "reach this state from StartAt through some Next, or remove it",
+    "is not supported": "remove the field, or move it to the state type that has it",
+    "no local handler": "use a Task resource the embedded default supports",
+    "JSONata": "correct the JSONata expression between {% and %}",
+}
+
+
+def _check_shape(raw: dict, where: str) -> list[Problem]:
+    """Each processing Task retries SageMaker's transient errors with backoff and catches into a
+    Fail state."""
+    states = raw.get("States") if isinstance(raw.get("States"), dict) else {}
+    tasks = {n: s for n, s in states.items() if isinstance(s, dict)
+             and s.get("Type") == "Task" and s.get("Resource") in PROCESSING_RESOURCES}
+    if not tasks:
+        return [Problem(f"{where}:/States", "no Task state runs a SageMaker Processing job",
+                        f"add Task states with Resource {PROCESSING_SYNC}")]
+    problems = []
+    for name, state in tasks.items():
+        problems += _check_retry(name, state, where) + _check_catch(name, state, states, where)
+    return problems
+
+
+def _check_retry(name: str, state: dict, where: str) -> list[Problem]:
+    retriers = [r for r in state.get("Retry") or [] if isinstance(r, dict)]
+    problems = []
+    for error in TRANSIENT_ERRORS:
+        matching = [r for r in retriers if error in (r.get("ErrorEquals") or [])]
+        if not matching:
+            problems.append(Problem(f"{where}:/States/{name}/Retry", f"no retrier for {error}",
+                                    f'add {{"ErrorEquals": ["{error}"], "BackoffRate": 2, ...}}'))
+        elif all(r.get("BackoffRate", 2.0) <= 1 for r in matching):
+            problems.append(Problem(f"{where}:/States/{name}/Retry",
+                                    f"the retrier for {error} has no backoff",
+                                    "set BackoffRate above 1 (e.g. 2)"))
+    return problems
+
+
+def _check_catch(name: str, state: dict, states: dict, where: str) -> list[Problem]:
+    for catcher in state.get("Catch") or []:
+        if isinstance(catcher, dict) and "States.ALL" in (catcher.get("ErrorEquals") or []):
+            target = states.get(catcher.get("Next"), {})
+            if isinstance(target, dict) and target.get("Type") == "Fail":
+                return []
+    return [Problem(f"{where}:/States/{name}/Catch",
+                    "a failure of this step does not reach a Fail state",
+                    'add {"ErrorEquals": ["States.ALL"], "Next": "<a Fail state>"} so the '
+                    "execution says which step failed and why")]
+
+
+# --- 2. the input -------------------------------------------------------------------------------
+
+def _load_input(input_path, problems: list[Problem]) -> Any:
+    if input_path is None:
+        return None
+    try:
+        return read_input_file(input_path)
+    except SmliftError as exc:
+        problems.append(Problem(exc.where or str(input_path), exc.message, exc.fix or ""))
+        return None
+
+
+def _valid_input(data: Any, where: str, problems: list[Problem]) -> PipelineInput | None:
+    found = input_problems(data)
+    for field, message in found:
+        example = EXAMPLES.get(field)
+        fix = (f'set "{field}" as in docs/pipeline.md, e.g. {json.dumps(example)}'
+               if example is not None else "remove the field or correct it (docs/pipeline.md)")
+        problems.append(Problem(f"{where}:{field}" if field else where, message, fix))
+    return None if found else PipelineInput.model_validate(data)
+
+
+# --- 3. the dry runs ----------------------------------------------------------------------------
+
+def _recording_registry(recorded: list[JobRequest]):
+    from ..asl.tasks import TaskRegistry
+
+    def record(request) -> dict:
+        parameters = request.parameters
+        recorded.append(JobRequest(request.state_name, parameters))
+        return _describe_result(parameters)
+
+    registry = TaskRegistry()
+    for resource in PROCESSING_RESOURCES:
+        registry.register(resource, record)
+    return registry
+
+
+def _describe_result(request: Any) -> dict:
+    """What DescribeProcessingJob would say about a completed job made from `request`."""
+    if not isinstance(request, dict):
+        return {}
+    name = str(request.get("ProcessingJobName", ""))
+    described = {k: v for k, v in request.items() if k != "Tags"}
+    return {**described, "ProcessingJobStatus": "Completed",
+            "ProcessingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:processing-job/{name.lower()}"}
+
+
+def dry_run(machine, data: Any, name: str = ORDINARY_NAME):
+    """Run the definition on the engine with a recording SageMaker; (result, requests)."""
+    from ..asl.clock import VirtualClock
+    from ..asl.engine import run_execution
+
+    recorded: list[JobRequest] = []
+    result = run_execution(machine, data, name=name, state_machine_name=iam.STATE_MACHINE_NAME,
+                           tasks=_recording_registry(recorded), clock=VirtualClock(),
+                           random=lambda: 0.5)
+    return result, recorded
+
+
+def resolve_requests(definition: Any, data: Any, name: str = ORDINARY_NAME) -> list[JobRequest]:
+    """The CreateProcessingJob requests the definition makes for this input, in order."""
+    from ..asl.definition import load_definition
+
+    machine = load_definition(definition, _recording_registry([]))
+    result, recorded = dry_run(machine, data, name)
+    if result.status != "SUCCEEDED":
+        raise DefinitionError(f"the dry run ended {result.status}: {result.error}: {result.cause}")
+    return recorded
+
+
+def _dry_runs(machine, data: Any, where: str, problems: list[Problem]) -> dict[str, list[JobRequest]]:
+    runs = {}
+    for name in (ORDINARY_NAME, AWKWARD_NAME):
+        result, recorded = dry_run(machine, data, name)
+        if result.status != "SUCCEEDED":
+            problems.append(Problem(
+                f"{where}", f"resolving the definition against the input (execution name "
+                f"{name!r}) ended {result.status}: {result.error}: {result.cause}",
+                "correct the expression or the input field named in the cause"))
+        runs[name] = recorded
+    return runs
+
+
+# --- 4. the requests ----------------------------------------------------------------------------
+
+def _pointer(field_path: str) -> str:
+    return "/" + field_path.replace("[", ".").replace("]", "").replace(".", "/") if field_path else ""
+
+
+def _check_requests(jobs: list[JobRequest], where: str) -> list[Problem]:
+    from ..processing.request import check_create_processing_job
+
+    problems = []
+    for job in jobs:
+        for field, message in check_create_processing_job(job.request):
+            problems.append(Problem(
+                f"{where}:/States/{job.state}/Arguments{_pointer(field)}", f"{field}: {message}",
+                "change what the Task's Arguments produce for this field (or the input value "
+                "it comes from) so CreateProcessingJob accepts it"))
+        problems += _check_entrypoint(job, where)
+    names = [job.request.get("ProcessingJobName") for job in jobs if isinstance(job.request, dict)]
+    for name in {n for n in names if names.count(n) > 1}:
+        problems.append(Problem(f"{where}:/States", f"two steps use the job name {name!r}",
+                                "put the step's name into each ProcessingJobName"))
+    return problems
+
+
+def _check_entrypoint(job: JobRequest, where: str) -> list[Problem]:
+    app = job.request.get("AppSpecification") if isinstance(job.request, dict) else None
+    entry = app.get("ContainerEntrypoint") if isinstance(app, dict) else None
+    scripts = [a for a in entry or [] if isinstance(a, str) and a.startswith("/opt/ml/processing/")]
+    staged = [i.get("S3Input", {}).get("LocalPath", "") for i in _inputs(job.request)]
+    return [Problem(f"{where}:/States/{job.state}/Arguments/AppSpecification/ContainerEntrypoint",
+                    f"{script} is not inside any ProcessingInput's LocalPath ({', '.join(staged)})",
+                    "stage the code prefix (code_uri) at the folder the script path names")
+            for script in scripts
+            if not any(local and script.startswith(local.rstrip("/") + "/") for local in staged)]
+
+
+def _inputs(request: Any) -> list[dict]:
+    items = request.get("ProcessingInputs") if isinstance(request, dict) else None
+    return [i for i in items or [] if isinstance(i, dict) and isinstance(i.get("S3Input"), dict)]
+
+
+def _outputs(request: Any) -> list[dict]:
+    config = request.get("ProcessingOutputConfig") if isinstance(request, dict) else None
+    items = config.get("Outputs") if isinstance(config, dict) else None
+    return [o for o in items or [] if isinstance(o, dict) and isinstance(o.get("S3Output"), dict)]
+
+
+def _check_hand_offs(jobs: list[JobRequest], data: dict, where: str) -> list[Problem]:
+    """Each step reads what the step before it wrote; the first reads input_uri; all write under
+    output_uri."""
+    problems: list[Problem] = []
+    external = {data.get("input_uri"), data.get("code_uri")}
+    for index, job in enumerate(jobs):
+        before = jobs[index - 1] if index else None
+        written = [o["S3Output"].get("S3Uri") for o in _outputs(before.request)] if before else []
+        for position, item in enumerate(_inputs(job.request)):
+            uri = item["S3Input"].get("S3Uri")
+            if uri in external or uri in written:
+                continue
+            pointer = f"/States/{job.state}/Arguments/ProcessingInputs/{position}/S3Input/S3Uri"
+            source = (f"{before.state} writes {', '.join(map(str, written))}" if before
+                      else "it is the first step, so it can only read input_uri or code_uri")
+            problems.append(Problem(f"{where}:{pointer}",
+                                    f"reads {uri}, which the step before it does not write: {source}",
+                                    f"read exactly what {before.state} writes (the same expression "
+                                    "as its ProcessingOutputConfig S3Uri)" if before
+                                    else "read input_uri (and code_uri)"))
+        if before and written and not any(i["S3Input"].get("S3Uri") in written for i in _inputs(job.request)):
+            problems.append(Problem(f"{where}:/States/{job.state}/Arguments/ProcessingInputs",
+                                    f"reads nothing that {before.state} wrote ({', '.join(written)})",
+                                    f"add an input whose S3Uri is {before.state}'s output"))
+        problems += _check_outputs_under(job, data, where)
+    return problems
+
+
+def _check_outputs_under(job: JobRequest, data: dict, where: str) -> list[Problem]:
+    base = str(data.get("output_uri", "")).rstrip("/") + "/"
+    return [Problem(f"{where}:/States/{job.state}/Arguments/ProcessingOutputConfig/Outputs/{i}/S3Output/S3Uri",
+                    f"writes {o['S3Output'].get('S3Uri')}, outside output_uri ({data.get('output_uri')})",
+                    "derive every output location from output_uri and the execution name")
+            for i, o in enumerate(_outputs(job.request))
+            if not str(o["S3Output"].get("S3Uri", "")).startswith(base)]
+
+
+def _check_runs_disjoint(runs: dict[str, list[JobRequest]], where: str) -> list[Problem]:
+    """Two executions never share a job name or an output prefix."""
+    if len(runs) < 2:
+        return []
+    first, second = list(runs.values())[:2]
+    problems = []
+    for a in first:
+        for b in second:
+            if a.state != b.state:
+                continue
+            if a.request.get("ProcessingJobName") == b.request.get("ProcessingJobName"):
+                problems.append(Problem(f"{where}:/States/{a.state}/Arguments/ProcessingJobName",
+                                        "two executions get the same job name "
+                                        f"{a.request.get('ProcessingJobName')!r}",
+                                        "derive the job name from the execution (name and a hash)"))
+            problems += _shared_prefixes(a, b, where)
+    return problems
+
+
+def _shared_prefixes(a: JobRequest, b: JobRequest, where: str) -> list[Problem]:
+    uris_a = [str(o["S3Output"].get("S3Uri", "")) for o in _outputs(a.request)]
+    uris_b = [str(o["S3Output"].get("S3Uri", "")) for o in _outputs(b.request)]
+    return [Problem(f"{where}:/States/{a.state}/Arguments/ProcessingOutputConfig",
+                    f"two executions write to overlapping prefixes {x} and {y}",
+                    "put the execution name into every output location")
+            for x in uris_a for y in uris_b if x.startswith(y) or y.startswith(x)]
+
+
+# --- 5. IAM -------------------------------------------------------------------------------------
+
+def _check_iam(iam_dir: Path, pipeline: PipelineInput | None, jobs: list[JobRequest]) -> list[Problem]:
+    pipeline = pipeline or PipelineInput.model_validate(EXAMPLES)
+    values = iam.values_for_input(pipeline)
+    try:
+        roles = iam.load_policies(iam_dir, values)
+    except SmliftError as exc:
+        return [Problem(exc.where or str(iam_dir), exc.message, exc.fix or "")]
+    problems = []
+    for role in roles.values():
+        problems += _check_trust(role)
+        problems += [Problem(f"{role.policy_file}:{pointer}", message,
+                             "name the exact ARNs (or prefixes) and actions needed")
+                     for pointer, message in iam.broad_grants(role.policy)]
+    for role, action, resource, context, why in required_permissions(jobs, values, pipeline):
+        if not iam.allows(roles[role].policy, action, resource, context):
+            condition = f" when {context}" if context else ""
+            problems.append(Problem(str(roles[role].policy_file),
+                                    f"does not allow {action} on {resource}{condition}, which {why}",
+                                    f'add "{action}" to a statement whose Resource covers {resource}'))
+    return problems
+
+
+def _check_trust(role: iam.RolePolicies) -> list[Problem]:
+    wanted = iam.TRUSTED_SERVICE[role.role]
+    services = iam.trusted_services(role.trust)
+    problems = []
+    if wanted not in services:
+        problems.append(Problem(str(role.trust_file), f"does not let {wanted} assume the role",
+                                f'allow sts:AssumeRole for the Principal {{"Service": "{wanted}"}}'))
+    for other in sorted(services - {wanted}):
+        problems.append(Problem(str(role.trust_file), f"also lets {other} assume the role",
+                                f"remove {other}: only {wanted} needs this role"))
+    return problems
+
+
+def required_permissions(jobs: list[JobRequest], values: dict, pipeline: PipelineInput):
+    """(role, action, resource ARN, condition context, why) for everything the run needs."""
+    region, account = values["Region"], values["AccountId"]
+    rule = f"arn:aws:events:{region}:{account}:rule/{EVENTS_RULE}"
+    needs = []
+    for job in jobs:
+        name = str(job.request.get("ProcessingJobName", ""))
+        arn = f"arn:aws:sagemaker:{region}:{account}:processing-job/{name.lower()}"
+        why = f"createProcessingJob.sync needs for {job.state}"
+        for action in ("CreateProcessingJob", "DescribeProcessingJob", "StopProcessingJob"):
+            needs.append(("stepfunctions", f"sagemaker:{action}", arn, None, why))
+        if job.request.get("Tags"):
+            needs.append(("stepfunctions", "sagemaker:AddTags", arn, None, f"{job.state}'s Tags need"))
+        for action in ("PutTargets", "PutRule", "DescribeRule"):
+            needs.append(("stepfunctions", f"events:{action}", rule, None, why))
+        needs.append(("stepfunctions", "iam:PassRole", str(job.request.get("RoleArn")),
+                      {"iam:PassedToService": "sagemaker.amazonaws.com"}, f"{job.state} passes its RoleArn"))
+        needs += _job_data_needs(job, name, region, account)
+    needs += _build_needs(values, pipeline)
+    return needs
+
+
+def _job_data_needs(job: JobRequest, name: str, region: str, account: str):
+    needs = []
+    for item in _inputs(job.request):
+        bucket, key = iam.split_s3(str(item["S3Input"].get("S3Uri", "")))
+        why = f"{job.state} reads {item['S3Input'].get('S3Uri')}"
+        needs.append(("sagemaker", "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}", None, why))
+        needs.append(("sagemaker", "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": key}, why))
+    for item in _outputs(job.request):
+        bucket, key = iam.split_s3(str(item["S3Output"].get("S3Uri", "")))
+        needs.append(("sagemaker", "s3:PutObject", f"arn:aws:s3:::{bucket}/{key}", None,
+                      f"{job.state} writes {item['S3Output'].get('S3Uri')}"))
+    image = str((job.request.get("AppSpecification") or {}).get("ImageUri", ""))
+    match = iam._ECR.match(image)
+    if match:
+        repo = f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
+        for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"):
+            needs.append(("sagemaker", action, repo, None, f"{job.state} pulls {image}"))
+        needs.append(("sagemaker", "ecr:GetAuthorizationToken", "*", None, f"{job.state} pulls {image}"))
+    stream = (f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/ProcessingJobs:"
+              f"log-stream:{name}/algo-1-1700000000")
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        needs.append(("sagemaker", action, stream, None, f"{job.state} writes its logs"))
+    return needs
+
+
+def _build_needs(values: dict, pipeline: PipelineInput):
+    repo = (f"arn:aws:ecr:{values['Region']}:{values['AccountId']}:repository/"
+            f"{values['ImageRepository']}")
+    context = f"arn:aws:s3:::{values['BuildBucket']}/{values['BuildContextPrefix']}context.zip"
+    why = f"a remote build pushes {pipeline.custom_image_uri}"
+    return [("imagebuild", action, repo, None, why)
+            for action in ("ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                           "ecr:CompleteLayerUpload", "ecr:PutImage")] + [
+        ("imagebuild", "ecr:GetAuthorizationToken", "*", None, why),
+        ("imagebuild", "s3:GetObject", context, None, "a remote build reads its build context")]
