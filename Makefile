@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-extras bench conformance model clean venv
+.PHONY: run test test-extras bench conformance model data clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,17 @@ conformance: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The model baked into containers/inference/: the legacy train.py, run untouched (its relative
+# paths, its seed) in a scratch folder on 50,000 generated bookings.
+model: $(STAMP)
+	tmp=$$(mktemp -d) && cp legacy_src/*.py $$tmp/ && \
+	(cd $$tmp && $(CURDIR)/$(BIN)/python make_data.py && $(CURDIR)/$(BIN)/python train.py) && \
+	cp $$tmp/model/model.pkl containers/inference/model.pkl && rm -rf $$tmp
+
+# The example input: 2,000 dirty bookings, a different seed from the training data.
+data: $(STAMP)
+	cd legacy_src && $(CURDIR)/$(BIN)/python make_data.py --rows 2000 --seed 7 --out $(CURDIR)/examples/data/bookings.csv
 
 clean:
 	rm -rf $(VENV) .smlift .pytest_cache

@@ -1,0 +1,217 @@
+"""Predict step: load the model baked into this image and add each booking's cancel probability.
+
+Lifted from legacy_src/predict.py (the `pickle.load` + `predict_proba` lines). Runs in the custom
+image built from this folder (WORKDIR /opt/ml/code, the model next to this file).
+
+SageMaker Processing contract:
+
+    python3 /opt/ml/code/predict.py [--input-dir /opt/ml/processing/input/data]
+                                    [--output-dir /opt/ml/processing/output]
+                                    [--model /opt/ml/code/model.pkl]
+                                    [--failure-message-file /opt/ml/output/message]
+
+Every CSV under the input directory (the preprocessing step's output, sorted by relative path)
+becomes one CSV of the same relative path under the output directory: the input columns, in
+order, plus `cancel_probability`. Outputs are renamed into place only when every file succeeded.
+Bad input or a missing/corrupt model exits 1 with a one-line reason on stderr and in the failure
+message file (SageMaker's ExitMessage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+STEP = "predict"
+DEFAULT_INPUT_DIR = "/opt/ml/processing/input/data"
+DEFAULT_OUTPUT_DIR = "/opt/ml/processing/output"
+DEFAULT_MODEL = Path(__file__).resolve().parent / "model.pkl"
+DEFAULT_MESSAGE_FILE = "/opt/ml/output/message"
+MESSAGE_FILE_ENV = "SM_OUTPUT_MESSAGE"
+PROBABILITY_COL = "cancel_probability"
+
+
+# pandas 3 parses floats exactly and deprecates the option; pandas 2 (the SageMaker image) needs it
+EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+
+
+class StepError(Exception):
+    """Bad input: reported as one line on stderr and in the failure message file."""
+
+
+# --- the model ---------------------------------------------------------------------------------
+
+def load_model(path: Path):
+    """Unpickle the scikit-learn pipeline written by legacy_src/train.py (`make model`)."""
+    if not path.is_file():
+        raise StepError(f"model file {path} not found; bake it into the image with `make model` "
+                        "or pass --model")
+    try:
+        with open(path, "rb") as f:
+            model = pickle.load(f)
+    except Exception as exc:  # a truncated or foreign file fails in many ways
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise StepError(f"cannot load model {path} ({type(exc).__name__}: {reason}); "
+                        "rebuild it with `make model`") from None
+    if not hasattr(model, "predict_proba") or not hasattr(model, "feature_names_in_"):
+        raise StepError(f"model {path} is not a fitted scikit-learn classifier pipeline; "
+                        "rebuild it with `make model`")
+    return model
+
+
+def model_features(model) -> list[str]:
+    return [str(name) for name in model.feature_names_in_]
+
+
+def add_probability(features: pd.DataFrame, model) -> pd.DataFrame:
+    """The input rows, unchanged, plus the probability of cancellation."""
+    scored = features.copy()
+    if len(scored):
+        scored[PROBABILITY_COL] = model.predict_proba(scored[model_features(model)])[:, 1]
+    else:
+        scored[PROBABILITY_COL] = pd.Series(dtype="float64")
+    return scored
+
+
+def check_columns(df: pd.DataFrame, required: list[str], source: str) -> None:
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise StepError(f"{source}: missing required column(s) {', '.join(missing)}; "
+                        "the input must be the preprocessing step's output")
+
+
+# --- files -------------------------------------------------------------------------------------
+
+def csv_files(input_dir: Path) -> list[Path]:
+    """Every *.csv under input_dir (hidden files and folders skipped), sorted by relative path."""
+    if not input_dir.is_dir():
+        raise StepError(f"input directory {input_dir} does not exist; "
+                        "check the ProcessingInput LocalPath or --input-dir")
+    found = [p for p in input_dir.rglob("*") if p.is_file() and p.suffix.lower() == ".csv"
+             and not any(part.startswith(".") for part in p.relative_to(input_dir).parts)]
+    if not found:
+        raise StepError(f"no CSV files in {input_dir}; check the S3 input prefix")
+    return sorted(found, key=lambda p: p.relative_to(input_dir).as_posix())
+
+
+def read_step_csv(path: Path) -> pd.DataFrame:
+    """Read a CSV written by the previous step, losslessly.
+
+    Floats parse back to exactly the float64 that was written (pandas 3 does by default, pandas 2
+    needs float_precision="round_trip"); only empty cells are missing, so a category spelled
+    "null" or "NA" stays a string, as it was in memory.
+    """
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], **EXACT_FLOATS)
+    except pd.errors.EmptyDataError:
+        raise StepError(f"{path.name}: the file is empty (no header)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StepError(f"{path.name}: not a readable CSV ({reason})") from None
+
+
+class StagedOutput:
+    """Write outputs under a hidden staging folder, then rename them into place all at once."""
+
+    def __init__(self, output_dir: Path):
+        output_dir.mkdir(parents=True, exist_ok=True)
+        self.output_dir = output_dir
+        self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_dir))
+        self.names: list[str] = []
+
+    def path(self, relative: str) -> Path:
+        self.names.append(relative)
+        target = self.staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def commit(self) -> None:
+        for relative in self.names:
+            final = self.output_dir / relative
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / relative, final)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False)
+
+
+# --- failure reporting (SageMaker: /opt/ml/output/message becomes the job's ExitMessage) -------
+
+def message_file(arg: str | None) -> tuple[Path, bool]:
+    """(path, explicit): an explicit path is created; the default only used if its folder exists."""
+    chosen = arg or os.environ.get(MESSAGE_FILE_ENV)
+    return (Path(chosen), True) if chosen else (Path(DEFAULT_MESSAGE_FILE), False)
+
+
+def report_failure(message: str, path: Path, explicit: bool) -> None:
+    line = " ".join(f"{STEP}: {message}".split())[:1024]
+    print(line, file=sys.stderr, flush=True)
+    try:
+        if explicit:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent.is_dir():
+            path.write_text(line + "\n")
+    except OSError:
+        pass  # stderr already has it
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="predict.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--input-dir", type=Path, default=Path(DEFAULT_INPUT_DIR))
+    parser.add_argument("--output-dir", type=Path, default=Path(DEFAULT_OUTPUT_DIR))
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--failure-message-file", default=None,
+                        help=f"default: ${MESSAGE_FILE_ENV} or {DEFAULT_MESSAGE_FILE}")
+    return parser.parse_args(argv)
+
+
+def run(input_dir: Path, output_dir: Path, model_path: Path) -> int:
+    """Score every input CSV; returns the number of rows written."""
+    files = csv_files(input_dir)
+    model = load_model(model_path)
+    staged = StagedOutput(output_dir)
+    rows = 0
+    try:
+        for path in files:
+            features = read_step_csv(path)
+            check_columns(features, model_features(model), path.name)
+            scored = add_probability(features, model)
+            write_csv(scored, staged.path(path.relative_to(input_dir).as_posix()))
+            rows += len(scored)
+        staged.commit()
+    except BaseException:
+        staged.discard()
+        raise
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        rows = run(args.input_dir, args.output_dir, args.model)
+    except StepError as exc:
+        report_failure(str(exc), *message_file(args.failure_message_file))
+        return 1
+    except Exception as exc:
+        report_failure(f"unexpected {type(exc).__name__}: {exc}", *message_file(args.failure_message_file))
+        raise
+    print(f"{STEP}: wrote {rows} rows to {args.output_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
