@@ -3,6 +3,7 @@
 import json
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,3 +239,69 @@ def test_list_and_describe_answer_in_boto3_shapes(home, s3):
     with pytest.raises(ApiError) as caught:
         jobs.describe_processing_job(ProcessingJobName="nope")
     assert caught.value.code == "ResourceNotFound"
+
+
+def test_wait_with_a_cancel_event_stops_the_job(home, s3):
+    jobs = service(home)
+    jobs.create_processing_job(**request("cancel-me", s3, "import time; time.sleep(60)"))
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    assert jobs.wait("cancel-me", cancel=cancel)["ProcessingJobStatus"] == "Stopped"
+    assert time.monotonic() - started < 10
+
+
+# --- through the engine ----------------------------------------------------------------------
+
+def run_definition(home, body, resource="arn:aws:states:::sagemaker:createProcessingJob.sync"):
+    from smlift.asl.engine import run_execution
+    from smlift.asl.tasks import TaskRegistry
+    from smlift.processing.integration import register
+    from smlift.store import open_store
+
+    registry = TaskRegistry()
+    jobs = register(registry, home, service=service(home))
+    machine = {"StartAt": "Preprocess", "States": {"Preprocess": {
+        "Type": "Task", "Resource": resource, "Parameters": body, "End": True}}}
+    result = run_execution(machine, {}, name="e2e", store=open_store(home), tasks=registry)
+    return result, jobs
+
+
+def test_sync_task_returns_the_description_and_tags_the_job(home, s3):
+    result, jobs = run_definition(home, request("e2e-ok", s3, COPY_ROWS))
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["ProcessingJobStatus"] == "Completed"
+    assert isinstance(result.output["ProcessingEndTime"], int)
+    types = [event["type"] for event in result.events]
+    assert types.index("TaskSubmitted") < types.index("TaskSucceeded")
+    arn = result.output["ProcessingJobArn"]
+    assert {"Key": "MANAGED_BY_AWS", "Value": "STARTED_BY_STEP_FUNCTIONS"} in \
+        jobs.list_tags(ResourceArn=arn)["Tags"]
+    assert s3.list_keys("s3://data/out/e2e-ok") == ["s3://data/out/e2e-ok/sub/rows.csv"]
+
+
+def test_step_that_raises_fails_the_execution_with_task_failed_and_exit_message(home, s3):
+    result, _ = run_definition(home, request("e2e-boom", s3, FAILING))
+    assert result.status == "FAILED"
+    assert result.error == "States.TaskFailed"
+    cause = json.loads(result.cause)
+    assert cause["ProcessingJobName"] == "e2e-boom"
+    assert cause["ExitMessage"].startswith("ValueError: column 'b' is missing")
+    assert s3.list_keys("s3://data/out/e2e-boom") == []
+
+
+def test_step_over_max_runtime_ends_stopped_and_fails_the_execution(home, s3):
+    result, _ = run_definition(home, request("e2e-slow", s3, "import time; time.sleep(60)",
+                                             max_runtime=1))
+    assert result.status == "FAILED" and result.error == "States.TaskFailed"
+    assert json.loads(result.cause)["ProcessingJobStatus"] == "Stopped"
+
+
+def test_duplicate_job_name_fails_the_task_with_resource_in_use(home, s3):
+    jobs = service(home)
+    jobs.create_processing_job(**request("e2e-dup", s3, "print('first')"))
+    jobs.wait("e2e-dup")
+    result, _ = run_definition(home, request("e2e-dup", s3, "print('second')"))
+    assert result.status == "FAILED"
+    assert result.error == "SageMaker.ResourceInUseException"
+    assert "Error Code: ResourceInUse" in result.cause

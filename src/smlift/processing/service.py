@@ -92,8 +92,15 @@ class LocalProcessing:
 
     # -- the API --------------------------------------------------------------------------------
     def create_processing_job(self, **request: Any) -> dict:
-        name = request.get("ProcessingJobName")
-        arn = D.job_arn(name if isinstance(name, str) else "", self.region, self.account)
+        return self.create_job(request)
+
+    def create_job(self, request: Any, *, region: str | None = None,
+                   account: str | None = None) -> dict:
+        """create_processing_job, for a request held as a dict, in a given region/account (the
+        Step Functions integration creates jobs in its execution's region and account)."""
+        name = request.get("ProcessingJobName") if isinstance(request, dict) else None
+        arn = D.job_arn(name if isinstance(name, str) else "", region or self.region,
+                        account or self.account)
         spec = build_spec(request, arn=arn)
         mode = resolve_mode(self._mode)
         root = job_root(self.home, spec.name)
