@@ -68,7 +68,9 @@ class Started:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """As printed: the execution fields spelled as StartExecution answers them."""
+        names = {"execution_arn": "executionArn", "start_date": "startDate"}
+        return {names.get(k, k): v for k, v in asdict(self).items() if v is not None}
 
 
 def build_input(version: ModelVersion, target: Target, input_uri: str,
@@ -245,3 +247,36 @@ def default_scikit_image(region: str) -> str | None:
         return None
     domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"{account}.dkr.ecr.{region}.{domain}/sagemaker-scikit-learn:{SCIKIT_IMAGE_TAG}"
+
+
+# The embedded default's stand-ins for what `smlift deploy` sets up on AWS.
+LOCAL_CODE_URI = "s3://smlift-local/smlift/code/"
+LOCAL_ROLE = "arn:aws:iam::123456789012:role/smlift-sagemaker"
+LOCAL_DEFINITION = "statemachine/definition.asl.json"
+LOCAL_CODE_DIR = "scripts"
+
+
+def local_target(home=None, *, definition_path=LOCAL_DEFINITION, code_dir=LOCAL_CODE_DIR,
+                 sfn=None) -> Target:
+    """The local engine, as a deploy would leave AWS: the state machine created (or updated)
+    from `definition_path`, and `code_dir` synced to local S3 at LOCAL_CODE_URI when present."""
+    from pathlib import Path
+
+    from .local_run import STATE_MACHINE_NAME
+    from .local_sfn import LocalStepFunctions
+
+    path = Path(definition_path)
+    try:
+        definition = path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read the state machine definition: {exc.strerror}",
+                         where=str(path), fix="run from the project root, or pass --definition") from None
+    if Path(code_dir).is_dir():
+        from .local_s3 import LocalS3, sync_objects
+
+        sync_objects(LocalS3(home), str(code_dir), LOCAL_CODE_URI)
+    sfn = sfn or LocalStepFunctions(home=home)
+    machine = sfn.create_state_machine(name=STATE_MACHINE_NAME, definition=definition,
+                                       roleArn=LOCAL_ROLE)
+    defaults = {"code_uri": LOCAL_CODE_URI, "scikit_image_uri": default_scikit_image("us-east-1")}
+    return Target("local", machine["stateMachineArn"], LOCAL_ROLE, defaults, sfn)

@@ -13,11 +13,13 @@ import click
 REGISTRY_HELP = "Use the local registry (SQLite under $SMLIFT_HOME) instead of SageMaker's."
 
 
-def backend_options(command):
+def backend_options(command=None, *, local_help: str = REGISTRY_HELP):
     """--local, --region and --profile, shared by the commands that read the registry."""
+    if command is None:
+        return lambda command: backend_options(command, local_help=local_help)
     command = click.option("--profile", help="AWS profile (default: AWS_PROFILE).")(command)
     command = click.option("--region", help="AWS region (default: AWS_REGION).")(command)
-    return click.option("--local", is_flag=True, help=REGISTRY_HELP)(command)
+    return click.option("--local", is_flag=True, help=local_help)(command)
 
 
 def aws_client(region: str | None, profile: str | None):

@@ -19,21 +19,25 @@ def _dump(value) -> str:
 
 
 def _common(command):
+    command = click.option("--definition", default="statemachine/definition.asl.json",
+                           show_default=True, type=click.Path(dir_okay=False),
+                           help="With --local: the state machine definition to run.")(command)
     command = click.option("--deployment", default="smlift", show_default=True,
                            help="The deployment's name (`smlift deploy --name`); AWS only.")(command)
     command = click.option("--allow-unapproved", is_flag=True,
                            help="On AWS, also run a version that is not Approved.")(command)
     command = click.option("--version", type=int,
                            help="The model version (default: the latest Approved one).")(command)
-    return backend_options(command)
+    return backend_options(command, local_help="Run on the embedded default (local engine and "
+                                               "local registry) instead of AWS.")
 
 
-def _target_and_registry(local: bool, region, profile, deployment: str):
+def _target_and_registry(local: bool, region, profile, deployment: str, definition: str):
     from ..registry import LocalRegistry, SageMakerRegistry
     from ..starter import aws_target, local_target
 
     if local:
-        return local_target(), LocalRegistry()
+        return local_target(definition_path=definition), LocalRegistry()
     from .models import aws_client
 
     client = aws_client(region, profile)
@@ -58,9 +62,12 @@ def _need(value, flag: str, example: str):
 @click.option("--output-prefix", help="With --all: output_uri is OUTPUT_PREFIX/<model>/.")
 @click.option("--max-concurrency", type=int, default=4, show_default=True,
               help="With --all: how many models are started at the same time.")
+@click.option("--wait", is_flag=True, help="Wait for the execution to end; exit 1 unless it "
+                                           "SUCCEEDED (one model only).")
 @_common
 def start(name, input_uri, output_uri, execution, all_models, input_prefix, output_prefix,
-          max_concurrency, version, allow_unapproved, deployment, local, region, profile) -> None:
+          max_concurrency, wait, version, allow_unapproved, deployment, definition, local, region,
+          profile) -> None:
     """Start a pipeline execution for registered model NAME (or --all models).
 
     Prints the execution as JSON; follow it with `smlift wait|status|history ARN`.
@@ -77,31 +84,48 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
         raise InputError("give a model NAME or --all, not both or neither", where="NAME",
                          fix="e.g. `smlift start churn --input-uri ... --output-uri ...`")
     if all_models:
-        if version is not None or execution:
-            raise InputError("--version and --name apply to one model, not --all",
+        if version is not None or execution or wait:
+            raise InputError("--version, --name and --wait apply to one model, not --all",
                              where="--all", fix="leave them out with --all")
         return _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved,
-                          deployment, local, region, profile)
+                          deployment, definition, local, region, profile)
     from ..starter import start_model
 
     _need(input_uri, "--input-uri", "s3://BUCKET/PREFIX/")
     _need(output_uri, "--output-uri", "s3://BUCKET/PREFIX/")
-    target, registry = _target_and_registry(local, region, profile, deployment)
+    target, registry = _target_and_registry(local, region, profile, deployment, definition)
     started = start_model(registry, target, name, input_uri, output_uri, version=version,
                           allow_unapproved=allow_unapproved, execution=execution)
     click.echo(_dump(started.to_dict()))
+    if wait:
+        return _wait(target, started.execution_arn)
     click.echo(f"Started {started.model} version {started.version}. Follow it: "
                f"smlift wait {started.execution_arn}", err=True)
+    if local:
+        click.echo("It runs in this process: the command returns when the execution ends.",
+                   err=True)
+
+
+def _wait(target, arn: str) -> None:
+    from ..errors import ExecutionError
+    from ..follow import Side, failure_message, wait as wait_for
+
+    described = wait_for(Side(target.side, target.sfn), arn,
+                         poll=0.2 if target.side == "local" else 5.0)
+    click.echo(_dump(described))
+    problem = failure_message(described)
+    if problem:
+        raise ExecutionError(problem, where=arn, fix=f"see `smlift history {arn}`")
 
 
 def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, deployment,
-               local, region, profile) -> None:
+               definition, local, region, profile) -> None:
     from ..errors import SmliftError
     from ..starter import start_all
 
     _need(input_prefix, "--input-prefix", "s3://BUCKET/in/")
     _need(output_prefix, "--output-prefix", "s3://BUCKET/out/")
-    target, registry = _target_and_registry(local, region, profile, deployment)
+    target, registry = _target_and_registry(local, region, profile, deployment, definition)
 
     def report(started) -> None:
         if started.error:
@@ -129,8 +153,8 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
 @click.option("--input-uri", required=True, help="s3:// prefix of the model's input data.")
 @click.option("--output-uri", required=True, help="s3:// prefix the results go under.")
 @_common
-def input_(name, input_uri, output_uri, version, allow_unapproved, deployment, local, region,
-           profile) -> None:
+def input_(name, input_uri, output_uri, version, allow_unapproved, deployment, definition, local,
+           region, profile) -> None:
     """Print the execution input JSON `smlift start` would use, paste-ready for the console.
 
     \b
@@ -139,7 +163,7 @@ def input_(name, input_uri, output_uri, version, allow_unapproved, deployment, l
     """
     from ..starter import prepare
 
-    target, registry = _target_and_registry(local, region, profile, deployment)
+    target, registry = _target_and_registry(local, region, profile, deployment, definition)
     _, values = prepare(registry, target, name, input_uri, output_uri, version=version,
                         allow_unapproved=allow_unapproved)
     click.echo(_dump(values))
