@@ -152,3 +152,27 @@ def test_expressions_are_parsed_once():
     before = _compile.cache_info().hits
     assert ev("{% $states.input.a[0] + 41 %}") == 42
     assert _compile.cache_info().hits == before + 1
+
+
+_VALUES = [2.0, [], [1], [[1]], {"b": [1, 2]}, [{"b": 1}, {"b": 2}], None, "s", {"b": None},
+           {"b": {"c": [{"d": 1}]}}, True, 0]
+_PATHS = ["$states.input.a", "$v.a", "$v", "$v.a.b", "$states.input.a.b.c", "$nope",
+          "$states.input.a.b.c.d", "$v.a.and"]
+
+
+@pytest.mark.parametrize("value", _VALUES)
+@pytest.mark.parametrize("path", _PATHS)
+def test_the_plain_path_fast_path_agrees_with_jsonata(path, value):
+    from smlift.asl.jsonata import _evaluate_with_library
+
+    bindings = {"states": {"input": {"a": value}}, "v": {"a": value}}
+
+    def outcome(call):
+        try:
+            return "value", call()
+        except StatesError as exc:
+            return "error", exc.cause
+
+    fast = outcome(lambda: evaluate_expression("{% " + path + " %}", bindings, field="F"))
+    slow = outcome(lambda: _evaluate_with_library(path, bindings, "F"))
+    assert fast == slow
