@@ -305,3 +305,49 @@ def test_duplicate_job_name_fails_the_task_with_resource_in_use(home, s3):
     assert result.status == "FAILED"
     assert result.error == "SageMaker.ResourceInUseException"
     assert "Error Code: ResourceInUse" in result.cause
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+def run_cli(capsys, *args):
+    from smlift.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_jobs_cli_lists_describes_and_shows_logs(capsys, tmp_path):
+    import os
+
+    home = Path(os.environ["SMLIFT_HOME"])
+    s3 = LocalS3(home)
+    s3.put_bytes(b"a,b\n1,2\n", "s3://data/in/rows.csv")
+    jobs = service(home)
+    jobs.create_processing_job(**request("cli-job", s3, COPY_ROWS))
+    jobs.wait("cli-job")
+
+    code, out, _ = run_cli(capsys, "jobs", "list")
+    [summary] = json.loads(out)["ProcessingJobSummaries"]
+    assert code == 0 and summary["ProcessingJobName"] == "cli-job"
+    assert summary["ProcessingJobStatus"] == "Completed" and summary["CreationTime"].endswith("+00:00")
+
+    code, out, _ = run_cli(capsys, "jobs", "describe", "cli-job")
+    described = json.loads(out)
+    assert described["SmliftLocal"]["IsolationMode"] == REWRITE
+    assert described["ProcessingJobArn"].endswith("processing-job/cli-job")
+
+    code, out, _ = run_cli(capsys, "jobs", "logs", "cli-job")
+    assert code == 0 and "copied 8 bytes" in out
+    code, out, _ = run_cli(capsys, "jobs", "logs", "cli-job", "--follow")
+    assert code == 0 and "copied 8 bytes" in out
+
+
+def test_jobs_cli_unknown_job_is_one_clear_error(capsys):
+    code, _, err = run_cli(capsys, "jobs", "describe", "nope")
+    assert code == 1
+    assert "Could not find processing job 'nope'" in err and "smlift jobs list" in err

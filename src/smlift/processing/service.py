@@ -171,6 +171,42 @@ class LocalProcessing:
                            where="ProcessingJobName", fix="see `smlift jobs list`")
         return self._check_orphan(description)
 
+    def log_file(self, name: str) -> Path | None:
+        """The job's log stream file (stdout + stderr), once the job has started."""
+        description = self.job_description(name)
+        logged = description.get("SmliftLocal", {}).get("LogFile")
+        if logged:
+            return Path(logged)
+        streams = sorted((job_root(self.home, name) / "logs").glob("algo-1-*"))
+        return streams[-1] if streams else None
+
+    def log_lines(self, name: str) -> list[str]:
+        """The job's log stream as lines ([] before the job has started)."""
+        path = self.log_file(name)
+        if path is None or not path.exists():
+            return []
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+    def follow_log(self, name: str, poll_seconds: float = 0.5):
+        """Yield the log's lines as they are written, until the job has ended."""
+        position, pending = 0, ""
+        while True:
+            ended = self.job_description(name)["ProcessingJobStatus"] in D.TERMINAL
+            path = self.log_file(name)
+            if path is not None and path.exists():
+                with open(path, "rb") as handle:
+                    handle.seek(position)
+                    chunk = handle.read()
+                position += len(chunk)
+                pending += chunk.decode("utf-8", errors="replace")
+                *lines, pending = pending.split("\n")
+                yield from lines
+            if ended:
+                if pending:
+                    yield pending
+                return
+            self._clock.sleep(poll_seconds, None)
+
     def wait(self, name: str, cancel: threading.Event | None = None,
              poll_seconds: float = 0.5) -> dict:
         """Block until the job ends; setting `cancel` stops it (and still waits for its end)."""
