@@ -1,0 +1,38 @@
+"""`smlift graph`: draw the state machine as Mermaid or Graphviz dot, with Retry and Catch edges.
+
+Thin: reads the definition, calls `smlift.pipeline.graph.draw`, prints or writes the text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--definition", "definition", default="statemachine/definition.asl.json",
+              show_default=True, help="The state machine definition.")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
+              show_default=True, help="Mermaid (GitHub renders it) or Graphviz dot.")
+@click.option("--output", "output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+def graph(definition: str, fmt: str, output: Path | None) -> None:
+    """Draw the state machine, with its Retry (dotted) and Catch (dashed) edges.
+
+    \b
+    Example:
+      smlift graph
+      smlift graph --format dot | dot -Tsvg > pipeline.svg
+    """
+    from ..pipeline.graph import draw
+    from .execute import read_json
+
+    text = draw(read_json(definition, "definition"), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    temporary = output.with_name(output.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(output)
+    click.echo(f"wrote {output}", err=True)
