@@ -18,6 +18,9 @@ else of the caller's environment leaks in. The working directory is the image's 
   mounted on /opt, the host's /opt entries are bound back, and the job root's `opt/*` (its
   `/opt/ml`, the image's `/opt/program`, ...) are bound over it: the job sees the real
   `/opt/ml/...` paths, and nothing outside its namespace changes.
+- `docker`: for an image `smlift build` built with a Docker engine (`image.engine ==
+  "docker"`), `docker run --rm -v ROOT/opt/ml:/opt/ml` (`docker_command`); Docker applies the
+  ENTRYPOINT/CMD overrides and the image's ENV itself. Not exercised by the tests here.
 - `path-rewrite`: where no namespace can be made, every `/opt/ml` prefix (and the image's file
   folders) in the arguments, the environment and the working directory is rewritten to the job
   root. A job that builds `/opt/ml/...` paths itself, or reads them from
@@ -48,7 +51,7 @@ from ..errors import ProcessingJobError
 from .spec import JobSpec
 from .staging import StagedJob, host_path
 
-NAMESPACE, REWRITE = "mount-namespace", "path-rewrite"
+NAMESPACE, REWRITE, DOCKER = "mount-namespace", "path-rewrite", "docker"
 MODES = (NAMESPACE, REWRITE)
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 EXIT_MESSAGE_BYTES = 1024
@@ -192,6 +195,8 @@ def job_environment(spec: JobSpec, image: Any) -> dict[str, str]:
 
 def plan_command(spec: JobSpec, image: Any, staged: StagedJob, mode: str) -> Command:
     """The argv, environment and working directory to launch, for `mode`."""
+    if mode == DOCKER:
+        return docker_command(spec, image, staged)
     argv, env = container_command(spec, image), job_environment(spec, image)
     workdir = image.workdir or "/"
     prefixes = _image_folders(image)
@@ -209,6 +214,23 @@ def plan_command(spec: JobSpec, image: Any, staged: StagedJob, mode: str) -> Com
                   str(staged.root), workdir, *argv]
         return Command(launch, env, str(staged.root), mode, argv, workdir)
     return Command(argv, env, workdir, mode, argv, workdir)
+
+
+def docker_command(spec: JobSpec, image: Any, staged: StagedJob) -> Command:
+    """`docker run` of an image built by Docker: the job root's opt/ml mounted on /opt/ml, the
+    job's Environment passed by name, Docker itself applying the ENTRYPOINT/CMD overrides."""
+    argv = ["docker", "run", "--rm", "--name", f"smlift-{spec.name}",
+            "-v", f"{staged.opt_ml}:/opt/ml"]
+    for key in spec.environment:
+        argv += ["-e", key]
+    if spec.entrypoint:
+        argv += ["--entrypoint", spec.entrypoint[0], image.docker_ref, *spec.entrypoint[1:],
+                 *(spec.arguments or ())]
+    else:
+        argv += [image.docker_ref, *(spec.arguments or ())]
+    env = {**os.environ, **spec.environment}
+    return Command(argv, env, str(staged.root), DOCKER, argv[argv.index(image.docker_ref):],
+                   image.workdir or "/")
 
 
 def _working_dir(workdir: str, mode: str, staged: StagedJob,
@@ -289,7 +311,9 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
             grace_seconds: float = DEFAULT_GRACE_SECONDS,
             on_stopping: Callable[[], None] = lambda: None) -> RunResult:
     """Run the job to its end; Completed, Failed (exit code != 0) or Stopped."""
-    clock = clock or _RealClock()
+    if clock is None:
+        from ..asl.clock import RealClock
+        clock = RealClock()
     command = plan_command(spec, image, staged, mode)
     log_file = staged.log_dir / f"algo-1-{int(clock.now())}"
     note = _runner_log(staged)
@@ -381,16 +405,3 @@ def _runner_log(staged: StagedJob) -> Callable[[str], None]:
 
     return note
 
-
-class _RealClock:
-    def now(self) -> float:
-        return time.time()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float, cancel: threading.Event | None = None) -> bool:
-        if cancel is None:
-            time.sleep(max(0.0, seconds))
-            return False
-        return cancel.wait(max(0.0, seconds))

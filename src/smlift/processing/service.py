@@ -37,7 +37,8 @@ from typing import Any, Callable
 
 from ..errors import ImageError, SmliftError
 from . import describe as D
-from .runner import DEFAULT_GRACE_SECONDS, JobControl, popen_launcher, resolve_mode, run_job
+from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, JobControl, popen_launcher, resolve_mode,
+                     run_job)
 from .spec import ApiError, JobSpec, build_spec
 from .staging import ClientError, StagedJob, job_root, stage_job
 
@@ -238,7 +239,11 @@ class LocalProcessing:
                                                           "RunnerPid": os.getpid()})
             try:
                 image = self._image(spec.image_uri)
-                staged = stage_job(root, spec, self.s3, getattr(image, "files", ()))
+                if getattr(image, "engine", "local") == "docker":
+                    mode = DOCKER  # the image's files are inside it, not laid into the root
+                    self._update(spec.name, "InProgress", local={"IsolationMode": mode})
+                files = () if mode == DOCKER else getattr(image, "files", ())
+                staged = stage_job(root, spec, self.s3, files)
             except (ClientError, ImageError) as exc:
                 self._finish(spec.name, "Failed", FailureReason=_client_error(exc))
                 return

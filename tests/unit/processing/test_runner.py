@@ -200,3 +200,15 @@ def test_failure_reason_without_a_message_points_at_the_logs():
     assert R.failure_reason(2, None) == ("AlgorithmError: See job logs for more information "
                                          "(exit code 2)")
     assert "SIGKILL" in R.failure_reason(-9, None)
+
+
+def test_docker_engine_images_run_with_docker_run_and_opt_ml_mounted(spec, tmp_path):
+    staged = create_root(tmp_path / "job", spec)
+    image = dataclasses.replace(Image(), entrypoint=["python3", "/opt/program/predict.py"])
+    image = type("DockerImage", (), {**dataclasses.asdict(image), "docker_ref": "inference:1",
+                                      "engine": "docker"})()
+    command = R.plan_command(with_app(spec, ("python3", "s.py"), ("-v",)), image, staged, R.DOCKER)
+    assert command.argv[:4] == ["docker", "run", "--rm", "--name"]
+    assert f"{staged.opt_ml}:/opt/ml" in command.argv
+    assert command.argv[-5:] == ["--entrypoint", "python3", "inference:1", "s.py", "-v"]
+    assert ["-e", "A"] == command.argv[command.argv.index("-e"):command.argv.index("-e") + 2]
