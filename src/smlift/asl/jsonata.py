@@ -150,6 +150,7 @@ def _compile(body: str):
     expression.set_output_convert_nulls(False)
     for name, function in AWS_FUNCTIONS.items():
         expression.register_lambda(name, _wrap(function))
+    expression.assign("eval", None)  # AWS: "$eval is not available - use $parse instead"
     return expression
 
 
@@ -291,9 +292,26 @@ def _check_one(text: str, pointer: str) -> list[tuple[str, str]]:
     if not body:
         return [(pointer, f"The JSONata expression '{text}' is empty")]
     try:
-        _compile(body)
+        compiled = _compile(body)
     except JException as exc:
         return [(pointer, f"The JSONata expression '{body}' is invalid: {exc.error}: {exc}")]
     except Exception as exc:  # noqa: BLE001
         return [(pointer, f"The JSONata expression '{body}' is invalid: {exc}")]
-    return []
+    problem = _top_level_problem(compiled.ast)
+    return [(pointer, f"The JSONata expression '{body}' is invalid: {problem}")] if problem \
+        else []
+
+
+def _top_level_problem(ast) -> str | None:
+    """AWS: no `$`/`$$` and no unqualified field names at the top level of an expression
+    (there is no context document; read `$states.input` instead)."""
+    first = ast
+    if getattr(ast, "type", None) == "path" and getattr(ast, "steps", None):
+        first = ast.steps[0]
+    kind, value = getattr(first, "type", None), getattr(first, "value", None)
+    if kind == "variable" and value in ("", "$"):
+        return "'$' and '$$' cannot be used at the top level; use $states.input"
+    if kind == "name":
+        return (f"the field name '{value}' cannot be used unqualified at the top level; "
+                f"read fields through $states.input")
+    return None

@@ -176,3 +176,20 @@ def test_the_plain_path_fast_path_agrees_with_jsonata(path, value):
     fast = outcome(lambda: evaluate_expression("{% " + path + " %}", bindings, field="F"))
     slow = outcome(lambda: _evaluate_with_library(path, bindings, "F"))
     assert fast == slow
+
+
+@pytest.mark.parametrize("body", ["$", "$$", "$.x", "$$.x", "input.x", "a"])
+def test_check_template_refuses_the_context_and_bare_names_at_the_top_level(body):
+    [(pointer, message)] = check_template("{% " + body + " %}", "/S/Output")
+    assert pointer == "/S/Output"
+    assert "top level" in message
+
+
+@pytest.mark.parametrize("body", ["$states.input", "$count($states.input.a)", "($x := 1; $x)",
+                                  "1 + 2", "'s'", "$states.input.items[price > 1]"])
+def test_check_template_accepts_qualified_expressions(body):
+    assert check_template("{% " + body + " %}", "/S/Output") == []
+
+
+def test_eval_is_not_available_as_in_aws():
+    assert "T1006" in fails("{% $eval('1') %}")
