@@ -12,7 +12,6 @@ temporary folder, then renamed), so later edits to the context do not change a b
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import os
@@ -83,7 +82,7 @@ def _parents(files: dict[str, Path]) -> set[str]:
     return out
 
 
-def _expand_copy(context: Path, step: CopyStep, ignore: list[str], dirs: set[str],
+def _expand_copy(context: Path, step: CopyStep, ignore: list, dirs: set[str],
                  dockerfile: Path) -> dict[str, Path]:
     """container path -> context file for one COPY/ADD, as Docker lays it out."""
     where = f"{dockerfile}:{step.line}"
@@ -94,7 +93,8 @@ def _expand_copy(context: Path, step: CopyStep, ignore: list[str], dirs: set[str
             raise ImageError(f"{step.instruction} {source}: forbidden path outside the build "
                              "context", where=where, fix="move the file into the build context")
         found = sorted(context.glob(rel)) if any(c in rel for c in "*?[") else [context / rel]
-        found = [p for p in found if p.exists()]
+        found = [p for p in found if p.exists()  # .dockerignore'd files are not in the context
+                 and (p == context or not _ignored(p.relative_to(context).as_posix(), ignore))]
         if not found:
             raise ImageError(f"{step.instruction} failed: file not found in build context: "
                              f"{source}", where=where, fix="check the name; paths are relative "
@@ -109,7 +109,8 @@ def _expand_copy(context: Path, step: CopyStep, ignore: list[str], dirs: set[str
                 out[posixpath.join(dest, path.relative_to(match).as_posix())] = path
         else:
             out[posixpath.join(dest, match.name) if into_dir else dest] = match
-    return {c: p for c, p in out.items() if not _ignored(p.relative_to(context).as_posix(), ignore)}
+    return {c: p for c, p in out.items()
+            if not _ignored(p.relative_to(context).as_posix(), ignore)}
 
 
 def _walk_files(folder: Path) -> list[Path]:
@@ -120,29 +121,18 @@ def _walk_files(folder: Path) -> list[Path]:
     return found
 
 
-def _dockerignore(context: Path) -> list[str]:
+def _dockerignore(context: Path) -> list:
+    """The context's `.dockerignore` patterns (Docker's own rules: smlift.dockerignore)."""
+    from .. import dockerignore
+
     path = context / ".dockerignore"
-    if not path.is_file():
-        return []
-    lines = [line.strip() for line in path.read_text().splitlines()]
-    return [posixpath.normpath(line.lstrip("/")) if not line.startswith("!") else
-            "!" + posixpath.normpath(line[1:].lstrip("/"))
-            for line in lines if line and not line.startswith("#")]
+    return dockerignore.parse(path.read_text(encoding="utf-8")) if path.is_file() else []
 
 
-def _ignored(rel: str, patterns: list[str]) -> bool:
-    """`.dockerignore` semantics, simplified: the last matching pattern wins, `!` re-includes,
-    a pattern matching a folder excludes what is under it, `**` matches any depth."""
-    ignored = False
-    candidates = [rel] + [rel[:i] for i, ch in enumerate(rel) if ch == "/"]
-    for pattern in patterns:
-        negate = pattern.startswith("!")
-        body = pattern[1:] if negate else pattern
-        regex_body = body.replace("**/", "*").replace("/**", "/*")
-        if any(fnmatch.fnmatchcase(c, body) or fnmatch.fnmatchcase(c, regex_body)
-               for c in candidates):
-            ignored = not negate
-    return ignored
+def _ignored(rel: str, patterns: list) -> bool:
+    from .. import dockerignore
+
+    return bool(patterns) and dockerignore.is_excluded(rel, patterns)
 
 
 def _file_hash(path: Path) -> str:

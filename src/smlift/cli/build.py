@@ -1,0 +1,68 @@
+"""`smlift build CONTEXT_DIR --tag NAME:TAG`: a local image build, or `--remote` on CodeBuild
+(the flags of `sm-docker build`)."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import SmliftError
+
+DEFAULT_TAG = "smlift-inference:latest"
+
+
+@click.command()
+@click.argument("context_dir", type=click.Path(file_okay=False, path_type=str))
+@click.option("--tag", "-t", default=DEFAULT_TAG, show_default=True,
+              help="NAME:TAG to record the image under (ImageUri NAME:TAG or an ECR URI "
+                   "ending in /NAME:TAG resolves to it).")
+@click.option("--engine", type=click.Choice(["auto", "local", "docker"]), default=None,
+              help="Local build engine (default: $SMLIFT_ENGINE, else Docker if it answers).")
+@click.option("--remote", is_flag=True, help="Build on AWS CodeBuild and push to ECR "
+                                             "(like `sm-docker build`).")
+@click.option("--repository", help="[--remote] ECR repository:tag to push (default: from --tag).")
+@click.option("--role", help="[--remote] IAM role ARN CodeBuild assumes.")
+@click.option("--bucket", help="[--remote] S3 bucket for the zipped build context.")
+@click.option("--vpc-id", help="[--remote] VPC to run the build in.")
+@click.option("--subnet-ids", help="[--remote] Comma-separated subnet ids (with --vpc-id).")
+@click.option("--security-group-ids", help="[--remote] Comma-separated security group ids.")
+@click.option("--compute-type", default="BUILD_GENERAL1_SMALL", show_default=True,
+              help="[--remote] CodeBuild compute type.")
+@click.option("--no-logs", is_flag=True, help="[--remote] Do not stream the build logs.")
+def build(context_dir: str, tag: str, engine: str | None, remote: bool, repository: str | None,
+          role: str | None, bucket: str | None, vpc_id: str | None, subnet_ids: str | None,
+          security_group_ids: str | None, compute_type: str, no_logs: bool) -> None:
+    """Build an image from the Dockerfile in CONTEXT_DIR.
+
+    Locally (no Docker needed): reads the Dockerfile (ENV, WORKDIR, COPY, ENTRYPOINT, CMD),
+    snapshots the COPY'd files, makes a Python runtime from the `pip install` requirements,
+    and records the image. Where a Docker engine answers, `docker build` is used instead.
+
+    \b
+    Example:
+      smlift build containers/inference --tag smlift-inference:latest
+      smlift build containers/inference --remote --role arn:aws:iam::123456789012:role/build
+    """
+    if remote:
+        click.echo(_build_remote(context_dir, tag=tag, repository=repository, role=role,
+                                 bucket=bucket, vpc_id=vpc_id, subnet_ids=subnet_ids,
+                                 security_group_ids=security_group_ids,
+                                 compute_type=compute_type, no_logs=no_logs))
+        return
+    from pathlib import Path
+
+    from ..images import build_image
+
+    image = build_image(Path(context_dir), tag, echo=click.echo, engine=engine)
+    click.echo(image.digest)
+
+
+def _build_remote(context_dir: str, **options) -> str:
+    try:
+        from ..remote_build import build_remote
+    except ImportError as exc:  # the module, or its build_remote, is not there
+        if exc.name != "smlift.remote_build":
+            raise
+        raise SmliftError("remote builds are not available in this version of smlift "
+                          f"({exc})", where="--remote",
+                          fix="build locally without --remote, or use `sm-docker build`") from exc
+    return build_remote(context_dir, echo=click.echo, **options)
