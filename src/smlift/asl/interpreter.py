@@ -436,10 +436,8 @@ def run_state(run: Run, state: State, raw: Any, lane: Lane) -> tuple[Any, str | 
                                   f"returned a result with a size exceeding the maximum number "
                                   f"of bytes service limit.")
             break
-        except FailStateError:
-            raise
         except StatesError as exc:
-            error = locate(exc, step)
+            error = exc if isinstance(exc, FailStateError) else locate(exc, step)
             if _retry(step, error):
                 continue
             output, next_name = _catch(step, error)
