@@ -200,6 +200,7 @@ def _walk_simple(names: tuple[str, ...], bindings: dict) -> Any:
 
 
 _UNSURE, _NULL = object(), object()
+_JSON_TYPES = (dict, list, str, int, float, bool)
 
 
 def evaluate_expression(text: str, bindings: dict, *, field: str = "") -> Any:
@@ -241,7 +242,9 @@ def _evaluate_with_library(body: str, bindings: dict, field: str) -> Any:
         raise _threw(body, field, "U1001: Stack overflow error") from None
     except Exception as exc:  # noqa: BLE001 - any failure inside the library is the user's
         raise _threw(body, field, str(exc) or type(exc).__name__) from None
-    if result is None:
+    if result is Utils.NULL_VALUE:
+        return None
+    if result is None or not isinstance(result, _JSON_TYPES):  # a function is no JSON value
         raise _undefined(body, field)
     return Utils.convert_nulls(result)
 

@@ -193,3 +193,11 @@ def test_check_template_accepts_qualified_expressions(body):
 
 def test_eval_is_not_available_as_in_aws():
     assert "T1006" in fails("{% $eval('1') %}")
+
+
+def test_a_function_value_is_not_json_and_counts_as_undefined():
+    assert "returned nothing (undefined)" in fails("{% $uuid %}")
+
+
+def test_a_null_result_is_json_null():
+    assert ev("{% null %}") is None
