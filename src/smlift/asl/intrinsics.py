@@ -305,10 +305,7 @@ def _java_double(x: float) -> str:
     if x in (math.inf, -math.inf):
         return "Infinity" if x > 0 else "-Infinity"
     if x == 0 or 1e-3 <= abs(x) < 1e7:
-        text = repr(float(x))
-        if "e" in text:  # Python uses exponents for tiny/huge values only
-            text = f"{x:f}"
-        return text
+        return repr(float(x))  # Python's shortest repr, plain in this range like Java's
     shortest = repr(x)
     if "e" in shortest:
         mantissa, _, exponent = shortest.partition("e")

@@ -497,8 +497,8 @@ def _call_function(name: str, nodes: list):
         return target[0 if name == "first" else -1] if target else None
     numbers = [v for v in target if _is_number(v)]
     if not numbers:
-        raise StatesError("States.Runtime", f"Aggregation function attempted to calculate "
-                                            f"value using empty array")
+        raise StatesError("States.Runtime", "Aggregation function attempted to calculate "
+                                            "value using empty array")
     if name == "min":
         return min(numbers)
     if name == "max":
