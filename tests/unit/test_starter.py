@@ -186,3 +186,128 @@ def test_default_scikit_image_is_the_regions_prebuilt_image():
     assert default_scikit_image("cn-north-1").endswith(".amazonaws.com.cn/sagemaker-scikit-learn:"
                                                        "1.4-2-cpu-py3")
     assert default_scikit_image("mars-east-1") is None
+
+
+# -- on the real local engine (a small definition; no processing jobs) --------------------------
+ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True, "Parameters": {
+    "image.$": "$.custom_image_uri", "model.$": "$.model_name", "out.$": "$.output_uri",
+    "code.$": "$.code_uri"}}}}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A project root with a small definition and a scripts/ folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "statemachine").mkdir()
+    (tmp_path / "statemachine" / "definition.asl.json").write_text(json.dumps(ECHO))
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "preprocessing.py").write_text("print('pre')\n")
+    return tmp_path
+
+
+def smlift(capsys, *args):
+    from smlift.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_start_local_runs_the_local_engine_with_the_local_registry(project, capsys):
+    assert smlift(capsys, "models", "register", "churn", "--image", "sagemaker-churn:1",
+                  "--local")[0] == 0
+    code, out, err = smlift(capsys, "start", "churn", "--input-uri", "s3://data/in/",
+                            "--output-uri", "s3://data/out/", "--local", "--wait")
+    assert code == 0, err
+    started, final = out.split("\n}\n", 1)
+    arn = json.loads(started + "}")["executionArn"]
+    final = json.loads(final)
+    assert final["status"] == "SUCCEEDED"
+    assert json.loads(final["output"]) == {"image": "sagemaker-churn:1", "model": "churn",
+                                           "out": "s3://data/out/",
+                                           "code": "s3://smlift-local/smlift/code/"}
+    from smlift.local_s3 import LocalS3
+
+    assert LocalS3().list_keys("s3://smlift-local/smlift/code/") == [
+        "s3://smlift-local/smlift/code/preprocessing.py"]
+    code, out, _ = smlift(capsys, "status", arn)
+    assert code == 0 and json.loads(out)["status"] == "SUCCEEDED"
+    code, out, _ = smlift(capsys, "history", arn)
+    assert code == 0 and "PassStateEntered" in out and "ExecutionSucceeded" in out
+
+
+def test_start_all_local_runs_one_execution_per_model(project, capsys):
+    for name in ("alpha", "beta", "gamma"):
+        smlift(capsys, "models", "register", name, "--image", f"sagemaker-{name}:1", "--local")
+    code, out, err = smlift(capsys, "start", "--all", "--local", "--input-prefix", "s3://data/in/",
+                            "--output-prefix", "s3://data/out/", "--max-concurrency", "2")
+    assert code == 0, err
+    from smlift.follow import locate, wait
+
+    outputs = {}
+    for started in json.loads(out):
+        arn = started["executionArn"]
+        final = wait(locate(arn), arn, timeout=30, poll=0.05)
+        assert final["status"] == "SUCCEEDED"
+        outputs[started["model"]] = json.loads(final["output"])["out"]
+    assert outputs == {"alpha": "s3://data/out/alpha/", "beta": "s3://data/out/beta/",
+                       "gamma": "s3://data/out/gamma/"}
+
+
+def test_wait_exits_1_with_the_error_of_a_failed_local_execution(project, capsys):
+    (project / "statemachine" / "definition.asl.json").write_text(json.dumps(
+        {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Legacy.Crash",
+                                                "Cause": "model file missing"}}}))
+    smlift(capsys, "models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
+    code, out, err = smlift(capsys, "start", "churn", "--input-uri", "s3://data/in/",
+                            "--output-uri", "s3://data/out/", "--local")
+    assert code == 0, err
+    arn = json.loads(out)["executionArn"]
+    code, out, err = smlift(capsys, "wait", arn, "--timeout", "30")
+    assert code == 1
+    assert "FAILED: Legacy.Crash: model file missing" in err and "Traceback" not in err
+
+
+def test_start_local_without_a_definition_names_the_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    smlift(capsys, "models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
+    code, _, err = smlift(capsys, "start", "churn", "--input-uri", "s3://data/in/",
+                          "--output-uri", "s3://data/out/", "--local")
+    assert code == 1
+    assert "statemachine/definition.asl.json: cannot read the state machine definition" in err
+
+
+def test_name_and_all_together_are_refused(project, capsys):
+    code, _, err = smlift(capsys, "start", "churn", "--all", "--local")
+    assert code == 1 and "give a model NAME or --all" in err
+
+
+def test_wait_polls_with_injected_sleep_until_done_or_timeout():
+    from smlift.errors import ExecutionError
+    from smlift.follow import Side, wait
+
+    class Script:
+        def __init__(self, statuses):
+            self.statuses = list(statuses)
+
+        def describe_execution(self, executionArn):
+            return {"executionArn": executionArn, "status": self.statuses.pop(0)}
+
+    now, slept = [0.0], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    done = wait(Side("aws", Script(["RUNNING", "RUNNING", "SUCCEEDED"])), "arn", poll=5,
+                sleep=sleep, clock=lambda: now[0])
+    assert done["status"] == "SUCCEEDED" and slept == [5, 5]
+    slept.clear()
+    with pytest.raises(ExecutionError, match="still RUNNING after 12s"):
+        wait(Side("aws", Script(["RUNNING"] * 10)), "arn", poll=5, timeout=12, sleep=sleep,
+             clock=lambda: now[0])
+    assert slept == [5, 5, 2]
