@@ -6,6 +6,7 @@ is and the fix. Exit 0 when everything holds, 1 when there is any problem.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -50,7 +51,7 @@ def validate(definition: Path, input_path: Path | None, iam_dir: Path | None, no
         click.echo(f"{problem.where}: {problem.message}")
         click.echo(f"  fix: {problem.fix}")
     click.echo(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in {checked}", err=True)
-    raise click.exceptions.Exit(1)
+    sys.exit(1)
 
 
 def _if_exists(path: Path) -> Path | None:

@@ -77,7 +77,7 @@ def validate_pipeline(definition_path: str | Path, input_path: str | Path | None
         runs = _dry_runs(machine, data, str(definition_path), problems)
         for jobs in runs.values():
             problems += _check_requests(jobs, str(definition_path))
-            problems += _check_hand_offs(jobs, data, str(definition_path))
+        problems += _check_hand_offs(runs.get(ORDINARY_NAME, []), data, str(definition_path))
         problems += _check_runs_disjoint(runs, str(definition_path))
     if iam_dir is not None:
         problems += _check_iam(Path(iam_dir), pipeline, runs.get(ORDINARY_NAME, []))
@@ -270,16 +270,22 @@ def _check_requests(jobs: list[JobRequest], where: str) -> list[Problem]:
     problems = []
     for job in jobs:
         for field, message in check_create_processing_job(job.request):
-            problems.append(Problem(
-                f"{where}:/States/{job.state}/Arguments{_pointer(field)}", f"{field}: {message}",
-                "change what the Task's Arguments produce for this field (or the input value "
-                "it comes from) so CreateProcessingJob accepts it"))
+            problems.append(Problem(f"{where}:/States/{job.state}/Arguments{_pointer(field)}",
+                                    f"{field}: {message}", _request_fix(job.state, field, message)))
         problems += _check_entrypoint(job, where)
     names = [job.request.get("ProcessingJobName") for job in jobs if isinstance(job.request, dict)]
     for name in {n for n in names if names.count(n) > 1}:
         problems.append(Problem(f"{where}:/States", f"two steps use the job name {name!r}",
                                 "put the step's name into each ProcessingJobName"))
     return problems
+
+
+def _request_fix(state: str, field: str, message: str) -> str:
+    if message.startswith("is required"):
+        parent, _, leaf = field.rpartition(".")
+        return f"add {leaf} to /States/{state}/Arguments{_pointer(parent)}"
+    return ("change what the Task's Arguments produce for this field (or the input value it "
+            "comes from) so CreateProcessingJob accepts it")
 
 
 def _check_entrypoint(job: JobRequest, where: str) -> list[Problem]:
@@ -313,6 +319,7 @@ def _check_hand_offs(jobs: list[JobRequest], data: dict, where: str) -> list[Pro
     for index, job in enumerate(jobs):
         before = jobs[index - 1] if index else None
         written = [o["S3Output"].get("S3Uri") for o in _outputs(before.request)] if before else []
+        found = len(problems)
         for position, item in enumerate(_inputs(job.request)):
             uri = item["S3Input"].get("S3Uri")
             if uri in external or uri in written:
@@ -325,7 +332,7 @@ def _check_hand_offs(jobs: list[JobRequest], data: dict, where: str) -> list[Pro
                                     f"read exactly what {before.state} writes (the same expression "
                                     "as its ProcessingOutputConfig S3Uri)" if before
                                     else "read input_uri (and code_uri)"))
-        if before and written and not any(i["S3Input"].get("S3Uri") in written for i in _inputs(job.request)):
+        if before and written and len(problems) == found and not any(i["S3Input"].get("S3Uri") in written for i in _inputs(job.request)):
             problems.append(Problem(f"{where}:/States/{job.state}/Arguments/ProcessingInputs",
                                     f"reads nothing that {before.state} wrote ({', '.join(written)})",
                                     f"add an input whose S3Uri is {before.state}'s output"))
@@ -422,8 +429,10 @@ def required_permissions(jobs: list[JobRequest], values: dict, pipeline: Pipelin
             needs.append(("stepfunctions", "sagemaker:AddTags", arn, None, f"{job.state}'s Tags need"))
         for action in ("PutTargets", "PutRule", "DescribeRule"):
             needs.append(("stepfunctions", f"events:{action}", rule, None, why))
-        needs.append(("stepfunctions", "iam:PassRole", str(job.request.get("RoleArn")),
-                      {"iam:PassedToService": "sagemaker.amazonaws.com"}, f"{job.state} passes its RoleArn"))
+        if isinstance(job.request.get("RoleArn"), str):
+            needs.append(("stepfunctions", "iam:PassRole", job.request["RoleArn"],
+                          {"iam:PassedToService": "sagemaker.amazonaws.com"},
+                          f"{job.state} passes its RoleArn"))
         needs += _job_data_needs(job, name, region, account)
     needs += _build_needs(values, pipeline)
     return needs

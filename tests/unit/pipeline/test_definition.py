@@ -1,0 +1,150 @@
+"""statemachine/definition.asl.json, run on the engine with a recording SageMaker: the three
+CreateProcessingJob requests field by field, job names, locations, Retry, Catch and Fail."""
+
+import re
+
+import pytest
+
+from smlift.asl.clock import VirtualClock
+from smlift.asl.engine import run_execution
+from smlift.asl.tasks import TaskRegistry
+from smlift.errors import StatesError
+from smlift.pipeline.validate import AWKWARD_NAME, PROCESSING_SYNC, resolve_requests
+from smlift.processing.request import check_create_processing_job
+
+JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"
+CODE, DATA, OUT = "/opt/ml/processing/input/code", "/opt/ml/processing/input/data", "/opt/ml/processing/output"
+
+
+def s3_input(name, uri, local):
+    return {"InputName": name, "S3Input": {
+        "S3Uri": uri, "LocalPath": local, "S3DataType": "S3Prefix", "S3InputMode": "File",
+        "S3DataDistributionType": "FullyReplicated", "S3CompressionType": "None"}}
+
+
+def s3_output(name, uri):
+    return {"Outputs": [{"OutputName": name, "S3Output": {
+        "S3Uri": uri, "LocalPath": OUT, "S3UploadMode": "EndOfJob"}}]}
+
+
+def common(role, tags, instance="ml.m5.xlarge", volume=30, runtime=3600):
+    return {"RoleArn": role, "Tags": tags,
+            "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": instance,
+                                                      "VolumeSizeInGB": volume}},
+            "StoppingCondition": {"MaxRuntimeInSeconds": runtime}}
+
+
+def test_local_input_resolves_to_three_exact_requests(definition, local_input):
+    jobs = resolve_requests(definition, local_input, "nightly-1")
+    assert [job.state for job in jobs] == ["Preprocess", "Predict", "Postprocess"]
+    base = "s3://smlift-local/output/nightly-1"
+    tags = [{"Key": "project", "Value": "smlift"}, {"Key": "execution", "Value": "nightly-1"},
+            {"Key": "model", "Value": "booking-cancellation"}]
+    shared = common("arn:aws:iam::123456789012:role/smlift-sagemaker", tags)
+    preprocess, predict, postprocess = (job.request for job in jobs)
+    suffix = preprocess["ProcessingJobName"].rsplit("-", 1)[1]
+    assert re.fullmatch(r"[0-9a-f]{8}", suffix)
+    assert preprocess == {
+        **shared, "ProcessingJobName": f"smlift-preprocess-nightly-1-{suffix}",
+        "AppSpecification": {"ImageUri": SKLEARN,
+                             "ContainerEntrypoint": ["python3", f"{CODE}/preprocessing.py"]},
+        "ProcessingInputs": [s3_input("code", "s3://smlift-local/code/", CODE),
+                             s3_input("data", "s3://smlift-local/input/", DATA)],
+        "ProcessingOutputConfig": s3_output("preprocessed", f"{base}/preprocessed/")}
+    assert predict == {
+        **shared, "ProcessingJobName": f"smlift-predict-nightly-1-{suffix}",
+        "AppSpecification": {"ImageUri": "smlift-inference:latest"},
+        "ProcessingInputs": [s3_input("data", f"{base}/preprocessed/", DATA)],
+        "ProcessingOutputConfig": s3_output("predictions", f"{base}/predictions/")}
+    assert postprocess == {
+        **shared, "ProcessingJobName": f"smlift-postprocess-nightly-1-{suffix}",
+        "AppSpecification": {"ImageUri": SKLEARN,
+                             "ContainerEntrypoint": ["python3", f"{CODE}/postprocessing.py"]},
+        "ProcessingInputs": [s3_input("code", "s3://smlift-local/code/", CODE),
+                             s3_input("data", f"{base}/predictions/", DATA)],
+        "ProcessingOutputConfig": s3_output("result", f"{base}/result/")}
+
+
+def test_console_input_resolves_to_valid_requests_with_its_values(definition, console_input):
+    jobs = resolve_requests(definition, console_input, "first-run")
+    for job in jobs:
+        assert check_create_processing_job(job.request) == []
+        assert job.request["RoleArn"] == "arn:aws:iam::111122223333:role/smlift-sagemaker"
+        assert job.request["Tags"] == [{"Key": "project", "Value": "smlift"},
+                                       {"Key": "execution", "Value": "first-run"}]
+    assert jobs[1].request["AppSpecification"]["ImageUri"] == console_input["custom_image_uri"]
+    assert jobs[2].request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == \
+        "s3://your-bucket-name/smlift/output/first-run/result/"
+
+
+def test_defaults_are_applied_inside_the_state_machine_and_overrides_win(definition, local_input):
+    given = {**local_input, "instance_type": "ml.c5.2xlarge", "volume_size": 100}
+    [job, *_] = resolve_requests(definition, given, "r")
+    cluster = job.request["ProcessingResources"]["ClusterConfig"]
+    assert (cluster["InstanceType"], cluster["VolumeSizeInGB"]) == ("ml.c5.2xlarge", 100)
+    assert job.request["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
+
+
+def test_a_trailing_slash_free_output_uri_gives_the_same_locations(definition, local_input):
+    given = {**local_input, "output_uri": "s3://smlift-local/output"}
+    [job, *_] = resolve_requests(definition, given, "r")
+    assert job.request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == \
+        "s3://smlift-local/output/r/preprocessed/"
+
+
+@pytest.mark.parametrize("name", [AWKWARD_NAME, "a" * 80, "_", "x_y.z", "Élan-été", "9" * 80])
+def test_job_names_are_valid_for_any_execution_name(definition, local_input, name):
+    for job in resolve_requests(definition, local_input, name):
+        assert JOB_NAME.fullmatch(job.request["ProcessingJobName"]), job.request["ProcessingJobName"]
+        assert check_create_processing_job(job.request) == []
+
+
+def test_job_names_are_readable_and_differ_between_executions(definition, local_input):
+    first = [j.request["ProcessingJobName"] for j in resolve_requests(definition, local_input, "run_1")]
+    second = [j.request["ProcessingJobName"] for j in resolve_requests(definition, local_input, "run_2")]
+    assert first[0].startswith("smlift-preprocess-run-1-") and first[1].startswith("smlift-predict-run-1-")
+    assert not set(first) & set(second)
+
+
+def run_with(definition, data, handler, name="run-1"):
+    registry = TaskRegistry()
+    registry.register(PROCESSING_SYNC, handler)
+    return run_execution(definition, data, name=name, tasks=registry, clock=VirtualClock(),
+                         random=lambda: 0.5)
+
+
+def completed(request):
+    return {"ProcessingJobName": request.parameters["ProcessingJobName"], "ProcessingJobStatus": "Completed"}
+
+
+def test_a_retry_creates_the_job_under_a_new_name(definition, local_input):
+    names = []
+
+    def handler(request):
+        names.append(request.parameters["ProcessingJobName"])
+        if len(names) == 1:
+            raise StatesError("SageMaker.ResourceLimitExceededException", "too many jobs")
+        return completed(request)
+
+    result = run_with(definition, local_input, handler)
+    assert result.status == "SUCCEEDED"
+    assert names[0] != names[1] and names[1].startswith("smlift-preprocess-run-1-")
+
+
+def test_a_failing_step_ends_in_the_fail_state_naming_the_step_and_cause(definition, local_input):
+    def handler(request):
+        if request.state_name == "Predict":
+            raise StatesError("States.TaskFailed", "AlgorithmError: predict.py exited 1")
+        return completed(request)
+
+    result = run_with(definition, local_input, handler)
+    assert (result.status, result.error) == ("FAILED", "PredictFailed")
+    assert result.cause == "Predict failed: States.TaskFailed: AlgorithmError: predict.py exited 1"
+
+
+def test_success_output_names_the_result_and_the_three_jobs(definition, local_input):
+    result = run_with(definition, local_input, completed, name="n1")
+    assert result.output["result_uri"] == "s3://smlift-local/output/n1/result/"
+    assert set(result.output["jobs"]) == {"preprocess", "predict", "postprocess"}
+    assert result.output["execution"] == "n1"

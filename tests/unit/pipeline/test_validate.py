@@ -1,0 +1,175 @@
+"""validate_pipeline: passes on the repository's files; a precise problem for each break."""
+
+import copy
+import json
+import shutil
+
+import pytest
+
+from smlift.pipeline.validate import validate_pipeline
+
+
+@pytest.fixture
+def files(tmp_path, root, definition, local_input):
+    """Copies of the definition, the local input and iam/ that a test may break."""
+    shutil.copytree(root / "iam", tmp_path / "iam")
+
+    class Files:
+        definition_path = tmp_path / "definition.asl.json"
+        input_path = tmp_path / "input.json"
+        iam_dir = tmp_path / "iam"
+
+        def __init__(self):
+            self.definition = copy.deepcopy(definition)
+            self.input = dict(local_input)
+
+        def validate(self):
+            self.definition_path.write_text(json.dumps(self.definition))
+            self.input_path.write_text(json.dumps(self.input))
+            return validate_pipeline(self.definition_path, self.input_path, self.iam_dir)
+
+        def policy(self, role):
+            return json.loads((self.iam_dir / f"{role}-policy.json").read_text())
+
+        def write_policy(self, role, document):
+            (self.iam_dir / f"{role}-policy.json").write_text(json.dumps(document))
+
+    return Files()
+
+
+def where_tail(problem, files):
+    return problem.where.replace(f"{files.definition_path}:", "")
+
+
+@pytest.mark.parametrize("input_name", ["examples/input.json", "examples/input.local.json"])
+def test_the_repository_files_pass(root, input_name):
+    assert validate_pipeline(root / "statemachine/definition.asl.json", root / input_name,
+                             root / "iam") == []
+
+
+def test_a_broken_next_is_located_with_the_fix(files):
+    files.definition["States"]["Preprocess"]["Next"] = "Predcit"
+    problems = files.validate()
+    located = {where_tail(p, files): p for p in problems}
+    assert "/States/Preprocess/Next" in located
+    problem = located["/States/Preprocess/Next"]
+    assert "Predcit" in problem.message and "MISSING_TRANSITION_TARGET" in problem.message
+    assert problem.fix == "point Next at the name of an existing state"
+
+
+def test_a_missing_required_parameter_is_named(files):
+    del files.definition["States"]["Predict"]["Arguments"]["RoleArn"]
+    problems = [p for p in files.validate() if "RoleArn" in p.where]
+    assert problems and problems[0].where.endswith(":/States/Predict/Arguments/RoleArn")
+    assert problems[0].message == "RoleArn: is required: add RoleArn to the request"
+
+
+def test_an_invalid_job_name_is_caught_with_the_long_execution_name(files):
+    # the raw execution name has '_' and '.' and can be 80 characters: never a valid job name
+    files.definition["States"]["Postprocess"]["Arguments"]["ProcessingJobName"] = \
+        "{% 'smlift-postprocess-' & $states.context.Execution.Name %}"
+    problems = [p for p in files.validate() if p.where.endswith("/Postprocess/Arguments/ProcessingJobName")]
+    assert any("does not match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}" in p.message for p in problems)
+    assert any("must have between 1 and 63" in p.message for p in problems)
+
+
+def test_a_non_s3_uri_in_the_input_is_named_by_field(files):
+    files.input["input_uri"] = "/home/me/data"
+    problems = files.validate()
+    [problem] = [p for p in problems if p.where.endswith(":input_uri")]
+    assert problem.message.startswith("must be an s3:// URI")
+    assert "s3://my-bucket/smlift/input/" in problem.fix
+
+
+def test_a_non_s3_uri_in_the_definition_fails_the_request_check(files):
+    files.definition["States"]["Predict"]["Arguments"]["ProcessingOutputConfig"]["Outputs"][0][
+        "S3Output"]["S3Uri"] = "{% '/tmp/' & $states.context.Execution.Name %}"
+    pointer = "/States/Predict/Arguments/ProcessingOutputConfig/Outputs/0/S3Output/S3Uri"
+    messages = [p.message for p in files.validate() if p.where.endswith(pointer)]
+    assert any("does not match (https|s3)://" in m for m in messages)
+
+
+def test_a_policy_missing_events_put_rule_is_reported(files):
+    policy = files.policy("stepfunctions")
+    for statement in policy["Statement"]:
+        if isinstance(statement["Action"], list) and "events:PutRule" in statement["Action"]:
+            statement["Action"].remove("events:PutRule")
+    files.write_policy("stepfunctions", policy)
+    problems = [p for p in files.validate() if "events:PutRule" in p.message]
+    assert problems
+    assert problems[0].where == str(files.iam_dir / "stepfunctions-policy.json")
+    assert ("does not allow events:PutRule on arn:aws:events:us-east-1:123456789012:rule/"
+            "StepFunctionsGetEventsForSageMakerProcessingJobsRule") in problems[0].message
+    assert problems[0].fix.startswith('add "events:PutRule"')
+
+
+def test_a_mismatched_hand_off_names_both_locations(files):
+    files.definition["States"]["Predict"]["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"] = \
+        "{% $run_uri & '/preprocesed/' %}"
+    problems = [p for p in files.validate() if "ProcessingInputs" in p.where]
+    [reads] = [p for p in problems if p.where.endswith(
+        ":/States/Predict/Arguments/ProcessingInputs/0/S3Input/S3Uri") and "validate-run-1" in p.message]
+    assert reads.message == (
+        "reads s3://smlift-local/output/validate-run-1/preprocesed/, which the step before it does "
+        "not write: Preprocess writes s3://smlift-local/output/validate-run-1/preprocessed/")
+    assert "Preprocess" in reads.fix
+
+
+def test_outputs_shared_between_executions_are_refused(files):
+    for state in ("Preprocess", "Predict", "Postprocess"):
+        output = files.definition["States"][state]["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]
+        output["S3Output"]["S3Uri"] = output["S3Output"]["S3Uri"].replace(
+            "$run_uri", "$config.output_uri")
+    files.definition["States"]["Predict"]["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"] = \
+        "{% $config.output_uri & '/preprocessed/' %}"
+    files.definition["States"]["Postprocess"]["Arguments"]["ProcessingInputs"][1]["S3Input"]["S3Uri"] = \
+        "{% $config.output_uri & '/predictions/' %}"
+    messages = [p.message for p in files.validate()]
+    assert any(m.startswith("two executions write to overlapping prefixes") for m in messages)
+
+
+def test_a_step_without_retry_or_catch_is_reported(files):
+    del files.definition["States"]["Predict"]["Retry"]
+    del files.definition["States"]["Predict"]["Catch"]
+    messages = {(where_tail(p, files), p.message) for p in files.validate()}
+    assert ("/States/Predict/Retry", "no retrier for SageMaker.AmazonSageMakerException") in messages
+    assert ("/States/Predict/Catch", "a failure of this step does not reach a Fail state") in messages
+
+
+def test_a_star_resource_is_reported_where_a_scoped_arn_works(files):
+    policy = files.policy("sagemaker")
+    policy["Statement"][0]["Resource"] = "*"
+    files.write_policy("sagemaker", policy)
+    [problem] = [p for p in files.validate() if p.where.endswith("sagemaker-policy.json:/Statement/0/Resource")]
+    assert problem.message == "'*' for s3:GetObject, which can be scoped to an ARN"
+
+
+def test_a_trust_policy_for_the_wrong_service_is_reported(files):
+    trust = json.loads((files.iam_dir / "sagemaker-trust.json").read_text())
+    trust["Statement"][0]["Principal"]["Service"] = "lambda.amazonaws.com"
+    (files.iam_dir / "sagemaker-trust.json").write_text(json.dumps(trust))
+    messages = [p.message for p in files.validate()]
+    assert "does not let sagemaker.amazonaws.com assume the role" in messages
+    assert "also lets lambda.amazonaws.com assume the role" in messages
+
+
+def test_a_role_outside_the_pass_role_grant_is_reported(files):
+    files.input["role"] = "arn:aws:iam::123456789012:role/admin"
+    policy = files.policy("stepfunctions")
+    policy["Statement"][2]["Resource"] = "arn:aws:iam::123456789012:role/smlift-sagemaker"
+    files.write_policy("stepfunctions", policy)
+    assert any(p.message.startswith("does not allow iam:PassRole on arn:aws:iam::123456789012:role/admin")
+               for p in files.validate())
+
+
+def test_an_expression_error_reports_the_failed_dry_run(files):
+    files.definition["States"]["Prepare"]["Assign"]["config"] = "{% $states.input.nope.x %}"
+    messages = [p.message for p in files.validate()]
+    assert any("resolving the definition against the input" in m and "FAILED" in m for m in messages)
+
+
+def test_invalid_json_is_located_by_line(files):
+    files.definition_path.write_text('{"StartAt": "A",\n "States": }')
+    files.input_path.write_text(json.dumps(files.input))
+    [problem] = validate_pipeline(files.definition_path, files.input_path, None)
+    assert problem.where == f"{files.definition_path}:2:12" and "not valid JSON" in problem.message
