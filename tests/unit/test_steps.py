@@ -1,0 +1,270 @@
+"""The pure functions of the three migrated steps, and their agreement with the legacy functions."""
+
+import importlib.util
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pre = load("step_preprocessing", ROOT / "scripts" / "preprocessing.py")
+predict = load("step_predict", ROOT / "containers" / "inference" / "predict.py")
+post = load("step_postprocessing", ROOT / "scripts" / "postprocessing.py")
+STEPS = [pre, predict, post]
+
+
+@pytest.fixture(scope="module")
+def legacy():
+    """legacy_src/utils.py and make_data.py, imported the way the legacy scripts import them."""
+    sys.path.insert(0, str(ROOT / "legacy_src"))
+    try:
+        yield load("legacy_utils", ROOT / "legacy_src" / "utils.py"), \
+            load("legacy_make_data", ROOT / "legacy_src" / "make_data.py")
+    finally:
+        sys.path.remove(str(ROOT / "legacy_src"))
+
+
+# --- preprocessing ------------------------------------------------------------------------------
+
+def test_numbers_padded_with_spaces_are_read_and_junk_becomes_missing():
+    values = pd.Series([" 45 ", "  7", "unknown", "", "12.5", "inf", "-inf", np.nan], dtype=object)
+    out = pre.to_number(values)
+    assert out.iloc[:2].tolist() == [45, 7]
+    assert out.iloc[4] == 12.5
+    assert out.iloc[[2, 3, 5, 6, 7]].isna().all()
+
+
+def test_categories_ignore_case_and_padding_and_empty_becomes_unknown():
+    values = pd.Series(["Online TA", " ONLINE TA", "online ta ", "", "  ", np.nan, "null"], dtype=object)
+    assert pre.to_category(values, "unknown").tolist() == [
+        "online ta", "online ta", "online ta", "unknown", "unknown", "unknown", "null"]
+
+
+def test_country_is_upper_case_and_missing_becomes_unk():
+    raw = pd.Series(["prt", " GBR", np.nan, ""], dtype=object)
+    assert pre.to_category(raw, "UNK", upper=True).tolist() == ["PRT", "GBR", "UNK", "UNK"]
+
+
+def test_arrival_weekday_matches_datetime_row_by_row(legacy):
+    utils, _ = legacy
+    year = pd.Series([2016.0, 2017.0, 2016.0, np.nan, 2015.0, 2016.0, 2100.0, 2000.0])
+    month = pd.Series([2.0, 2.0, 6.0, 3.0, np.nan, 7.0, 12.0, 1.0])
+    day = pd.Series([29.0, 29.0, 31.0, 1.0, 3.0, 14.9, 31.0, 1.0])
+    vectorised = pre.arrival_weekday(year, month, day)
+    rows = pd.DataFrame({"arrival_date_year": year, "arrival_month_num": month,
+                         "arrival_date_day_of_month": day})
+    one_by_one = rows.apply(utils.get_weekday, axis=1)
+    assert vectorised.tolist()[:1] == [0.0]  # 29 Feb 2016 was a Monday
+    pd.testing.assert_series_equal(vectorised, one_by_one, check_dtype=False, check_names=False)
+
+
+def test_clean_nulls_impossible_values_and_fills_missing_counts():
+    raw = pd.DataFrame({c: ["1"] * 3 for c in pre.REQUIRED_COLS})
+    raw["lead_time"] = ["-3", "900", " 12 "]
+    raw["adults"] = ["-1", "2", "x"]
+    raw["children"] = ["", "NA", "1"]
+    raw["is_repeated_guest"] = ["2", "1", "0"]
+    raw["adr"] = ["5400", "-6.38", "99.5"]
+    raw["arrival_date_month"] = [" july", "JULY", "Juli"]
+    df = pre.clean(raw)
+    assert df["lead_time"].isna().tolist() == [True, True, False]
+    assert df["adults"].isna().tolist() == [True, False, True]
+    assert df["children"].tolist() == [0, 0, 1]
+    assert df["is_repeated_guest"].isna().tolist() == [True, False, False]
+    assert df["adr"].tolist() == [pre.ADR_MAX, 0, 99.5]
+    assert df["arrival_month_num"].tolist()[:2] == [7, 7] and np.isnan(df["arrival_month_num"].iloc[2])
+
+
+def test_price_per_person_is_missing_when_nobody_stays():
+    df = pd.DataFrame({"arrival_date_year": [2016.0, 2016.0], "arrival_month_num": [1.0, 1.0],
+                       "arrival_date_day_of_month": [1.0, 2.0], "stays_in_weekend_nights": [1.0, 0.0],
+                       "stays_in_week_nights": [2.0, 1.0], "adults": [0.0, 2.0],
+                       "children": [0.0, 1.0], "babies": [0.0, 0.0], "adr": [80.0, 90.0]})
+    out = pre.add_features(df)
+    assert np.isnan(out["adr_per_person"].iloc[0]) and out["adr_per_person"].iloc[1] == 30.0
+    assert out["total_nights"].tolist() == [3.0, 1.0]
+    assert out["is_family"].tolist() == [0, 1]
+
+
+def test_preprocess_equals_the_legacy_clean_and_features_on_dirty_rows(legacy, tmp_path):
+    utils, make_data = legacy
+    path = tmp_path / "bookings.csv"
+    make_data.make_bookings(1500, seed=11).to_csv(path, index=False)
+    expected = utils.add_features(utils.clean_data(pd.read_csv(path)))
+    actual = pre.preprocess(pd.read_csv(path))
+    assert list(actual.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, check_exact=True)
+
+
+def test_required_columns_are_named_when_missing():
+    with pytest.raises(pre.StepError, match="missing required column\\(s\\) adr, country"):
+        pre.check_columns(pd.DataFrame(columns=[c for c in pre.REQUIRED_COLS if c not in ("adr", "country")]),
+                          pre.REQUIRED_COLS, "bookings.csv")
+
+
+# --- shared plumbing (each step carries its own copy; they must behave the same) ------------------
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_defaults_are_the_sagemaker_processing_paths(step):
+    args = step.parse_args([])
+    assert args.input_dir == Path("/opt/ml/processing/input/data")
+    assert args.output_dir == Path("/opt/ml/processing/output")
+    assert args.failure_message_file is None
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_input_csvs_are_found_recursively_in_relative_path_order(step, tmp_path):
+    for name in ["b.csv", "a.CSV", "sub/c.csv", ".hidden.csv", ".staging-x/d.csv", "notes.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    found = [p.relative_to(tmp_path).as_posix() for p in step.csv_files(tmp_path)]
+    assert found == ["a.CSV", "b.csv", "sub/c.csv"]
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_no_csv_in_input_is_an_error_naming_the_folder(step, tmp_path):
+    with pytest.raises(step.StepError, match=f"no CSV files in {tmp_path}"):
+        step.csv_files(tmp_path)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_staged_outputs_appear_only_on_commit(step, tmp_path):
+    staged = step.StagedOutput(tmp_path / "out")
+    staged.path("x/a.csv").write_text("a\n")
+    assert [p.name for p in (tmp_path / "out").rglob("*.csv")] == ["a.csv"]  # only in staging
+    assert not (tmp_path / "out" / "x").exists()
+    staged.commit()
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")) == [
+        "x", "x/a.csv"]
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_discarded_outputs_leave_nothing(step, tmp_path):
+    staged = step.StagedOutput(tmp_path / "out")
+    staged.path("a.csv").write_text("a\n")
+    staged.discard()
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_message_file_comes_from_argument_then_environment_then_default(step, monkeypatch, tmp_path):
+    monkeypatch.delenv("SM_OUTPUT_MESSAGE", raising=False)
+    assert step.message_file(None) == (Path("/opt/ml/output/message"), False)
+    monkeypatch.setenv("SM_OUTPUT_MESSAGE", str(tmp_path / "env"))
+    assert step.message_file(None) == (tmp_path / "env", True)
+    assert step.message_file(str(tmp_path / "arg")) == (tmp_path / "arg", True)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_failure_is_one_line_of_at_most_1_kb(step, tmp_path, capsys):
+    target = tmp_path / "deep" / "message"
+    step.report_failure("first\nsecond " + "x" * 2000, target, True)
+    line = target.read_text()
+    assert line.count("\n") == 1 and line.startswith(f"{step.STEP}: first second")
+    assert len(line.rstrip("\n")) == 1024
+    assert capsys.readouterr().err == line
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_default_message_file_is_not_created_outside_a_job(step, tmp_path, capsys):
+    target = tmp_path / "opt" / "ml" / "output" / "message"
+    step.report_failure("bad", target, False)
+    assert not target.parent.exists()
+    assert capsys.readouterr().err == f"{step.STEP}: bad\n"
+
+
+# --- predict --------------------------------------------------------------------------------------
+
+def test_model_defaults_to_the_file_next_to_predict_py():
+    assert predict.parse_args([]).model == ROOT / "containers" / "inference" / "model.pkl"
+    assert predict.DEFAULT_MODEL.parent == Path(predict.__file__).resolve().parent
+
+
+def test_probability_is_appended_after_the_input_columns(tmp_path):
+    model = predict.load_model(predict.DEFAULT_MODEL)
+    raw = pd.read_csv(ROOT / "examples" / "data" / "bookings.csv", nrows=50)
+    features = pre.preprocess(raw)
+    scored = predict.add_probability(features, model)
+    assert list(scored.columns) == [*features.columns, "cancel_probability"]
+    assert scored["cancel_probability"].between(0, 1).all()
+    pd.testing.assert_frame_equal(scored[features.columns], features)
+
+
+def test_no_rows_give_an_empty_probability_column():
+    model = predict.load_model(predict.DEFAULT_MODEL)
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in predict.model_features(model)})
+    assert list(predict.add_probability(empty, model).columns)[-1] == "cancel_probability"
+
+
+def test_a_pickle_that_is_not_a_classifier_is_refused(tmp_path):
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"not": "a model"}))
+    with pytest.raises(predict.StepError, match="not a fitted scikit-learn classifier"):
+        predict.load_model(path)
+
+
+def test_step_csvs_keep_na_like_categories_and_exact_floats(tmp_path):
+    frame = pd.DataFrame({"segment": ["null", "NA", "nan"], "x": [0.1 + 0.2, 1 / 3, np.nan]})
+    frame.to_csv(tmp_path / "f.csv", index=False)
+    back = predict.read_step_csv(tmp_path / "f.csv")
+    assert back["segment"].tolist() == ["null", "NA", "nan"]
+    assert back["x"].iloc[0] == 0.1 + 0.2 and back["x"].iloc[1] == 1 / 3 and np.isnan(back["x"].iloc[2])
+
+
+# --- postprocessing -------------------------------------------------------------------------------
+
+def test_risk_band_edges_belong_to_the_higher_band():
+    p = pd.Series([0.0, 0.2999, 0.3, 0.5999, 0.6, 1.0])
+    assert post.risk_bands(p).tolist() == ["low", "low", "medium", "medium", "high", "high"]
+    assert post.risk_bands(pd.Series([0.05, 0.1, 0.2]), low=0.1, high=0.2).tolist() == ["low", "medium", "high"]
+
+
+def scored_rows(probabilities, adr, nights, segments):
+    n = len(probabilities)
+    frame = pd.DataFrame({c: ["x"] * n for c in post.REQUIRED_COLS})
+    frame["booking_id"] = range(1, n + 1)
+    frame["cancel_probability"] = probabilities
+    frame["adr"] = adr
+    frame["total_nights"] = nights
+    frame["market_segment"] = segments
+    return frame
+
+
+def test_overbooking_flag_starts_at_the_threshold():
+    frame = scored_rows([0.49, 0.5, 0.51], [100.0] * 3, [1.0] * 3, ["a"] * 3)
+    assert post.score_bookings(frame)["high_risk"].tolist() == [0, 1, 1]
+    assert post.score_bookings(frame, threshold=0.51)["high_risk"].tolist() == [0, 0, 1]
+
+
+def test_revenue_at_risk_is_rounded_to_cents_and_missing_without_a_price():
+    frame = scored_rows([0.5, 0.333], [101.0, np.nan], [3.0, 2.0], ["a", "a"])
+    out = post.score_bookings(frame)
+    assert out["revenue_at_risk"].iloc[0] == 151.5 and np.isnan(out["revenue_at_risk"].iloc[1])
+    assert list(out.columns) == post.OUTPUT_COLS
+
+
+def test_segment_summary_counts_bookings_and_high_risk_share():
+    frame = scored_rows([0.9, 0.1, 0.7, 0.2], [100.0] * 4, [1.0] * 4, ["b", "a", "b", "b"])
+    summary = post.segment_summary(post.score_bookings(frame))
+    assert summary.index.tolist() == ["a", "b"]
+    assert summary.loc["b", "bookings"] == 3 and summary.loc["b", "high_risk_bookings"] == 2
+    assert summary.loc["b", "high_risk_share"] == 0.6667
+    assert summary.loc["b", "expected_cancellations"] == 1.8
+    assert summary.loc["a", "revenue_at_risk"] == 10.0
+
+
+def test_thresholds_out_of_order_are_refused():
+    with pytest.raises(post.StepError, match="--low-risk"):
+        post.check_thresholds(0.7, 0.6, 0.5)
