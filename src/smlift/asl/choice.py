@@ -154,13 +154,13 @@ def evaluate_choice_rule(rule: dict, value: Any, *, context: dict | None = None,
     if operator in TYPE_TESTS:
         selected = _select_or_absent(rule["Variable"], value, scope)
         return TYPE_TESTS[operator](selected) == bool(rule[operator])
-    selected = select_path(rule["Variable"], value, **scope)
+    selected = _select_condition_path(rule["Variable"], value, scope)
     if operator in COMPARATORS:
         operand = rule[operator]
         has_type, compare = COMPARATORS[operator]
     else:
         has_type, compare = COMPARATORS[operator[:-4]]
-        operand = select_path(rule[operator], value, **scope)
+        operand = _select_condition_path(rule[operator], value, scope)
         if not has_type(operand):
             return False
     return has_type(selected) and compare(selected, operand)
@@ -172,6 +172,14 @@ def _operator_of(rule: dict) -> str:
             return key
     raise StatesError("States.Runtime",
                       f"The choice rule {to_json(rule)} has no comparison operator")
+
+
+def _select_condition_path(path: str, value, scope):
+    try:
+        return select_path(path, value, **scope)
+    except PathNotFound:
+        raise StatesError("States.Runtime", f"Invalid path '{path}': The choice state's "
+                                            f"condition path references an invalid value.") from None
 
 
 def _select_or_absent(path: str, value, scope):

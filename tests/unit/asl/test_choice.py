@@ -118,7 +118,14 @@ def test_a_missing_variable_is_a_runtime_error_for_comparisons():
     with pytest.raises(StatesError) as info:
         evaluate_choice_rule({"Variable": "$.nope", "StringEquals": "x"}, {})
     assert info.value.error == "States.Runtime"
-    assert "No results for path: $['nope']" in info.value.cause
+    assert info.value.cause == ("Invalid path '$.nope': The choice state's condition path "
+                                "references an invalid value.")
+
+
+def test_a_missing_path_operand_is_a_runtime_error_too():
+    with pytest.raises(StatesError) as info:
+        evaluate_choice_rule({"Variable": "$.a", "NumericEqualsPath": "$.nope"}, {"a": 1})
+    assert "Invalid path '$.nope'" in info.value.cause
 
 
 def test_and_or_not_combine_rules():
