@@ -32,8 +32,9 @@ def read_json(path: str, what: str):
 
 
 def execute_files(definition: str, input_: str | None, name: str | None,
-                  state_machine_name: str | None) -> dict:
-    """Run the definition in file `definition` on the input in file `input_`; the summary."""
+                  state_machine_name: str | None, *, clock=None) -> dict:
+    """Run the definition in file `definition` on the input in file `input_`; the summary.
+    (`clock`: the engine's clock, real time by default; tests pass a VirtualClock.)"""
     from ..asl.engine import run_execution
     from ..errors import DefinitionError
     from ..home import smlift_home
@@ -45,7 +46,7 @@ def execute_files(definition: str, input_: str | None, name: str | None,
     try:
         result = run_execution(document, value, name=name,
                                state_machine_name=state_machine_name or _stem(definition),
-                               store=open_store(home), tasks=LazyTasks(home))
+                               store=open_store(home), tasks=LazyTasks(home), clock=clock)
     except DefinitionError as exc:
         raise exc.with_context(f"{definition}#") from None
     return result.summary()
