@@ -1,0 +1,109 @@
+"""LocalStepFunctions: boto3-like calls and AWS shapes over the engine and the store."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from smlift.asl.tasks import TaskRegistry
+from smlift.errors import DefinitionError, ExecutionAlreadyExists, ExecutionDoesNotExist
+from smlift.local_sfn import LocalStepFunctions
+from smlift.store import Store
+
+PASS = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}}
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "smlift.db")
+
+
+def blocking_registry():
+    started, release = threading.Event(), threading.Event()
+    tasks = TaskRegistry()
+
+    def handler(request):
+        started.set()
+        request.cancelled.wait(10)
+        return {"cancelled": request.cancelled.is_set()}
+
+    tasks.register("arn:aws:states:::test:block", handler)
+    return tasks, started
+
+
+def test_start_execution_answers_at_once_and_wait_returns_describe(store):
+    sfn = LocalStepFunctions(store=store, tasks=TaskRegistry())
+    arn = sfn.create_state_machine(name="demo", definition=json.dumps(PASS))["stateMachineArn"]
+    started = sfn.start_execution(stateMachineArn=arn, name="e1", input='{"x": 1}')
+    assert started["executionArn"].endswith(":execution:demo:e1")
+    described = sfn.wait(started["executionArn"], timeout=10)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"ok": 1}
+    assert json.loads(described["input"]) == {"x": 1}
+    assert described["startDate"].tzinfo is not None
+
+
+def test_an_execution_without_name_gets_a_uuid_and_a_duplicate_name_is_refused(store):
+    sfn = LocalStepFunctions(store=store, tasks=TaskRegistry())
+    arn = sfn.create_state_machine(name="demo", definition=PASS)["stateMachineArn"]
+    result = sfn.start_sync_execution(stateMachineArn=arn)
+    assert len(result["name"]) == 36 and result["status"] == "SUCCEEDED"
+    sfn.start_sync_execution(stateMachineArn=arn, name="same")
+    with pytest.raises(ExecutionAlreadyExists):
+        sfn.start_sync_execution(stateMachineArn=arn, name="same")
+
+
+def test_create_state_machine_validates_the_definition(store):
+    sfn = LocalStepFunctions(store=store, tasks=TaskRegistry())
+    with pytest.raises(DefinitionError):
+        sfn.create_state_machine(name="bad", definition={"StartAt": "X", "States": {}})
+
+
+def test_stop_execution_aborts_and_cancels_the_running_task(store):
+    tasks, started = blocking_registry()
+    sfn = LocalStepFunctions(store=store, tasks=tasks)
+    arn = sfn.create_state_machine(name="block", definition={"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::test:block", "End": True}}})
+    execution = sfn.start_execution(stateMachineArn=arn["stateMachineArn"])["executionArn"]
+    assert started.wait(10)
+    assert sfn.describe_execution(executionArn=execution)["processAlive"] is True
+    sfn.stop_execution(executionArn=execution, error="Manual", cause="stopped by test")
+    described = sfn.describe_execution(executionArn=execution)
+    assert (described["status"], described["error"]) == ("ABORTED", "Manual")
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert events[-1]["type"] == "ExecutionAborted"
+    assert [e["type"] for e in events][:4] == ["ExecutionStarted", "TaskStateEntered",
+                                               "TaskScheduled", "TaskStarted"]
+
+
+def test_a_running_record_of_a_dead_process_says_so_and_can_be_marked_aborted(store):
+    store.create_execution("arn:x:execution:sm:orphan", "arn:x:stateMachine:sm", "orphan", {},
+                           1.0, pid=2 ** 22 + 12345)
+    sfn = LocalStepFunctions(store=store, tasks=TaskRegistry())
+    described = sfn.describe_execution(executionArn="orphan")
+    assert (described["status"], described["processAlive"]) == ("RUNNING", False)
+    sfn.stop_execution(executionArn="orphan")
+    assert sfn.describe_execution(executionArn="orphan")["status"] == "ABORTED"
+
+
+def test_list_executions_filters_by_state_machine_and_status(store):
+    sfn = LocalStepFunctions(store=store, tasks=TaskRegistry())
+    ok = sfn.create_state_machine(name="ok", definition=PASS)["stateMachineArn"]
+    bad = sfn.create_state_machine(name="bad", definition={"StartAt": "F", "States": {
+        "F": {"Type": "Fail", "Error": "E"}}})["stateMachineArn"]
+    sfn.start_sync_execution(stateMachineArn=ok, name="a")
+    sfn.start_sync_execution(stateMachineArn=bad, name="b")
+    assert [e["name"] for e in sfn.list_executions(statusFilter="FAILED")["executions"]] == ["b"]
+    assert [e["name"] for e in sfn.list_executions(stateMachineArn=ok)["executions"]] == ["a"]
+    with pytest.raises(ExecutionDoesNotExist):
+        sfn.describe_execution(executionArn="nope")
+
+
+def test_history_can_be_read_newest_first(store):
+    sfn = LocalStepFunctions(store=store, tasks=TaskRegistry())
+    arn = sfn.create_state_machine(name="demo", definition=PASS)["stateMachineArn"]
+    execution = sfn.start_sync_execution(stateMachineArn=arn)["executionArn"]
+    events = sfn.get_execution_history(executionArn=execution, reverseOrder=True)["events"]
+    assert [e["id"] for e in events] == [4, 3, 2, 1]
