@@ -165,7 +165,7 @@ def _jsonata_bindings(bindings: dict) -> dict:
     from jsonata.utils import Utils
     frame = {k: (Utils.NULL_VALUE if v is None else v) for k, v in bindings.items()}
     # jsonata looks these hooks up on every step, walking every parent frame; binding them to
-    # None in the evaluation frame ends each lookup at once (about 2x faster evaluation).
+    # None in the evaluation frame ends each lookup at once (about 20% fewer calls).
     frame["__evaluate_entry"] = frame["__evaluate_exit"] = None
     return frame
 
