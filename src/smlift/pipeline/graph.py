@@ -58,9 +58,23 @@ def _node_id(prefix: str, name: str) -> str:
     return prefix + re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
+def _unique_ids(graph: Graph, prefix: str, names) -> dict[str, str]:
+    """State name -> node id; names that sanitise alike ("a b", "a_b") get a numbered suffix."""
+    used = {node.id for node in graph.nodes}
+    ids = {}
+    for name in names:
+        candidate, count = _node_id(prefix, name), 1
+        while candidate in used:
+            count += 1
+            candidate = f"{_node_id(prefix, name)}_{count}"
+        used.add(candidate)
+        ids[name] = candidate
+    return ids
+
+
 def _add_machine(graph: Graph, machine: dict, prefix: str, end_target: str) -> str:
     states = machine.get("States") or {}
-    ids = {name: _node_id(prefix, name) for name in states}
+    ids = _unique_ids(graph, prefix, states)
     for name, state in states.items():
         if isinstance(state, dict):
             _add_state(graph, name, state, ids, prefix, end_target)

@@ -73,7 +73,7 @@ def validate_pipeline(definition_path: str | Path, input_path: str | Path | None
     data = _load_input(input_path, problems)
     pipeline = _valid_input(data, str(input_path), problems) if data is not None else None
     runs: dict[str, list[JobRequest]] = {}
-    if machine is not None and data is not None:
+    if machine is not None and pipeline is not None:  # a broken input is reported, not run
         runs = _dry_runs(machine, data, str(definition_path), problems)
         for jobs in runs.values():
             problems += _check_requests(jobs, str(definition_path))
