@@ -16,7 +16,8 @@ For users with no Docker engine (SageMaker Studio, a locked-down laptop). The st
     6. always delete the project and the zip, whether the build succeeded, failed or was interrupted
 
 The role must be assumable by codebuild.amazonaws.com (see iam/ and docs/building.md); by default
-the image-build role `smlift deploy` created (`smlift-image-build`) is used.
+the image-build role `smlift deploy` created (`smlift-image-build`) is used, with the bucket of
+that deployment (the one its policy lets CodeBuild read); else the SageMaker default bucket.
 """
 
 from __future__ import annotations
@@ -76,9 +77,9 @@ def build_remote(context_dir, *, tag: str | None = None, repository: str | None 
         from .aws import AwsClient
 
         client = AwsClient()
-    bucket = bucket or default_bucket(client)
+    role_arn, role_bucket = _resolve_role(client, role)
+    bucket = bucket or role_bucket or default_bucket(client)
     _check_bucket(client, bucket)
-    role_arn = _role_arn(client, role)
     registry = ecr_registry(client)
     image_uri = f"{registry}/{repository}:{tag}"
     project = f"smlift-build-{_slug(repository)}-{secrets.token_hex(4)}"
@@ -120,9 +121,10 @@ def default_repository(context: Path) -> str:
 
 def _repository_and_tag(repository: str | None, tag: str | None, context: Path) -> tuple[str, str]:
     repository = repository or default_repository(context)
-    if ":" in repository:  # sm-docker accepts --repository NAME:TAG
-        repository, _, given = repository.rpartition(":")
-        tag = tag or given
+    if ":" in repository:  # sm-docker accepts --repository NAME:TAG, and that tag wins
+        repository, _, tag = repository.rpartition(":")
+    elif tag and ":" in tag:  # a local-style NAME:TAG: only its TAG part applies to ECR
+        tag = tag.rpartition(":")[2]
     tag = tag or "latest"
     if not re.fullmatch(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", repository) \
             or len(repository) > 256:
@@ -177,12 +179,14 @@ def _check_bucket(client, bucket: str) -> None:
         raise
 
 
-def _role_arn(client, role: str | None) -> str:
+def _resolve_role(client, role: str | None) -> tuple[str, str | None]:
+    """The role's ARN and, for the role `smlift deploy` made, its deployment's bucket (the
+    bucket that role may read build contexts from)."""
     if role and role.startswith("arn:"):
-        return role
+        return role, None
     name = role or DEFAULT_ROLE_NAME
     try:
-        return client.get_role(RoleName=name)["Role"]["Arn"]
+        found = client.get_role(RoleName=name)["Role"]
     except AwsError as exc:
         if exc.code == "NoSuchEntity":
             raise InputError(f"IAM role {name!r} does not exist", where="--role",
@@ -190,6 +194,8 @@ def _role_arn(client, role: str | None) -> str:
                              "policies), or run `smlift deploy`, which creates smlift-image-build"
                              ) from None
         raise
+    tags = {tag["Key"]: tag["Value"] for tag in found.get("Tags", [])}
+    return found["Arn"], tags.get("smlift:bucket")
 
 
 def ecr_registry(client) -> str:

@@ -65,6 +65,9 @@ class Deployment:
     code_objects: tuple[CodeObject, ...]
     state_machine: StateMachine
     definition_sha: str = ""
+    input_prefix: str = ""        # s3:// prefixes the SageMaker role may read from / write to
+    output_prefix: str = ""
+    scikit_image_uri: str = ""    # the region's prebuilt scikit-learn image
 
     @property
     def tags(self) -> dict[str, str]:
@@ -129,6 +132,13 @@ class Plan:
     def add(self, method: str, description: str, creates: Resource | None = None,
             **params: Any) -> None:
         self.calls.append(APICall(method, params, description, creates))
+
+
+def resource_names(name: str) -> dict[str, str]:
+    """The AWS names of deployment `name`'s resources (deployment "smlift": smlift-pipeline,
+    smlift-stepfunctions, smlift-sagemaker, smlift-image-build)."""
+    return {"state_machine": f"{name}-pipeline", "stepfunctions": f"{name}-stepfunctions",
+            "sagemaker": f"{name}-sagemaker", "imagebuild": f"{name}-image-build"}
 
 
 def role_arn(partition: str, account_id: str, name: str) -> str:

@@ -20,7 +20,7 @@ from typing import Iterable
 
 from ..errors import AwsError, DeployError
 from .models import (RECORD_FORMAT, TAG_BUCKET, Deployment, Resource, record_key,
-                     state_machine_arn)
+                     resource_names, state_machine_arn)
 
 
 def build_record(deployment: Deployment, created: Iterable[Resource]) -> dict:
@@ -36,6 +36,9 @@ def build_record(deployment: Deployment, created: Iterable[Resource]) -> dict:
         "roles": {role.key: deployment.role_arn(role.key) for role in deployment.roles},
         "role_names": {role.key: role.name for role in deployment.roles},
         "code_uri": deployment.code_uri,
+        "input_prefix": deployment.input_prefix,
+        "output_prefix": deployment.output_prefix,
+        "scikit_image_uri": deployment.scikit_image_uri,
         "created": [res.to_json() for res in sorted(set(created))],
     }
 
@@ -92,7 +95,8 @@ def remove_local_copy(name: str, home: Path | None = None) -> None:
 
 def find_bucket(client, name: str) -> str:
     """The bucket of deployment `name`, read from its state machine's `smlift:bucket` tag."""
-    arn = state_machine_arn(client.partition, client.region, client.account_id, name)
+    arn = state_machine_arn(client.partition, client.region, client.account_id,
+                            resource_names(name)["state_machine"])
     try:
         client.describe_state_machine(stateMachineArn=arn)
         tags = client.list_tags_for_resource(resourceArn=arn)
