@@ -351,3 +351,31 @@ def test_jobs_cli_unknown_job_is_one_clear_error(capsys):
     code, _, err = run_cli(capsys, "jobs", "describe", "nope")
     assert code == 1
     assert "Could not find processing job 'nope'" in err and "smlift jobs list" in err
+
+
+@pytest.mark.skipif(detect_mode() != NAMESPACE, reason="no private mount namespace here")
+@pytest.mark.parametrize("overlay", [True, False], ids=["overlay", "tmpfs-and-binds"])
+def test_namespace_opt_shows_the_job_tree_and_the_hosts_opt_and_keeps_the_host_unchanged(
+        tmp_path, overlay):
+    import os
+
+    from smlift.processing.runner import JobControl, run_job
+    from smlift.processing.spec import build_spec
+    from smlift.processing.staging import create_root
+
+    host_opt = sorted(os.listdir("/opt"))
+    body = {"ProcessingJobName": "ns", "RoleArn": "arn:aws:iam::123456789012:role/r",
+            "AppSpecification": {"ImageUri": "x:1", "ContainerEntrypoint": [
+                "python3", "-c", "import os; print(sorted(os.listdir('/opt'))); "
+                "open('/opt/ml/output/message', 'w').write(os.getcwd())"]},
+            "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1,
+                                                      "InstanceType": "ml.m5.large",
+                                                      "VolumeSizeInGB": 1}}}
+    spec = build_spec(body, arn="arn:x")
+    staged = create_root(tmp_path / "ns", spec)
+    result = run_job(spec, FakeImage(workdir="/opt/ml/code"), staged, mode=NAMESPACE,
+                     control=JobControl(), overlay=overlay)
+    assert result.status == "Completed", result.log_file.read_text()
+    assert result.exit_message == "/opt/ml/code"
+    assert str(sorted(set(host_opt) | {"ml"})) in result.log_file.read_text()
+    assert sorted(os.listdir("/opt")) == host_opt

@@ -14,10 +14,12 @@ else of the caller's environment leaks in. The working directory is the image's 
 **Isolation modes** (`MODES`), recorded in the description (`SmliftLocal.IsolationMode`) and in
 `logs/smlift-runner.log`:
 - `mount-namespace`: the job runs in a private mount namespace (`unshare --mount --propagation
-  private` as root, `unshare -Urm` in an unprivileged user namespace otherwise) where a tmpfs is
-  mounted on /opt, the host's /opt entries are bound back, and the job root's `opt/*` (its
-  `/opt/ml`, the image's `/opt/program`, ...) are bound over it: the job sees the real
-  `/opt/ml/...` paths, and nothing outside its namespace changes.
+  private` as root, `unshare -Urm` in an unprivileged user namespace otherwise) whose /opt is an
+  overlay: the host's /opt below, the job root's `opt/` (its `/opt/ml`, the image's
+  `/opt/program`, ...) on top, so what the job writes lands in its root and the host's /opt
+  cannot change. Where overlayfs is refused, a tmpfs on /opt with the host's entries and the job
+  root's `opt/*` bound onto it does the same (the host's /opt entries are then writable). The
+  job sees the real `/opt/ml/...` paths; nothing outside its namespace changes.
 - `docker`: for an image `smlift build` built with a Docker engine (`image.engine ==
   "docker"`), `docker run --rm -v ROOT/opt/ml:/opt/ml` (`docker_command`); Docker applies the
   ENTRYPOINT/CMD overrides and the image's ENV itself. Not exercised by the tests here.
@@ -61,23 +63,27 @@ DEFAULT_GRACE_SECONDS = 120.0
 # Runs inside the new mount namespace: a private /opt holding the host's /opt entries and the
 # job root's opt/*, then the job's command in its WORKDIR.
 _NAMESPACE_SCRIPT = r"""
-set -e
-root=$1; wd=$2; shift 2
-hold="$root/.smlift/host-opt"
+root=$1; wd=$2; overlay=$3; shift 3
 trap 'exit 125' EXIT
-if [ -d /opt ]; then mount --rbind /opt "$hold"; fi
-mount -t tmpfs -o mode=0755 smlift-opt /opt
-for entry in "$hold"/* "$hold"/.[!.]*; do
-  if [ ! -e "$entry" ] && [ ! -L "$entry" ]; then continue; fi
-  name=${entry##*/}
-  if [ -e "$root/opt/$name" ]; then continue; fi
-  if [ -L "$entry" ]; then cp -P "$entry" "/opt/$name"
-  elif [ -d "$entry" ]; then mkdir "/opt/$name"; mount --rbind "$entry" "/opt/$name"
-  else : > "/opt/$name"; mount --bind "$entry" "/opt/$name"; fi
-done
-for entry in "$root/opt"/*; do
-  name=${entry##*/}; mkdir "/opt/$name"; mount --rbind "$entry" "/opt/$name"
-done
+set -e
+if [ "$overlay" != 1 ] || ! mount -t overlay smlift-opt \
+    -o "lowerdir=/opt,upperdir=$root/opt,workdir=$root/.smlift/overlay-work" /opt 2>/dev/null
+then
+  hold="$root/.smlift/host-opt"
+  mount --rbind /opt "$hold"
+  mount -t tmpfs -o mode=0755 smlift-opt /opt
+  for entry in "$hold"/* "$hold"/.[!.]*; do
+    if [ ! -e "$entry" ] && [ ! -L "$entry" ]; then continue; fi
+    name=${entry##*/}
+    if [ -e "$root/opt/$name" ]; then continue; fi
+    if [ -L "$entry" ]; then cp -P "$entry" "/opt/$name"
+    elif [ -d "$entry" ]; then mkdir "/opt/$name"; mount --rbind "$entry" "/opt/$name"
+    else : > "/opt/$name"; mount --bind "$entry" "/opt/$name"; fi
+  done
+  for entry in "$root/opt"/*; do
+    name=${entry##*/}; mkdir "/opt/$name"; mount --rbind "$entry" "/opt/$name"
+  done
+fi
 cd "$wd"
 trap - EXIT
 unset OLDPWD PWD
@@ -193,8 +199,10 @@ def job_environment(spec: JobSpec, image: Any) -> dict[str, str]:
     return env
 
 
-def plan_command(spec: JobSpec, image: Any, staged: StagedJob, mode: str) -> Command:
-    """The argv, environment and working directory to launch, for `mode`."""
+def plan_command(spec: JobSpec, image: Any, staged: StagedJob, mode: str, *,
+                 overlay: bool = True) -> Command:
+    """The argv, environment and working directory to launch, for `mode` (`overlay=False`:
+    build the namespace's /opt from a tmpfs and bind mounts even where overlayfs works)."""
     if mode == DOCKER:
         return docker_command(spec, image, staged)
     argv, env = container_command(spec, image), job_environment(spec, image)
@@ -209,9 +217,10 @@ def plan_command(spec: JobSpec, image: Any, staged: StagedJob, mode: str) -> Com
     argv = [rewrite(arg) for arg in argv]
     env = {key: rewrite(value) for key, value in env.items()}
     if mode == NAMESPACE:
-        (staged.root / ".smlift" / "host-opt").mkdir(parents=True, exist_ok=True)
+        for helper in ("host-opt", "overlay-work"):
+            (staged.root / ".smlift" / helper).mkdir(parents=True, exist_ok=True)
         launch = [*namespace_prefix(), "/bin/sh", "-c", _NAMESPACE_SCRIPT, "smlift-job",
-                  str(staged.root), workdir, *argv]
+                  str(staged.root), workdir, "1" if overlay else "0", *argv]
         return Command(launch, env, str(staged.root), mode, argv, workdir)
     return Command(argv, env, workdir, mode, argv, workdir)
 
@@ -309,12 +318,12 @@ def resolve_mode(requested: str | None) -> str:
 def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control: JobControl,
             launcher: Launcher = popen_launcher, clock: Any = None,
             grace_seconds: float = DEFAULT_GRACE_SECONDS,
-            on_stopping: Callable[[], None] = lambda: None) -> RunResult:
+            on_stopping: Callable[[], None] = lambda: None, overlay: bool = True) -> RunResult:
     """Run the job to its end; Completed, Failed (exit code != 0) or Stopped."""
     if clock is None:
         from ..asl.clock import RealClock
         clock = RealClock()
-    command = plan_command(spec, image, staged, mode)
+    command = plan_command(spec, image, staged, mode, overlay=overlay)
     log_file = staged.log_dir / f"algo-1-{int(clock.now())}"
     note = _runner_log(staged)
     note(f"mode={mode} command={command.job_argv} workdir={command.workdir}")
