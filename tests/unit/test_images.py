@@ -197,6 +197,20 @@ def test_other_sklearn_version_builds_a_cached_venv_once(home):
     assert [p.name for p in bin_dir.parent.parent.iterdir() if ".tmp-" in p.name] == []
 
 
+def test_sklearn_1_4_runtime_pins_the_images_numpy(home):
+    bin_dir = sklearn_runtime("1.4", home, lambda m: None, run=FakePip())
+    assert (bin_dir.parent / "smlift-requirements.txt").read_text().splitlines() == [
+        "scikit-learn==1.4.*", "numpy==2.1.*", "pandas"]
+
+
+def test_runtime_cache_can_be_shared_between_homes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "shared"))
+    fake = FakePip()
+    first = sklearn_runtime("1.2", tmp_path / "home-a", lambda m: None, run=fake)
+    assert sklearn_runtime("1.2", tmp_path / "home-b", lambda m: None, run=fake) == first
+    assert first == tmp_path / "shared" / "sklearn-1.2" / "bin" and len(fake.calls) == 2
+
+
 def test_failed_pip_leaves_no_half_built_runtime(home):
     with pytest.raises(ImageError, match="No matching distribution"):
         sklearn_runtime("1.2", home, lambda m: None, run=FakePip(fail_pip=True))

@@ -32,7 +32,8 @@ __all__ = ["LocalImage", "resolve_image", "build_image", "image_is_stale", "list
 
 # The prebuilt sagemaker-scikit-learn image sets these (its Dockerfile's ENV); script mode, so no
 # ENTRYPOINT or CMD: the job's AppSpecification.ContainerEntrypoint says what runs.
-PREBUILT_SKLEARN_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+PREBUILT_SKLEARN_ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+                        "PYTHONIOENCODING": "UTF-8", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,17 @@ _PIN_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==
                      r"(?P<version>[A-Za-z0-9.+!_-]+)$")
 
 
+# What the prebuilt images pin beside scikit-learn (aws/sagemaker-scikit-learn-container's
+# docker/<version>/base/Dockerfile.cpu); older images predate NumPy 2.
+SKLEARN_COMPANIONS = {"1.4": ["numpy==2.1.*"]}
+NUMPY_1 = ["numpy<2"]
+
+
 def runtimes_dir(home: Path) -> Path:
-    return Path(home) / "images" / "runtimes"
+    """`$SMLIFT_RUNTIME_CACHE` if set (share runtimes between homes, e.g. a test session's),
+    else `home/images/runtimes`."""
+    shared = os.environ.get("SMLIFT_RUNTIME_CACHE")
+    return Path(shared) if shared else Path(home) / "images" / "runtimes"
 
 
 def current_bin_dir(home: Path) -> Path:
@@ -189,9 +198,9 @@ def sklearn_runtime(version: str, home: Path, echo: Callable[[str], None],
     have = installed_version("scikit-learn")
     if have and ".".join(have.split(".")[:2]) == version:
         return current_bin_dir(home)
-    requirements = [f"scikit-learn=={version}.*", "pandas"]
-    if tuple(int(p) for p in version.split(".")) < (1, 4):
-        requirements.append("numpy<2")  # scikit-learn before 1.4.2 is built against NumPy 1
+    older = tuple(int(p) for p in version.split(".")) < (1, 4)
+    companions = SKLEARN_COMPANIONS.get(version, NUMPY_1 if older else [])
+    requirements = [f"scikit-learn=={version}.*", *companions, "pandas"]
     return ensure_venv(f"sklearn-{version}", requirements, home, echo, run)
 
 
