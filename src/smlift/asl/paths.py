@@ -293,7 +293,9 @@ _FILTER_TOKEN = re.compile(r"""\s*(?:
     (?P<op>==|!=|<=|>=|<|>|&&|\|\||=~|!|\(|\))
   | (?P<str>'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")
   | (?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
+  | (?P<wordop>in|nin|subsetof|anyof|noneof|size|empty)\b
   | (?P<word>true|false|null)\b
+  | (?P<array>\[(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"|[^\]'"])*\])
   | (?P<regex>/(?:\\.|[^/\\])*/[a-z]*)
   | (?P<path>[@$](?:\.\.?[^.\[\]\s()=!<>&|]+|\[[^\]]*\])*)
 )""", re.X)
@@ -315,6 +317,10 @@ def _tokenize_filter(text: str) -> list[tuple[str, Any]]:
             tokens.append(("lit", json.loads(raw)))
         elif kind == "word":
             tokens.append(("lit", {"true": True, "false": False, "null": None}[raw]))
+        elif kind == "array":
+            tokens.append(("lit", _array_literal(raw)))
+        elif kind == "wordop":
+            tokens.append(("op", raw))
         elif kind == "regex":
             body, _, flags = raw[1:].rpartition("/")
             tokens.append(("regex", re.compile(body, re.I if "i" in flags else 0)))
@@ -324,6 +330,24 @@ def _tokenize_filter(text: str) -> list[tuple[str, Any]]:
             tokens.append(("op", raw))
         pos = m.end()
     return tokens
+
+
+def _array_literal(raw: str) -> list:
+    """"['a', 1, true]" -> ["a", 1, True] (Jayway's array operands for in/nin/subsetof...)."""
+    items, inner, i = [], raw[1:-1], 0
+    while i < len(inner):
+        if inner[i] in " ,":
+            i += 1
+        elif inner[i] in "'\"":
+            value, i = _read_quoted(inner, i)
+            items.append(value)
+        else:
+            m = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null").match(inner, i)
+            if not m:
+                raise PathSyntaxError(f"bad array literal {raw}")
+            items.append(json.loads(m.group(0)))
+            i = m.end()
+    return items
 
 
 def _compile_filter_path(raw: str) -> tuple[str, tuple]:
@@ -357,7 +381,8 @@ def _parse_and(tokens, pos):
     return left, pos
 
 
-_COMPARATORS = ("==", "!=", "<", "<=", ">", ">=", "=~")
+_COMPARATORS = ("==", "!=", "<", "<=", ">", ">=", "=~", "in", "nin", "subsetof", "anyof",
+                "noneof", "size", "empty")
 
 
 def _parse_unary(tokens, pos):
@@ -545,7 +570,28 @@ def _truthy(expr, item, document) -> bool:
     return _compare(op, left, right)
 
 
+def _contains(items, value) -> bool:
+    return any(json_equal(item, value) for item in items)
+
+
+_SET_OPERATORS = {
+    "in": lambda a, b: isinstance(b, list) and _contains(b, a),
+    "nin": lambda a, b: isinstance(b, list) and not _contains(b, a),
+    "subsetof": lambda a, b: isinstance(a, list) and isinstance(b, list)
+    and all(_contains(b, x) for x in a),
+    "anyof": lambda a, b: isinstance(a, list) and isinstance(b, list)
+    and any(_contains(b, x) for x in a),
+    "noneof": lambda a, b: isinstance(a, list) and isinstance(b, list)
+    and not any(_contains(b, x) for x in a),
+    "size": lambda a, b: isinstance(a, (str, list)) and _is_number(b) and len(a) == b,
+    "empty": lambda a, b: isinstance(a, (str, list)) and isinstance(b, bool)
+    and (len(a) == 0) == b,
+}
+
+
 def _compare(op: str, left, right) -> bool:
+    if op in _SET_OPERATORS:
+        return _SET_OPERATORS[op](left, right)
     if op == "=~":
         return isinstance(left, str) and isinstance(right, re.Pattern) and bool(right.fullmatch(left))
     if op in ("==", "!="):

@@ -26,7 +26,9 @@ def test_definite_paths_select_one_value(path, expected):
     ("$.items[?(@.tag == 'red' && @.id > 1)].id", [3]),
     ("$.items[?(@.tag == 'blue' || @.id == 1)].id", [1, 2]),
     ("$.items[?(@.tag != 'red')].id", [2]), ("$.items[0,2].id", [1, 3]),
-    ("$.nope[*]", []), ("$.items[?(@.x > 5)]", []), ("$.items.length()", 3)])
+    ("$.nope[*]", []), ("$.items[?(@.x > 5)]", []), ("$.items.length()", 3),
+    ("$.items[?(@.tag in ['blue', 'green'])].id", [2]), ("$.items[?(@.id nin [1, 2])].id", [3]),
+    ("$.items[?(@.tag =~ /r.*/)].id", [1, 3]), ("$.items[?(!(@.x))].id", [3])])
 def test_indefinite_paths_return_a_list_of_matches(path, expected):
     assert select_path(path, DOC) == expected
 
@@ -182,3 +184,13 @@ def test_a_missing_path_inside_an_intrinsic_call_names_the_field():
     assert info.value.error == "States.Runtime"
     assert info.value.cause == ("The JSONPath '$.nope' specified for the field 'v.$' could not "
                                 "be found in the input '{\"other\":1}'")
+
+
+SETS = {"l": [{"id": 1, "t": ["a", "b"]}, {"id": 2, "t": []}, {"id": 3, "t": ["c"]}]}
+
+
+@pytest.mark.parametrize("condition, ids", [
+    ("@.t subsetof ['a', 'b', 'c']", [1, 2, 3]), ("@.t anyof ['c', 'q']", [3]),
+    ("@.t noneof ['a']", [2, 3]), ("@.t size 2", [1]), ("@.t empty true", [2])])
+def test_filters_support_jayway_set_operators(condition, ids):
+    assert select_path(f"$.l[?({condition})].id", SETS) == ids
