@@ -379,3 +379,43 @@ def test_namespace_opt_shows_the_job_tree_and_the_hosts_opt_and_keeps_the_host_u
     assert result.exit_message == "/opt/ml/code"
     assert str(sorted(set(host_opt) | {"ml"})) in result.log_file.read_text()
     assert sorted(os.listdir("/opt")) == host_opt
+
+
+def test_killing_the_runner_process_kills_its_job_and_the_record_reads_failed(home, s3, tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    body = request("orphan", s3, """
+        import os, pathlib, time
+        pathlib.Path(os.environ["OUT"], "pid").write_text(str(os.getpid()))
+        print("started", flush=True)
+        time.sleep(60)
+    """)
+    runner = tmp_path / "runner.py"
+    runner.write_text(textwrap.dedent(f"""
+        import json, sys, time
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_processing_jobs import service
+        from pathlib import Path
+        jobs = service(Path({str(home)!r}))
+        jobs.create_processing_job(**json.loads({json.dumps(json.dumps(body))}))
+        time.sleep(60)
+    """))
+    proc = subprocess.Popen([sys.executable, str(runner)])
+    pid_file = home / "jobs" / "orphan" / "opt/ml/processing/output/pid"
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.05)
+    job_pid = int(pid_file.read_text())
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{job_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{job_pid}").exists() or \
+        Path(f"/proc/{job_pid}/stat").read_text().split()[2] == "Z"
+    final = service(home).describe_processing_job(ProcessingJobName="orphan")
+    assert final["ProcessingJobStatus"] == "Failed"
+    assert final["FailureReason"].startswith("InternalServerError: the smlift process")

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -134,7 +135,18 @@ class PopenProcess:
 
 
 def popen_launcher(argv: list[str], env: dict[str, str], cwd: str, log: IO[bytes]) -> Process:
-    return PopenProcess(argv, env, cwd, log)
+    """Launch for real. Where util-linux's `setpriv` exists, the job gets SIGKILL if the smlift
+    process running it dies (PR_SET_PDEATHSIG), so no job outlives its runner."""
+    return PopenProcess([*_death_signal_prefix(), *argv], env, cwd, log)
+
+
+_setpriv: list[str | None] = []
+
+
+def _death_signal_prefix() -> list[str]:
+    if not _setpriv:
+        _setpriv.append(shutil.which("setpriv"))
+    return [_setpriv[0], "--pdeathsig", "KILL", "--"] if _setpriv[0] else []
 
 
 @dataclass
