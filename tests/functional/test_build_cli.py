@@ -9,8 +9,9 @@ from smlift.images import resolve_image
 
 
 @pytest.fixture(autouse=True)
-def _local_engine(monkeypatch):
+def _local_engine(monkeypatch, tmp_path):
     monkeypatch.setenv("SMLIFT_ENGINE", "local")
+    monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "runtimes"))
 
 
 def run_cli(capsys, *args):

@@ -19,8 +19,10 @@ ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 
 @pytest.fixture(autouse=True)
-def _local_engine(monkeypatch):
+def _local_engine(monkeypatch, tmp_path):
     monkeypatch.setenv("SMLIFT_ENGINE", "local")
+    # Fake runtimes must never land in the user's shared runtime cache.
+    monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "runtimes"))
 
 
 @pytest.fixture
@@ -187,7 +189,7 @@ class FakePip:
 def test_other_sklearn_version_builds_a_cached_venv_once(home):
     fake, messages = FakePip(), []
     bin_dir = sklearn_runtime("1.2", home, messages.append, run=fake)
-    assert bin_dir == home / "images" / "runtimes" / "sklearn-1.2" / "bin"
+    assert bin_dir == Path(os.environ["SMLIFT_RUNTIME_CACHE"]) / "sklearn-1.2" / "bin"
     assert "scikit-learn==1.2.*" in (bin_dir.parent / "smlift-requirements.txt").read_text()
     assert "numpy<2" in (bin_dir.parent / "smlift-requirements.txt").read_text()
     assert (bin_dir / "pip").read_text().startswith(f"#!{bin_dir.parent}/bin/python")
@@ -203,6 +205,15 @@ def test_sklearn_1_4_runtime_pins_the_images_numpy(home):
         "scikit-learn==1.4.*", "numpy==2.1.*", "pandas"]
 
 
+def test_runtime_cache_defaults_to_the_users_cache_shared_by_homes(tmp_path, monkeypatch):
+    from smlift.images.runtimes import runtimes_dir
+
+    monkeypatch.delenv("SMLIFT_RUNTIME_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert runtimes_dir(tmp_path / "a") == runtimes_dir(tmp_path / "b") == \
+        tmp_path / "cache" / "smlift" / "runtimes"
+
+
 def test_runtime_cache_can_be_shared_between_homes(tmp_path, monkeypatch):
     monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "shared"))
     fake = FakePip()
@@ -214,7 +225,7 @@ def test_runtime_cache_can_be_shared_between_homes(tmp_path, monkeypatch):
 def test_failed_pip_leaves_no_half_built_runtime(home):
     with pytest.raises(ImageError, match="No matching distribution"):
         sklearn_runtime("1.2", home, lambda m: None, run=FakePip(fail_pip=True))
-    runtimes = home / "images" / "runtimes"
+    runtimes = Path(os.environ["SMLIFT_RUNTIME_CACHE"])
     assert [p.name for p in runtimes.iterdir() if not p.name.startswith(".")] == []
 
 

@@ -7,7 +7,7 @@ Two ways to get one:
   requirement is pinned (`name==version`) to exactly the version installed here. Nothing is
   built; the bin folder of this interpreter is used (a venv's bin has `python` and `python3`; if
   this interpreter has no such folder, a folder of two tiny shims is written).
-- **Build a venv** otherwise, once, cached under `$SMLIFT_HOME/images/runtimes/NAME/`: it is made
+- **Build a venv** otherwise, once, cached under `runtimes_dir()/NAME/`: it is made
   in a temporary folder (`python -m venv`, then `pip install`), its scripts' shebangs are
   rewritten to the final path, and only then renamed into place, so a half-built runtime is
   never used. A lock file keeps two processes from building the same runtime at once.
@@ -42,10 +42,18 @@ NUMPY_1 = ["numpy<2"]
 
 
 def runtimes_dir(home: Path) -> Path:
-    """`$SMLIFT_RUNTIME_CACHE` if set (share runtimes between homes, e.g. a test session's),
-    else `home/images/runtimes`."""
+    """Where runtimes are cached: `$SMLIFT_RUNTIME_CACHE`, else the user's cache
+    (`${XDG_CACHE_HOME:-~/.cache}/smlift/runtimes`), shared by every SMLIFT_HOME.
+
+    A runtime depends only on its requirements and the interpreter, never on a home's state, so
+    homes share them as Docker shares pulled images: a fresh home (each test has one) does not
+    pay a two-minute pip install again. `SMLIFT_RUNTIME_CACHE=$SMLIFT_HOME/images/runtimes`
+    keeps them per home."""
     shared = os.environ.get("SMLIFT_RUNTIME_CACHE")
-    return Path(shared) if shared else Path(home) / "images" / "runtimes"
+    if shared:
+        return Path(shared)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "smlift" / "runtimes"
 
 
 def current_bin_dir(home: Path) -> Path:
