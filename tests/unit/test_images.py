@@ -72,7 +72,8 @@ def test_dockerfile_env_substitutes_args_env_and_the_base_images_path(tmp_path):
 
 
 def test_entrypoint_resets_the_base_cmd_and_shell_form_uses_sh(tmp_path):
-    spec = read_dockerfile(write_context(tmp_path / "a", "FROM python:3.11\nENTRYPOINT python3 x.py\n", {}))
+    spec = read_dockerfile(write_context(tmp_path / "a", "FROM python:3.11\n"
+                                                       "ENTRYPOINT python3 x.py\n", {}))
     assert spec.entrypoint == ["/bin/sh", "-c", "python3 x.py"] and spec.cmd is None
     spec = read_dockerfile(write_context(tmp_path / "b", "FROM python:3.11\n", {}))
     assert spec.entrypoint is None and spec.cmd == ["python3"]
@@ -231,7 +232,8 @@ def test_failed_pip_leaves_no_half_built_runtime(home):
 
 def test_matching_sklearn_version_uses_this_environment(home):
     major_minor = ".".join(SKLEARN.split(".")[:2])
-    uri = f"683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:{major_minor}-1-cpu-py3"
+    uri = ("683313688378.dkr.ecr.us-east-1.amazonaws.com/"
+           f"sagemaker-scikit-learn:{major_minor}-1-cpu-py3")
     image = resolve_image(uri, home)
     assert image.kind == "prebuilt" and image.bin_dir == current_bin_dir(home)
     assert image.entrypoint is None and image.cmd is None and image.files == ()
@@ -245,7 +247,8 @@ def test_build_then_resolve_by_tag_ecr_uri_and_digest(tiny, home):
     assert built.workdir == "/opt/program"
     assert built.env["PYTHONUNBUFFERED"] == "1"
     assert built.env["PATH"].startswith("/opt/program:/usr/local/bin")
-    assert dict((c, h.read_text()) for h, c in built.files)["/opt/program/predict.py"] == "print('v1')\n"
+    contents = {c: h.read_text() for h, c in built.files}
+    assert contents["/opt/program/predict.py"] == "print('v1')\n"
     for uri in ("tiny:1", f"{ECR}/tiny:1", f"999999999999.dkr.ecr.eu-west-1.amazonaws.com/tiny:1",
                 f"tiny@{built.digest}"):
         image = resolve_image(uri, home)
@@ -267,7 +270,8 @@ def test_built_image_does_not_change_when_the_context_is_edited(tiny, home):
     assert files["/opt/program/predict.py"].read_text() == "print('v1')\n"
     rebuilt = build_image(tiny, "tiny:1", home, echo=lambda m: None)
     assert rebuilt.digest != built.digest and not image_is_stale(tiny, "tiny:1", home)
-    assert {c: h for h, c in rebuilt.files}["/opt/program/predict.py"].read_text() == "print('v2')\n"
+    files = {c: h for h, c in rebuilt.files}
+    assert files["/opt/program/predict.py"].read_text() == "print('v2')\n"
 
 
 def test_never_built_tag_is_stale_and_unknown_uri_names_smlift_build(tiny, home):

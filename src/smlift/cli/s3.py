@@ -7,7 +7,8 @@ import click
 
 def _render(transfers) -> None:
     for t in transfers:
-        click.echo(f"delete: {t.src}" if t.action == "delete" else f"{t.action}: {t.src} to {t.dst}")
+        line = f"delete: {t.src}" if t.action == "delete" else f"{t.action}: {t.src} to {t.dst}"
+        click.echo(line)
 
 
 @click.group()
@@ -25,7 +26,8 @@ def s3() -> None:
 @s3.command()
 @click.argument("src")
 @click.argument("dst")
-@click.option("--recursive", is_flag=True, help="Copy every file of a folder or object of a prefix.")
+@click.option("--recursive", is_flag=True,
+              help="Copy every file of a folder or every object under a prefix.")
 def cp(src: str, dst: str, recursive: bool) -> None:
     """Copy a local file to s3://, back, or s3:// to s3://.
 

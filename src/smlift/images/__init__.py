@@ -84,8 +84,9 @@ def resolve_image(uri: str, home: Path | None = None,
                           kind="prebuilt")
     known = ", ".join(r["Uri"] for r in registry.list()) or "none yet"
     raise ImageError(f"image {uri} is not in the local registry (built images: {known})",
-                     where="ImageUri", fix="build it first: `smlift build containers/inference --tag "
-                                    "NAME:TAG`; an ECR URI resolves by its NAME:TAG")
+                     where="ImageUri",
+                     fix="build it first: `smlift build containers/inference --tag NAME:TAG`; "
+                         "an ECR URI resolves by its NAME:TAG")
 
 
 def _from_record(uri: str, record: dict) -> LocalImage:

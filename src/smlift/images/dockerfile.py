@@ -29,6 +29,7 @@ BASE_IMAGES: dict[str, tuple[dict[str, str], list[str] | None]] = {
     "debian": ({"PATH": _DEFAULT_PATH}, ["bash"]),
     "ubuntu": ({"PATH": _DEFAULT_PATH}, ["/bin/bash"]),
 }
+_ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 _IGNORED = {"USER", "EXPOSE", "LABEL", "VOLUME", "HEALTHCHECK", "SHELL", "STOPSIGNAL", "ONBUILD",
             "MAINTAINER"}
 
@@ -181,7 +182,7 @@ class _Reader:
         if instruction == "ADD" and ("://" in src or src.startswith("git@")):
             raise self.fail(line, f"ADD of a URL ({src}) is not done by a local build",
                             fix="download it into the build context and COPY it")
-        if instruction == "ADD" and src.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")):
+        if instruction == "ADD" and src.endswith(_ARCHIVES):
             raise self.fail(line, f"ADD {src} would unpack an archive, which a local build does "
                                   "not do", fix="COPY the unpacked files instead")
 
