@@ -96,3 +96,10 @@ def test_load_pipeline_input_names_bad_json(tmp_path):
 def test_with_defaults_drops_an_absent_model_name(local_input):
     data = {k: v for k, v in local_input.items() if k != "model_name"}
     assert "model_name" not in PipelineInput.model_validate(data).with_defaults()
+
+
+def test_docs_explain_every_field_with_an_example(root):
+    text = (root / "docs/pipeline.md").read_text()
+    for field in PipelineInput.model_fields:
+        [row] = [line for line in text.splitlines() if line.startswith(f"| `{field}` |")]
+        assert row.count("|") == 5 and '"' in row or any(ch.isdigit() for ch in row), row
