@@ -125,7 +125,7 @@ class Execution:
             status, error, cause = halt.status, halt.error, halt.cause
         lane.last = self.sink.last_id if status != "SUCCEEDED" else lane.last
         lane.emit(*_final_event(status, output, error, cause))
-        self.sink.flush()
+        self.sink.close()
         stop_date = self.clock.now()
         if self.store is not None:
             self.store.finish_execution(self.arn, status, stop_date, output=output, error=error,

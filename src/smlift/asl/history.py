@@ -27,9 +27,12 @@ ENTERED = {t: f"{t}StateEntered" for t in ("Pass", "Task", "Choice", "Wait", "Su
 EXITED = {t: f"{t}StateExited" for t in ENTERED}
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def to_json(value: Any) -> str:
     """Compact JSON, as AWS writes payloads into history events."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def render_event(event: dict) -> dict:
@@ -41,7 +44,13 @@ def render_event(event: dict) -> dict:
 
 
 class HistorySink:
-    """Numbers events, keeps them, and flushes them to `store` in batches (thread-safe)."""
+    """Numbers events, keeps them, and writes them to `store` in batches (thread-safe).
+
+    With a store, a writer thread writes what has accumulated every `flush_interval` seconds,
+    so the run loop never waits for SQLite (which works outside the GIL, on the other core).
+    `flush()` writes everything pending *now*, in the caller's thread; `close()` stops the
+    writer after a last flush.
+    """
 
     def __init__(self, store=None, execution_arn: str = "", clock=None,
                  flush_interval: float = 0.1, keep: bool = True):
@@ -54,7 +63,9 @@ class HistorySink:
         self._pending: list[dict] = []
         self._next_id = 1
         self._lock = threading.Lock()
-        self._last_flush = time.monotonic()
+        self._write_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._writer: threading.Thread | None = None
 
     def emit(self, type_: str, previous: int, details: dict | None = None) -> int:
         """Record one event after event `previous` (0: none); returns the new event's id."""
@@ -68,12 +79,18 @@ class HistorySink:
                 self.events.append(event)
             if self.store is not None:
                 self._pending.append(event)
-                due = time.monotonic() - self._last_flush >= self.flush_interval
-            else:
-                due = False
-        if due:
-            self.flush()
+                if self._writer is None:
+                    self._start_writer()
         return event_id
+
+    def _start_writer(self) -> None:
+        self._writer = threading.Thread(target=self._write_periodically, daemon=True,
+                                        name=f"history-{self.execution_arn.rsplit(':', 1)[-1]}")
+        self._writer.start()
+
+    def _write_periodically(self) -> None:
+        while not self._closed.wait(self.flush_interval):
+            self.flush()
 
     @property
     def last_id(self) -> int:
@@ -81,11 +98,18 @@ class HistorySink:
         return self._next_id - 1
 
     def flush(self) -> None:
-        """Write the pending events to the store now."""
+        """Write the pending events to the store now (in this thread)."""
         if self.store is None:
             return
-        with self._lock:
-            batch, self._pending = self._pending, []
-            self._last_flush = time.monotonic()
+        with self._write_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
             if batch:
                 self.store.append_events(self.execution_arn, batch)
+
+    def close(self) -> None:
+        """Stop the writer thread and write what is left."""
+        self._closed.set()
+        if self._writer is not None and self._writer is not threading.current_thread():
+            self._writer.join()
+        self.flush()

@@ -172,7 +172,9 @@ def _missing(value: Any) -> Any:
 
 def jsonpath_input(step: Step, template: Any = ABSENT) -> Any:
     """InputPath, then Parameters (or another payload template) over the effective input."""
-    effective = paths.apply_input_path(step.raw, _missing(step.state.input_path), **step.scope)
+    input_path = step.state.input_path
+    effective = step.raw if input_path is ABSENT else \
+        paths.apply_input_path(step.raw, input_path, **step.scope)
     if template is ABSENT:
         return effective
     return paths.resolve_payload(template, effective, **step.scope)
@@ -190,10 +192,18 @@ def jsonpath_output(step: Step, result: Any, result_selector: Any = ABSENT,
     if result_selector is not ABSENT:
         result = paths.resolve_payload(result_selector, result, **step.scope)
     assigned = jsonpath_assign(step, step.state.assign, result)
-    output = paths.apply_result_path(step.raw, result, _missing(result_path))
-    output = paths.apply_output_path(output, _missing(step.state.output_path), **step.scope)
+    output = result if result_path is ABSENT else \
+        paths.apply_result_path(step.raw, result, result_path)
+    output = apply_output_path(step, output)
     step.commit(assigned)
     return output
+
+
+def apply_output_path(step: Step, value: Any) -> Any:
+    output_path = step.state.output_path
+    if output_path is ABSENT:
+        return value
+    return paths.apply_output_path(value, output_path, **step.scope)
 
 
 def jsonata_value(step: Step, template: Any, field_name: str, **states: Any) -> Any:
@@ -235,9 +245,7 @@ def run_pass(step: Step) -> tuple[Any, str | None]:
 def run_succeed(step: Step) -> tuple[Any, str | None]:
     if step.state.jsonata:
         return jsonata_output(step, step.raw), None
-    effective = jsonpath_input(step)
-    return paths.apply_output_path(effective, _missing(step.state.output_path),
-                                   **step.scope), None
+    return apply_output_path(step, jsonpath_input(step)), None
 
 
 def run_fail(step: Step) -> tuple[Any, str | None]:
@@ -289,7 +297,7 @@ def run_choice(step: Step) -> tuple[Any, str | None]:
 
 def _choice_exit(step: Step, effective: Any, assign: Any) -> Any:
     assigned = jsonpath_assign(step, assign, effective)
-    output = paths.apply_output_path(effective, _missing(step.state.output_path), **step.scope)
+    output = apply_output_path(step, effective)
     step.commit(assigned)
     return output
 
@@ -324,7 +332,7 @@ def run_wait(step: Step) -> tuple[Any, str | None]:
         return jsonata_output(step, step.raw), state.next
     effective = jsonpath_input(step)
     assigned = jsonpath_assign(step, state.assign, effective)
-    output = paths.apply_output_path(effective, _missing(state.output_path), **step.scope)
+    output = apply_output_path(step, effective)
     step.commit(assigned)
     return output, state.next
 
