@@ -49,6 +49,32 @@ LOCATED_PREFIX = "An error occurred while executing the state"
 MAX_PAYLOAD_BYTES = 256 * 1024
 
 
+class Signal(threading.Event):
+    """A cancel signal that also sets the signals derived from it (`child()`): stopping the
+    execution reaches every Map iteration and Parallel branch, and a failing Map aborts its own
+    iterations only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._children: list[Signal] = []
+        self._guard = threading.Lock()
+
+    def child(self) -> "Signal":
+        signal = Signal()
+        with self._guard:
+            self._children.append(signal)
+        if self.is_set():
+            signal.set()
+        return signal
+
+    def set(self) -> None:
+        super().set()
+        with self._guard:
+            children = list(self._children)
+        for child in children:
+            child.set()
+
+
 class Halted(Exception):
     """The execution was stopped (ABORTED) or ran past its TimeoutSeconds (TIMED_OUT)."""
 
@@ -65,7 +91,7 @@ class Run:
     clock: Any
     tasks: Any
     context_base: dict
-    stop: threading.Event = field(default_factory=threading.Event)
+    stop: Signal = field(default_factory=Signal)
     deadline: float | None = None  # clock time after which the execution is TIMED_OUT
     random: Callable[[], float] = _random.random
     halt_reason: Halted | None = None
@@ -85,19 +111,13 @@ class Run:
             raise self.halt_reason or Halted("ABORTED")
 
     def sleep(self, seconds: float, lane: "Lane | None" = None) -> None:
-        """Sleep on the run's clock; wakes up early (and raises Halted) on a stop or timeout."""
+        """Sleep on the run's clock; wakes up early (and raises Halted) on a stop, a timeout or
+        an abort of the lane (a sibling iteration failed)."""
         self.sink.flush()
         if self.deadline is not None:
             seconds = min(seconds, max(0.0, self.deadline - self.clock.now()))
-        end = self.clock.now() + seconds
-        while True:
-            left = end - self.clock.now()
-            if left <= 0:
-                break
-            cancelled = self.clock.sleep(min(left, 0.5) if lane and lane.abort else left,
-                                         self.stop)
-            if cancelled or (lane and lane.aborted()):
-                break
+        cancel = lane.abort if lane is not None and lane.abort is not None else self.stop
+        self.clock.sleep(seconds, cancel)
         self.check()
         if lane is not None and lane.aborted():
             raise Halted("ABORTED")
@@ -108,16 +128,19 @@ class Lane:
 
     __slots__ = ("run", "variables", "last", "abort")
 
-    def __init__(self, run: Run, variables: dict, last: int,
-                 abort: threading.Event | None = None):
+    def __init__(self, run: Run, variables: dict, last: int, abort: Signal | None = None):
         self.run, self.variables, self.last, self.abort = run, variables, last, abort
 
     def emit(self, type_: str, details: dict | None = None) -> int:
         self.last = self.run.sink.emit(type_, self.last, details)
         return self.last
 
-    def child(self, abort: threading.Event | None = None) -> "Lane":
+    def child(self, abort: Signal | None = None) -> "Lane":
         return Lane(self.run, dict(self.variables), self.last, abort or self.abort)
+
+    def new_abort(self) -> Signal:
+        """A signal for the iterations or branches this lane starts (set by a stop too)."""
+        return (self.abort or self.run.stop).child()
 
     def aborted(self) -> bool:
         return self.abort is not None and self.abort.is_set()

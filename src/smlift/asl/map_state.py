@@ -181,12 +181,15 @@ class _Outcome:
 def run_iterations(step: Step, effective: Any, items: list, limits: _Limits) -> list:
     state, lane, run = step.state, step.lane, step.run
     lane.emit("MapStateStarted", {"mapStateStartedEventDetails": {"length": len(items)}})
-    abort = threading.Event()
+    abort = lane.new_abort()
     outcome = _Outcome()
     inputs = [_item_input(step, state, effective, i, item) for i, item in enumerate(items)] \
         if state.item_selector is not ABSENT or state.parameters is not ABSENT else items
 
     def iterate(index: int) -> Any:
+        if abort.is_set():  # a sibling failed (or the execution stopped) before this one began
+            run.check()
+            raise Halted("ABORTED")
         return _iteration(run, state, lane.child(abort), index, inputs[index], limits, outcome,
                           abort)
 

@@ -33,7 +33,7 @@ def run_parallel(step: Step) -> tuple[Any, str | None]:
 def run_branches(step: Step, value: Any) -> list:
     state, lane, run = step.state, step.lane, step.run
     lane.emit("ParallelStateStarted")
-    abort = threading.Event()
+    abort = lane.new_abort()
 
     def branch(machine) -> Any:
         return run_machine(run, machine, value, lane.child(abort))

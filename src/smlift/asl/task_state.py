@@ -53,7 +53,7 @@ def _seconds(step: Step, literal: Any, path: Any, name: str) -> float | None:
     if literal is not ABSENT:
         value = (jsonata_value(step, literal, name) if isinstance(literal, str) else literal)
     elif path is not ABSENT:
-        value = paths.select_path(path, step.raw, **step.scope)
+        value = paths.select_path(path, jsonpath_input(step), **step.scope)
     else:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:

@@ -237,6 +237,20 @@ def test_map_runs_task_iterations_concurrently_up_to_max_concurrency():
     assert peak[0] == 3
 
 
+def test_a_failing_iteration_aborts_the_sleeping_ones_at_once():
+    definition = machine(("M", {"Type": "Map", "MaxConcurrency": 2, "ItemProcessor": {
+        "StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0,
+                                                 "Next": "F"}], "Default": "W"},
+            "F": {"Type": "Fail", "Error": "Zero"},
+            "W": {"Type": "Wait", "Seconds": 30, "End": True}}}, "End": True}))
+    started = time.monotonic()
+    result, _ = run(definition, [1, 0, 1, 1], clock=RealClock())
+    assert result.error == "Zero"
+    assert time.monotonic() - started < 5
+    assert "MapIterationAborted" in [e["type"] for e in result.events]
+
+
 # -- Task ------------------------------------------------------------------------------------
 
 def test_task_gets_resolved_parameters_and_result_selector_shapes_the_result():
@@ -289,6 +303,16 @@ def test_task_timeout_cancels_the_handler_and_fails_with_states_timeout():
     assert result.error == "States.Timeout"
     assert cancelled == [True]
     assert "TaskTimedOut" in [e["type"] for e in result.events]
+
+
+def test_timeout_seconds_path_reads_the_effective_input():
+    seen = []
+    definition = machine(("T", {"Type": "Task", "Resource": "arn:aws:states:::test:t",
+                                "InputPath": "$.cfg", "TimeoutSecondsPath": "$.limit",
+                                "End": True}))
+    run(definition, {"cfg": {"limit": 42}}, tasks=registry(t=lambda r: seen.append(
+        r.timeout_seconds)))
+    assert seen == [42]
 
 
 def test_task_without_heartbeat_fails_with_heartbeat_timeout():
