@@ -314,7 +314,7 @@ def render(report: ParityReport) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, launcher: Launcher = run_process) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m smlift.parity",
         description="Run the legacy program and the three migrated steps on the same CSV and "
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project-root", type=Path, help="the smlift checkout (default: found)")
     args = parser.parse_args(argv)
     try:
-        report = check_parity(args.data, args.workdir, find_project(args.project_root))
+        report = check_parity(args.data, args.workdir, find_project(args.project_root), launcher)
     except SmliftError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
