@@ -237,3 +237,29 @@ def test_remote_build_missing_default_role_points_to_deploy_or_role(aws, context
 def test_remote_build_vpc_without_subnets_is_refused(aws, context):
     with pytest.raises(InputError, match="--subnet-ids"):
         build_remote(context, vpc_id="vpc-1", echo=lambda _: None, client=aws)
+
+
+def test_remote_build_uses_only_the_tag_part_of_a_local_name_tag(aws, context):
+    uri = build_remote(context, tag="smlift-inference:v7", echo=lambda _: None, client=aws)
+    assert uri == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-inference:v7"
+
+
+def test_remote_build_defaults_to_the_bucket_of_the_deployed_image_build_role(aws, context):
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="deploy-bucket")
+    boto3.client("iam", region_name=REGION).tag_role(
+        RoleName="smlift-image-build", Tags=[{"Key": "smlift:bucket", "Value": "deploy-bucket"}])
+    build_remote(context, echo=lambda _: None, client=aws)
+    assert aws.params("create_project")["source"]["location"].startswith("deploy-bucket/smlift/build/")
+
+
+def test_remote_build_through_the_cli_prints_the_uri(aws, context, monkeypatch):
+    from click.testing import CliRunner
+
+    from smlift.cli import cli
+
+    monkeypatch.setenv("AWS_REGION", REGION)
+    result = CliRunner().invoke(cli, ["build", str(context), "--remote", "--no-logs"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == \
+        f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-inference:latest"
