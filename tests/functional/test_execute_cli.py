@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,22 @@ def test_executions_list_describe_and_history_answer_like_the_aws_cli(files, tmp
     assert [e["type"] for e in events] == ["ExecutionStarted", "PassStateEntered",
                                            "PassStateExited", "ExecutionSucceeded"]
     assert events[1]["stateEnteredEventDetails"]["name"] == "A"
+
+
+def test_ctrl_c_ends_the_execution_aborted_in_the_store(files, tmp_path):
+    definition = files("wait.json", {"StartAt": "W", "States": {"W": {
+        "Type": "Wait", "Seconds": 60, "End": True}}})
+    home = tmp_path / "home"
+    process = subprocess.Popen([*SMLIFT, "execute", "--definition", definition, "--name", "w"],
+                               env={**os.environ, "SMLIFT_HOME": str(home)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # wait until the Wait state has begun
+        listed = smlift("executions", "history", "w", home=home)
+        if listed.returncode == 0 and "WaitStateEntered" in listed.stdout:
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == 130
+    described = json.loads(smlift("executions", "describe", "w", home=home).stdout)
+    assert (described["status"], described["error"]) == ("ABORTED", "KeyboardInterrupt")

@@ -123,6 +123,19 @@ class Execution:
             status, error, cause = "FAILED", exc.error, exc.cause
         except Halted as halt:
             status, error, cause = halt.status, halt.error, halt.cause
+        except KeyboardInterrupt:  # Ctrl-C: the record ends ABORTED, then the CLI exits
+            self.run_state.request_stop(Halted("ABORTED"))
+            self._finish(lane, "ABORTED", None, "KeyboardInterrupt", "interrupted by the user")
+            raise
+        except Exception as exc:  # a bug in smlift: keep the record honest, then show it
+            self.run_state.request_stop(Halted("ABORTED"))
+            self._finish(lane, "FAILED", None, "smlift.InternalError",
+                         f"{type(exc).__name__}: {exc}")
+            raise
+        return self._finish(lane, status, output, error, cause)
+
+    def _finish(self, lane: Lane, status: str, output: Any, error: str | None,
+                cause: str | None) -> ExecutionResult:
         lane.last = self.sink.last_id if status != "SUCCEEDED" else lane.last
         lane.emit(*_final_event(status, output, error, cause))
         self.sink.close()

@@ -148,19 +148,27 @@ def _call(step: Step, handler, request: TaskRequest, timeout: float | None,
     worker = threading.Thread(target=work, name=f"task-{step.state.name}", daemon=True)
     started = clock.monotonic()
     worker.start()
+    try:
+        return _watch(step, request, worker, done, outcome, started, beats, timeout, heartbeat)
+    except BaseException:  # Ctrl-C or a stop: the handler must stop its work too
+        _cancel(request, worker)
+        raise
+
+
+def _watch(step: Step, request: TaskRequest, worker: threading.Thread, done: threading.Event,
+           outcome: dict, started: float, beats: list, timeout: float | None,
+           heartbeat: float | None) -> Any:
+    run, clock = step.run, step.run.clock
     while not done.wait(POLL_SECONDS):
         now = clock.monotonic()
         if run.stop.is_set() or step.lane.aborted() or (
                 run.deadline is not None and clock.now() >= run.deadline):
-            _cancel(request, worker)
             run.check()
             raise Halted("ABORTED")
         if timeout is not None and now - started >= timeout:
-            _cancel(request, worker)
             raise StatesError("States.Timeout", f"The task '{step.state.name}' did not finish "
                               f"within its TimeoutSeconds ({int(timeout)} s)")
         if heartbeat is not None and now - beats[-1] >= heartbeat:
-            _cancel(request, worker)
             raise StatesError("States.HeartbeatTimeout", f"The task '{step.state.name}' sent "
                               f"no heartbeat for {int(heartbeat)} s")
     if "error" in outcome:
@@ -170,4 +178,5 @@ def _call(step: Step, handler, request: TaskRequest, timeout: float | None,
 
 def _cancel(request: TaskRequest, worker: threading.Thread) -> None:
     request.cancelled.set()
-    worker.join(CANCEL_GRACE_SECONDS)
+    if worker.is_alive():
+        worker.join(CANCEL_GRACE_SECONDS)
