@@ -444,9 +444,10 @@ def run_machine(run: Run, machine: StateMachine, value: Any, lane: Lane) -> Any:
     name: str | None = machine.start_at
     states = machine.states
     while name is not None:
-        if run.stop.is_set() or lane.aborted():
+        if run.deadline is not None or run.stop.is_set() or lane.aborted():
             run.check()
-            raise Halted("ABORTED")
+            if lane.aborted():
+                raise Halted("ABORTED")
         value, name = run_state(run, states[name], value, lane)
     return value
 

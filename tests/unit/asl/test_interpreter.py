@@ -357,6 +357,12 @@ def test_execution_timeout_seconds_ends_as_timed_out():
     assert result.events[-1]["type"] == "ExecutionTimedOut"
 
 
+def test_execution_timeout_stops_an_endless_loop_of_pure_states():
+    result, _ = run(machine(("A", {"Type": "Pass", "Next": "A"}), TimeoutSeconds=1),
+                    clock=RealClock())
+    assert result.status == "TIMED_OUT"
+
+
 def test_credentials_pass_through_to_the_handler():
     seen = []
     definition = machine(("T", {"Type": "Task", "Resource": "arn:aws:states:::test:c",
