@@ -119,7 +119,8 @@ class LocalStepFunctions:
                                  fix="pass a JSON document, e.g. '{}'") from exc
         return prepare_execution(record["definition"], input, name=name,
                                  state_machine_name=record["name"], store=self.store,
-                                 tasks=self.tasks, clock=self.clock, role_arn=record["role_arn"])
+                                 tasks=self.tasks, clock=self.clock, role_arn=record["role_arn"],
+                                 register=False)
 
     def start_execution(self, stateMachineArn: str, name: str | None = None, input: Any = "{}",
                         **_: Any) -> dict:

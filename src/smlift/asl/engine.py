@@ -164,8 +164,11 @@ def _final_event(status: str, output: Any, error: str | None, cause: str | None)
 def prepare_execution(definition: Any, input_: Any = None, *, name: str | None = None,
                       state_machine_name: str = "StateMachine", store=None, tasks=None,
                       clock=None, role_arn: str | None = None,
-                      random: Callable[[], float] | None = None) -> Execution:
-    """Validate, name and record an execution; raises DefinitionError, ExecutionAlreadyExists."""
+                      random: Callable[[], float] | None = None,
+                      register: bool = True) -> Execution:
+    """Validate, name and record an execution; raises DefinitionError, ExecutionAlreadyExists.
+    With a `store`, the state machine is created or updated too unless `register` is False
+    (LocalStepFunctions, whose state machines are already there)."""
     machine = definition if isinstance(definition, StateMachine) else \
         load_definition(definition, tasks)
     input_ = {} if input_ is None else input_
@@ -179,9 +182,9 @@ def prepare_execution(definition: Any, input_: Any = None, *, name: str | None =
                           state_machine_name=state_machine_name, store=store, tasks=tasks,
                           clock=clock or RealClock(), role_arn=role_arn, random=random)
     if store is not None:
-        if store.get_state_machine(execution.state_machine_arn) is None:
+        if register:  # the state machine record follows the definition last run under its name
             store.put_state_machine(execution.state_machine_arn, state_machine_name,
-                                    json.dumps(dict(machine.raw)), execution.role_arn,
+                                    json.dumps(dict(machine.raw)), role_arn,
                                     execution.start_date)
         store.create_execution(execution.arn, execution.state_machine_arn, execution.name,
                                input_, execution.start_date, pid=os.getpid())
