@@ -12,7 +12,8 @@ Executions run in this process on background threads (not daemons: a process tha
 execution lets it finish before exiting) and persist in the SQLite store as they go.
 
 Differences a caller can see: `stop_execution` can stop only executions running in this process
-(or records whose process is gone, which it marks ABORTED). A record left RUNNING by a process
+(started by any object of it, or by `run_execution`), or records whose process is gone, which
+it marks ABORTED. A record left RUNNING by a process
 that died stays RUNNING, like an AWS execution nobody finished, and `describe_execution` adds
 `"processAlive": false` to say so.
 """
@@ -61,8 +62,6 @@ class LocalStepFunctions:
 
             clock = RealClock()
         self.clock = clock
-        self._running: dict[str, tuple[Any, threading.Thread]] = {}
-        self._lock = threading.Lock()
 
     @property
     def tasks(self):
@@ -126,19 +125,8 @@ class LocalStepFunctions:
                         **_: Any) -> dict:
         """Start an execution on a background thread; answers at once, like AWS."""
         execution = self._prepare(stateMachineArn, name, input)
-        thread = threading.Thread(target=self._run, args=(execution,),
-                                  name=f"execution-{execution.name}")
-        with self._lock:
-            self._running[execution.arn] = (execution, thread)
-        thread.start()
+        threading.Thread(target=execution.run, name=f"execution-{execution.name}").start()
         return {"executionArn": execution.arn, "startDate": _date(execution.start_date)}
-
-    def _run(self, execution) -> None:
-        try:
-            execution.run()
-        finally:
-            with self._lock:
-                self._running.pop(execution.arn, None)
 
     def start_sync_execution(self, stateMachineArn: str, name: str | None = None,
                              input: Any = "{}", **_: Any) -> dict:
@@ -149,10 +137,11 @@ class LocalStepFunctions:
 
     def wait(self, executionArn: str, timeout: float | None = None) -> dict:
         """Block until the execution has ended (or `timeout` s); its DescribeExecution."""
-        with self._lock:
-            running = self._running.get(executionArn)
+        from .asl.engine import active_execution
+
+        running = active_execution(self.store.get_execution(executionArn)["arn"])
         if running is not None:
-            running[1].join(timeout)
+            running.done.wait(timeout)
         return self.describe_execution(executionArn)
 
     def describe_execution(self, executionArn: str) -> dict:
@@ -175,20 +164,21 @@ class LocalStepFunctions:
         return out
 
     def _alive(self, record: dict) -> bool:
-        with self._lock:
-            if record["arn"] in self._running:
-                return True
+        from .asl.engine import active_execution
+
+        if active_execution(record["arn"]) is not None:
+            return True
         return record["pid"] != os.getpid() and _pid_alive(record["pid"])
 
     def get_execution_history(self, executionArn: str, reverseOrder: bool = False,
                               **_: Any) -> dict:
+        from .asl.engine import active_execution
         from .asl.history import render_event
 
         arn = self.store.get_execution(executionArn)["arn"]
-        with self._lock:
-            running = self._running.get(arn)
+        running = active_execution(arn)
         if running is not None:
-            running[0].sink.flush()
+            running.sink.flush()
         events = [render_event(e) for e in self.store.get_events(arn)]
         for event in events:
             event["timestamp"] = _date(event["timestamp"])
@@ -209,13 +199,14 @@ class LocalStepFunctions:
     def stop_execution(self, executionArn: str, error: str | None = None,
                        cause: str | None = None) -> dict:
         """Abort a running execution: its running tasks get their cancel signal."""
+        from .asl.engine import active_execution
+
         record = self.store.get_execution(executionArn)
         arn = record["arn"]
-        with self._lock:
-            running = self._running.get(arn)
+        running = active_execution(arn)
         if running is not None:
-            running[0].stop(error, cause)
-            running[1].join()
+            running.stop(error, cause)
+            running.done.wait()
         elif record["status"] == "RUNNING":
             if self._alive(record):
                 raise ExecutionError(f"execution {record['name']} runs in process "

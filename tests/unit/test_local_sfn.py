@@ -68,8 +68,9 @@ def test_stop_execution_aborts_and_cancels_the_running_task(store):
         "Type": "Task", "Resource": "arn:aws:states:::test:block", "End": True}}})
     execution = sfn.start_execution(stateMachineArn=arn["stateMachineArn"])["executionArn"]
     assert started.wait(10)
-    assert sfn.describe_execution(executionArn=execution)["processAlive"] is True
-    sfn.stop_execution(executionArn=execution, error="Manual", cause="stopped by test")
+    other = LocalStepFunctions(store=store, tasks=TaskRegistry())  # another object, same process
+    assert other.describe_execution(executionArn=execution)["processAlive"] is True
+    other.stop_execution(executionArn=execution, error="Manual", cause="stopped by test")
     described = sfn.describe_execution(executionArn=execution)
     assert (described["status"], described["error"]) == ("ABORTED", "Manual")
     events = sfn.get_execution_history(executionArn=execution)["events"]

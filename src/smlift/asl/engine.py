@@ -32,6 +32,16 @@ from .interpreter import Halted, Lane, Run, run_machine
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
+# Executions running in this process, by ARN (whichever object started them).
+_ACTIVE: dict[str, "Execution"] = {}
+_ACTIVE_LOCK = threading.Lock()
+
+
+def active_execution(arn: str) -> "Execution | None":
+    """The execution `arn` if it is running in this process, else None."""
+    with _ACTIVE_LOCK:
+        return _ACTIVE.get(arn)
+
 
 def state_machine_arn(name: str) -> str:
     return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
@@ -112,6 +122,15 @@ class Execution:
         self.run_state.request_stop(Halted("ABORTED", error, cause))
 
     def run(self) -> ExecutionResult:
+        with _ACTIVE_LOCK:
+            _ACTIVE[self.arn] = self
+        try:
+            return self._run()
+        finally:
+            with _ACTIVE_LOCK:
+                _ACTIVE.pop(self.arn, None)
+
+    def _run(self) -> ExecutionResult:
         lane = Lane(self.run_state, {}, 0)
         lane.emit("ExecutionStarted", {"executionStartedEventDetails": {
             "input": to_json(self.input), "inputDetails": {"truncated": False},
