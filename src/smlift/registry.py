@@ -79,6 +79,9 @@ class ModelRegistry(Protocol):
 
     def versions(self, name: str) -> list[ModelVersion]: ...  # oldest first
 
+    def summaries(self, name: str) -> list[ModelVersion]: ...  # the same, maybe without
+    # image and settings (cheap: one listing on AWS); for choosing a version
+
     def show(self, name: str, version: int | None = None) -> ModelVersion: ...
 
     def set_status(self, name: str, version: int, status: str) -> ModelVersion: ...
@@ -137,12 +140,11 @@ def choose_version(registry: ModelRegistry, name: str, version: int | None = Non
                    require_approved: bool) -> ModelVersion:
     """The version an execution runs (see the module docstring). Refuses unapproved versions
     when `require_approved`, with the commands that fix it."""
-    if version is not None:
-        chosen = registry.show(name, version)
-    else:
-        all_versions = registry.versions(name)
-        approved = [v for v in all_versions if v.status == APPROVED]
-        chosen = approved[-1] if approved else all_versions[-1]
+    if version is None:
+        known = registry.summaries(name)
+        approved = [v for v in known if v.status == APPROVED]
+        version = (approved[-1] if approved else known[-1]).version
+    chosen = registry.show(name, version)
     if require_approved and chosen.status != APPROVED:
         raise ModelRegistryError(
             f"model {name} version {chosen.version} is {chosen.status}, and only an Approved "
@@ -236,6 +238,9 @@ class LocalRegistry:
             raise _unknown_model(name, self.where)
         return [self._version(r) for r in records]
 
+    def summaries(self, name: str) -> list[ModelVersion]:
+        return self.versions(name)
+
     def show(self, name: str, version: int | None = None) -> ModelVersion:
         known = self.versions(name)
         if version is None:
@@ -286,6 +291,12 @@ class SageMakerRegistry:
         if not summaries:
             raise _unknown_model(name, self.where)
         return [self._describe(s["ModelPackageArn"], name) for s in summaries]
+
+    def summaries(self, name: str) -> list[ModelVersion]:
+        found = self._summaries(name)
+        if not found:
+            raise _unknown_model(name, self.where)
+        return [_summary_version(s, name) for s in found]
 
     def show(self, name: str, version: int | None = None) -> ModelVersion:
         summaries = self._summaries(name)
