@@ -14,6 +14,7 @@ Nothing is deleted by a deploy; a destroy deletes only what the record lists.
 
 from __future__ import annotations
 
+from .deployer import DeployResult, deploy, destroy
 from .record import lookup_deployment
 
-__all__ = ["lookup_deployment"]
+__all__ = ["DeployResult", "deploy", "destroy", "lookup_deployment"]

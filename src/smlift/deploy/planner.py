@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from typing import Callable
+from urllib.parse import urlencode
 
 from ..aws import is_not_found
 from ..errors import AwsError, DeployError
@@ -111,7 +112,7 @@ def _plan_role(client, deployment: Deployment, role: Role, plan: Plan, owned: se
 def _plan_code(client, deployment: Deployment, plan: Plan) -> None:
     present = {obj["Key"] for obj in client.list_objects(Bucket=deployment.bucket,
                                                         Prefix=deployment.code_prefix)}
-    tagging = "&".join(f"{k}={v}" for k, v in sorted(deployment.tags.items()))
+    tagging = urlencode(sorted(deployment.tags.items()))  # S3 takes tags as a query string
     for obj in deployment.code_objects:
         if obj.key in present:
             continue

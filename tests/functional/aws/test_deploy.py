@@ -97,6 +97,10 @@ def test_deploy_creates_roles_policies_code_and_state_machine_as_planned(aws, pr
     assert prefix.startswith("smlift/code/") and len(prefix.split("/")[2]) == 64
     assert keys(prefix) == sorted(prefix + p.name for p in (project / "scripts").glob("*.py"))
     assert keys("smlift/deployments/") == ["smlift/deployments/smlift.json"]
+    tagging = boto3.client("s3", region_name=REGION).get_object_tagging(
+        Bucket=BUCKET, Key=keys(prefix)[0])["TagSet"]
+    assert {t["Key"]: t["Value"] for t in tagging} == {"smlift:deployment": "smlift",
+                                                       "smlift:bucket": BUCKET}
 
 
 def test_second_deploy_with_no_change_plans_nothing_and_writes_nothing(aws, project):
