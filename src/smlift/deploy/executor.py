@@ -58,9 +58,11 @@ class Executor:
             self.echo(f"[{index}/{len(plan.calls)}] {call.description}")
             try:
                 self._invoke(call.method, call.params)
-            except AwsError as exc:
+            except BaseException as exc:  # an AWS error, or Ctrl-C: record what exists first
                 if plan.action == "deploy" and plan.record is not None:
                     self._record_partial(plan, created)
+                if not isinstance(exc, AwsError):
+                    raise
                 raise DeployError(f"{call.description} failed: {exc.message}",
                                   where=exc.where, fix=exc.fix) from None
             if call.creates:

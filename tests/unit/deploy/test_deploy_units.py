@@ -143,3 +143,12 @@ def test_executor_does_not_retry_other_errors():
     with pytest.raises(DeployError):
         Executor(client, echo=lambda _: None).execute(_plan())
     assert client.slept == []
+
+
+def test_executor_interrupted_still_records_what_was_created():
+    client = FakeClient({"create_state_machine": [KeyboardInterrupt()]})
+    with pytest.raises(KeyboardInterrupt):
+        Executor(client, echo=lambda _: None).execute(_plan())
+    method, params = client.calls[-1]
+    assert method == "put_object"
+    assert Resource("iam_role", "r") in created_resources(json.loads(params["Body"]))
