@@ -1,0 +1,92 @@
+import json
+import os
+
+import pytest
+
+from smlift.errors import ProcessingJobError, StorageError
+from smlift.processing.spec import build_spec
+from smlift.processing.staging import (ClientError, create_root, host_path, lay_image_files,
+                                       stage_inputs)
+
+
+class FakeS3:
+    """Stages a fixed set of objects per prefix; records the calls."""
+
+    def __init__(self, objects=None, error=None):
+        self.objects, self.error, self.calls = objects or {}, error, []
+
+    def stage_prefix(self, uri, dest):
+        self.calls.append(("prefix", uri, dest))
+        if self.error:
+            raise self.error
+        for key, data in self.objects.get(uri, {}).items():
+            (dest / key).write_bytes(data)
+        return len(self.objects.get(uri, {}))
+
+    def stage_manifest(self, uri, dest):
+        self.calls.append(("manifest", uri, dest))
+        return 1
+
+
+@pytest.fixture
+def spec(minimal_request):
+    return build_spec(minimal_request, arn="arn:aws:sagemaker:us-east-1:1:processing-job/p")
+
+
+def test_root_holds_the_config_files_and_empty_output_folders(spec, tmp_path):
+    staged = create_root(tmp_path / "job", spec)
+    config = json.loads((staged.opt_ml / "config/processingjobconfig.json").read_text())
+    assert config["ProcessingJobArn"] == spec.arn
+    assert config["ProcessingInputs"][0]["S3Input"]["S3DataDistributionType"] == "FullyReplicated"
+    resource = json.loads((staged.opt_ml / "config/resourceconfig.json").read_text())
+    assert resource["current_host"] == "algo-1" and resource["hosts"] == ["algo-1"]
+    assert resource["current_instance_type"] == "ml.m5.large"
+    assert (staged.opt_ml / "processing/output").is_dir()
+    assert list((staged.opt_ml / "processing/output").iterdir()) == []
+    assert (staged.opt_ml / "output").is_dir() and staged.log_dir.is_dir()
+
+
+def test_a_stale_root_of_the_same_name_is_replaced(spec, tmp_path):
+    (tmp_path / "job/opt/ml/processing/output").mkdir(parents=True)
+    (tmp_path / "job/opt/ml/processing/output/old.csv").write_text("old")
+    staged = create_root(tmp_path / "job", spec)
+    assert list((staged.opt_ml / "processing/output").iterdir()) == []
+
+
+def test_inputs_are_staged_at_their_local_paths(spec, tmp_path):
+    staged = create_root(tmp_path / "job", spec)
+    s3 = FakeS3({"s3://b/in": {"rows.csv": b"a\n"}})
+    assert stage_inputs(staged, spec, s3) == {"data": 1}
+    assert (staged.opt_ml / "processing/input/rows.csv").read_bytes() == b"a\n"
+
+
+def test_an_empty_input_prefix_is_a_client_error_naming_the_uri(spec, tmp_path):
+    staged = create_root(tmp_path / "job", spec)
+    with pytest.raises(ClientError, match='No S3 objects found under S3 URL "s3://b/in"'):
+        stage_inputs(staged, spec, FakeS3())
+
+
+def test_a_storage_refusal_is_a_client_error(spec, tmp_path):
+    staged = create_root(tmp_path / "job", spec)
+    with pytest.raises(ClientError, match="Cannot stage input 'data'"):
+        stage_inputs(staged, spec, FakeS3(error=StorageError("bad key")))
+
+
+def test_image_files_are_copied_never_linked(spec, tmp_path):
+    source = tmp_path / "ctx"
+    (source / "pkg").mkdir(parents=True)
+    (source / "predict.py").write_text("print(1)")
+    (source / "pkg/util.py").write_text("x = 1")
+    staged = create_root(tmp_path / "job", spec)
+    lay_image_files(staged, ((source / "predict.py", "/opt/ml/code/"),
+                             (source / "pkg", "/opt/ml/code/pkg")))
+    laid = staged.opt_ml / "code/predict.py"
+    assert laid.read_text() == "print(1)"
+    assert not laid.is_symlink() and os.stat(laid).st_ino != os.stat(source / "predict.py").st_ino
+    assert (staged.opt_ml / "code/pkg/util.py").read_text() == "x = 1"
+
+
+def test_container_paths_cannot_escape_the_job_root(tmp_path):
+    assert host_path(tmp_path, "/opt/ml/x") == tmp_path / "opt/ml/x"
+    with pytest.raises(ProcessingJobError, match="'..'"):
+        host_path(tmp_path, "/opt/../../etc")
