@@ -148,6 +148,21 @@ class Store:
             self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)", rows)
             self._db.execute("COMMIT")
 
+    def append_event_rows(self, execution_arn: str, rows: list[tuple]) -> None:
+        """Like `append_events`, for callers that serialize the details themselves: each row is
+        (id, previousEventId, timestamp, type, details as JSON text or None)."""
+        if not rows:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)",
+                                     [(execution_arn, *row) for row in rows])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def get_events(self, execution_arn: str) -> list[dict]:
         rows = self._rows("SELECT id, previous_event_id, timestamp, type, details FROM events "
                           "WHERE execution_arn=? ORDER BY id", (execution_arn,))
@@ -172,6 +187,12 @@ class Store:
 
     def get_processing_job(self, name: str) -> dict | None:
         rows = self._rows("SELECT description FROM processing_jobs WHERE name=?", (name,))
+        return _load(rows[0]["description"]) if rows else None
+
+    def find_processing_job(self, name: str) -> dict | None:
+        """The job named `name` ignoring case (SageMaker job names are unique that way)."""
+        rows = self._rows("SELECT description FROM processing_jobs WHERE lower(name)=lower(?)",
+                          (name,))
         return _load(rows[0]["description"]) if rows else None
 
     def list_processing_jobs(self, status: str | None = None) -> list[dict]:

@@ -419,3 +419,12 @@ def test_killing_the_runner_process_kills_its_job_and_the_record_reads_failed(ho
     final = service(home).describe_processing_job(ProcessingJobName="orphan")
     assert final["ProcessingJobStatus"] == "Failed"
     assert final["FailureReason"].startswith("InternalServerError: the smlift process")
+
+
+def test_job_names_are_unique_ignoring_case(home, s3):
+    jobs = service(home)
+    jobs.create_processing_job(**request("Case-Job", s3, "print('ok')"))
+    with pytest.raises(ApiError) as caught:
+        jobs.create_processing_job(**request("case-job", s3, "print('ok')"))
+    assert caught.value.code == "ResourceInUse"
+    jobs.wait("Case-Job")

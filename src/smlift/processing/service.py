@@ -109,8 +109,10 @@ class LocalProcessing:
         description = D.new_description(spec, now, tags=list(request.get("Tags", [])),
                                         job_root=str(root))
         with self._lock:
-            if not self.store.create_processing_job(spec.name, arn, description, now):
-                existing = self.store.get_processing_job(spec.name) or {}
+            existing = self.store.find_processing_job(spec.name)
+            if existing is not None or not self.store.create_processing_job(
+                    spec.name, arn, description, now):
+                existing = existing or self.store.get_processing_job(spec.name) or {}
                 raise ApiError("ResourceInUse", "Job name must be unique within an AWS account "
                                "and region, and a job with this name already exists "
                                f"({existing.get('ProcessingJobArn', arn)})",

@@ -149,10 +149,32 @@ def _unsupported(request: dict):
         yield ("ProcessingResources.ClusterConfig.InstanceCount",
                f"the local runner runs one instance (algo-1), not {cluster['InstanceCount']}; "
                "set InstanceCount to 1 for local runs")
+    yield from _duplicates(request)
     for index, item in enumerate(request.get("ProcessingInputs", [])):
         yield from _unsupported_input(item, f"ProcessingInputs[{index}]")
     for index, item in enumerate(request.get("ProcessingOutputConfig", {}).get("Outputs", [])):
         yield from _unsupported_output(item, f"ProcessingOutputConfig.Outputs[{index}]")
+
+
+def _duplicates(request: dict):
+    """InputNames, OutputNames and their LocalPaths must each be unique (SageMaker refuses)."""
+    outputs = request.get("ProcessingOutputConfig", {}).get("Outputs", [])
+    items = [("ProcessingInputs", i, item, item.get("InputName"), item.get("S3Input"))
+             for i, item in enumerate(request.get("ProcessingInputs", []))]
+    items += [("ProcessingOutputConfig.Outputs", i, item, item.get("OutputName"),
+               item.get("S3Output")) for i, item in enumerate(outputs)]
+    names: set = set()
+    paths: set = set()
+    for group, index, _, name, s3 in items:
+        key = (group, name)
+        if key in names:
+            yield f"{group}[{index}]", f"the name {name!r} is used twice; names must be unique"
+        names.add(key)
+        local = posixpath.normpath(s3["LocalPath"]) if s3 and "LocalPath" in s3 else None
+        if local is not None and local in paths:
+            yield (f"{group}[{index}]", f"LocalPath {local!r} is used by another input or "
+                   "output; give each its own folder")
+        paths.add(local)
 
 
 def _unsupported_input(item: dict, path: str):

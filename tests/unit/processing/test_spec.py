@@ -94,3 +94,11 @@ def test_validation_message_counts_the_problems_like_sagemaker():
         build_spec(request, arn=ARN)
     assert caught.value.message.startswith("1 validation error detected: Value at "
                                            "'processingJobName' failed to satisfy constraint")
+
+
+def test_input_names_and_local_paths_must_be_unique():
+    request = minimal()
+    request["ProcessingInputs"].append(copy.deepcopy(request["ProcessingInputs"][0]))
+    problems = problems_of(request)
+    assert [where for where, _ in problems] == ["ProcessingInputs[1]", "ProcessingInputs[1]"]
+    assert "used twice" in problems[0][1] and "LocalPath" in problems[1][1]
