@@ -30,7 +30,6 @@ InProgress for ever; instead, a job whose runner process is gone is reported Fai
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -40,7 +39,7 @@ from . import describe as D
 from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, JobControl, popen_launcher, resolve_mode,
                      run_job)
 from .spec import ApiError, JobSpec, build_spec
-from .staging import ClientError, StagedJob, job_root, stage_job
+from .staging import ClientError, StagedJob, discard_work, job_root, stage_job
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -278,7 +277,7 @@ class LocalProcessing:
         self._finish(spec.name, status, ExitMessage=result.exit_message, FailureReason=reason,
                      local={"LogFile": str(result.log_file), "ExitCode": result.exit_code,
                             "LogStreamName": f"{spec.name}/{log_name}"})
-        shutil.rmtree(staged.opt_ml / "processing", ignore_errors=True)
+        discard_work(staged)
 
     def _update(self, name: str, status: str, **fields: Any) -> dict:
         with self._lock:

@@ -66,6 +66,7 @@ def host_path(root: Path, container_path: str) -> Path:
 def create_root(root: Path, spec: JobSpec) -> StagedJob:
     """A fresh job root with the config files and empty output folders (no data yet)."""
     if root.exists():
+        discard_work(StagedJob(root=root, outputs=()))
         shutil.rmtree(root)
     staged = StagedJob(root=root, outputs=tuple(
         (output, host_path(root, output.local_path)) for output in spec.outputs))
@@ -128,6 +129,24 @@ def stage_job(root: Path, spec: JobSpec, s3: Any, image_files=()) -> StagedJob:
     lay_image_files(staged, tuple(image_files))
     stage_inputs(staged, spec, s3)
     return staged
+
+
+def discard_work(staged: StagedJob) -> None:
+    """After the job: drop the staged data and the runner's scratch folders; keep the config,
+    the message and the logs. (An overlay's work folder may be unreadable: make it readable.)"""
+    for folder in (staged.opt_ml / "processing", staged.root / ".smlift"):
+        shutil.rmtree(folder, onerror=_make_removable)
+
+
+def _make_removable(function, path, exc_info) -> None:
+    if isinstance(exc_info[1], FileNotFoundError):
+        return
+    try:
+        os.chmod(os.path.dirname(path), 0o700)
+        os.chmod(path, 0o700)
+        function(path)
+    except OSError:
+        pass  # left behind; the next job of this name starts from a fresh root anyway
 
 
 def _write_json(path: Path, value: Any) -> None:

@@ -90,3 +90,21 @@ def test_container_paths_cannot_escape_the_job_root(tmp_path):
     assert host_path(tmp_path, "/opt/ml/x") == tmp_path / "opt/ml/x"
     with pytest.raises(ProcessingJobError, match="'..'"):
         host_path(tmp_path, "/opt/../../etc")
+
+
+def test_discard_work_keeps_config_message_and_logs_even_past_unreadable_folders(spec, tmp_path):
+    from smlift.processing.staging import discard_work
+
+    staged = create_root(tmp_path / "job", spec)
+    (staged.opt_ml / "processing/input/rows.csv").parent.mkdir(parents=True, exist_ok=True)
+    (staged.opt_ml / "processing/input/rows.csv").write_text("a")
+    locked = staged.root / ".smlift/overlay-work/work"
+    locked.mkdir(parents=True)
+    (locked / "x").mkdir()
+    locked.chmod(0)
+    staged.message_path.write_text("done")
+    discard_work(staged)
+    assert not (staged.opt_ml / "processing").exists()
+    assert not (staged.root / ".smlift").exists()
+    assert staged.message_path.read_text() == "done"
+    assert (staged.opt_ml / "config/processingjobconfig.json").exists() and staged.log_dir.is_dir()
