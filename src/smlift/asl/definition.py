@@ -160,6 +160,7 @@ class MapState(_Resulting):
     tolerated_failure_count: Any = ABSENT
     tolerated_failure_count_path: Any = ABSENT
     label: Any = ABSENT
+    item_batcher: Any = ABSENT
     mode: str = "INLINE"
 
 
@@ -196,6 +197,7 @@ ATTRS = {
     "ToleratedFailurePercentagePath": "tolerated_failure_percentage_path",
     "ToleratedFailureCount": "tolerated_failure_count",
     "ToleratedFailureCountPath": "tolerated_failure_count_path", "Label": "label",
+    "ItemBatcher": "item_batcher",
 }
 
 _COMMON = {"Type", "Comment", "QueryLanguage"}
@@ -229,7 +231,9 @@ SUB_MACHINE = {"StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage
 RETRIER_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate",
                   "MaxDelaySeconds", "JitterStrategy", "Comment"}
 CATCHER_FIELDS = {"ErrorEquals", "Next", "ResultPath", "Output", "Assign", "Comment"}
-UNSUPPORTED_LOCALLY = {"ItemReader", "ResultWriter", "ItemBatcher"}
+UNSUPPORTED_LOCALLY = {"ItemReader", "ResultWriter"}
+BATCHER_FIELDS = {"MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch",
+                  "MaxInputBytesPerBatchPath", "BatchInput"}
 
 
 def pointer_token(name: str) -> str:
@@ -374,6 +378,20 @@ def _check_fields(raw: dict, type_name: str, where: str, language: str,
         elif key in UNSUPPORTED_LOCALLY:
             problems.add(f"{where}/{key}", f"the local engine does not run {key} (Distributed "
                          f"Map reading or writing S3); run this state machine on AWS")
+    if isinstance(raw.get("ItemBatcher"), dict):
+        _check_batcher(raw["ItemBatcher"], f"{where}/ItemBatcher", language, problems)
+
+
+def _check_batcher(batcher: dict, where: str, language: str, problems: _Problems) -> None:
+    for key in batcher:
+        if key not in BATCHER_FIELDS:
+            problems.add(f"{where}/{pointer_token(key)}", _unsupported(key) + " in ItemBatcher")
+        elif language == JSONATA and key.endswith("Path"):
+            problems.add(f"{where}/{key}", f"SCHEMA_VALIDATION_FAILED: The field '{key}' is not "
+                         f"supported in a JSONata state")
+    if not any(k.startswith(("MaxItemsPerBatch", "MaxInputBytesPerBatch")) for k in batcher):
+        problems.add(where, "SCHEMA_VALIDATION_FAILED: ItemBatcher needs MaxItemsPerBatch or "
+                     "MaxInputBytesPerBatch (or their Path forms)")
 
 
 def _flow(raw: dict, type_name: str, where: str, problems: _Problems, kwargs: dict) -> None:

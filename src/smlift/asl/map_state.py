@@ -124,6 +124,11 @@ class _Limits:
             raise StatesError("States.Runtime", f"{name} cannot be greater than 100.")
         return number
 
+    weights: list[int] | None = None  # items per iteration, when an ItemBatcher groups them
+
+    def weight(self, index: int) -> int:
+        return 1 if self.weights is None else self.weights[index]
+
     def tolerance_given(self) -> bool:
         return self.count is not None or self.percentage is not None
 
@@ -165,6 +170,34 @@ def _item_input(step: Step, state: MapState, effective: Any, index: int, item: A
                                  variables=step.lane.variables)
 
 
+def _batches(step: Step, batcher: dict, effective: Any, inputs: list) -> list[dict]:
+    """ItemBatcher: group the item inputs into {"BatchInput"?, "Items": [...]} inputs."""
+    def number(name: str) -> float | None:
+        return _Limits._number(step, batcher.get(name, ABSENT), batcher.get(f"{name}Path", ABSENT),
+                               name, effective)
+
+    max_items, max_bytes = number("MaxItemsPerBatch"), number("MaxInputBytesPerBatch")
+    batches, current, size = [], [], 2
+    for item in inputs:
+        item_size = len(to_json(item)) + (1 if current else 0)
+        full = (max_items and len(current) >= max_items) or \
+            (max_bytes and size + item_size > max_bytes)
+        if current and full:
+            batches.append(current)
+            current, size, item_size = [], 2, item_size - 1
+        current.append(item)
+        size += item_size
+    if current:
+        batches.append(current)
+    if "BatchInput" not in batcher:
+        return [{"Items": batch} for batch in batches]
+    if step.state.jsonata:
+        batch_input = jsonata_value(step, batcher["BatchInput"], "ItemBatcher/BatchInput")
+    else:
+        batch_input = paths.resolve_payload(batcher["BatchInput"], effective, **step.scope)
+    return [{"BatchInput": batch_input, "Items": batch} for batch in batches]
+
+
 class _Outcome:
     __slots__ = ("failures", "lock")
 
@@ -172,19 +205,23 @@ class _Outcome:
         self.failures = 0
         self.lock = threading.Lock()
 
-    def add_failure(self) -> int:
+    def add_failure(self, weight: int = 1) -> int:
         with self.lock:
-            self.failures += 1
+            self.failures += weight
             return self.failures
 
 
 def run_iterations(step: Step, effective: Any, items: list, limits: _Limits) -> list:
     state, lane, run = step.state, step.lane, step.run
+    inputs = [_item_input(step, state, effective, i, item) for i, item in enumerate(items)] \
+        if state.item_selector is not ABSENT or state.parameters is not ABSENT else items
+    if state.item_batcher is not ABSENT:
+        inputs = _batches(step, state.item_batcher, effective, inputs)
+        limits.weights = [len(batch["Items"]) for batch in inputs]
+    items = inputs
     lane.emit("MapStateStarted", {"mapStateStartedEventDetails": {"length": len(items)}})
     abort = lane.new_abort()
     outcome = _Outcome()
-    inputs = [_item_input(step, state, effective, i, item) for i, item in enumerate(items)] \
-        if state.item_selector is not ABSENT or state.parameters is not ABSENT else items
 
     def iterate(index: int) -> Any:
         if abort.is_set():  # a sibling failed (or the execution stopped) before this one began
@@ -220,7 +257,7 @@ def _iteration(run, state: MapState, lane: Lane, index: int, value: Any, limits:
         output = run_machine(run, state.processor, value, lane)
     except StatesError as exc:
         lane.emit("MapIterationFailed", {"mapIterationFailedEventDetails": details})
-        if limits.exceeded(outcome.add_failure()):
+        if limits.exceeded(outcome.add_failure(limits.weight(index))):
             abort.set()
             if limits.tolerance_given():
                 raise StatesError("States.ExceedToleratedFailureThreshold",

@@ -237,6 +237,25 @@ def test_map_runs_task_iterations_concurrently_up_to_max_concurrency():
     assert peak[0] == 3
 
 
+def test_item_batcher_groups_items_with_the_batch_input():
+    definition = machine(("M", {"Type": "Map", "ItemsPath": "$.xs", "ItemBatcher": {
+        "MaxItemsPerBatch": 2, "BatchInput": {"k.$": "$.k"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        "End": True}))
+    result, _ = run(definition, {"xs": [1, 2, 3], "k": 0})
+    assert result.output == [{"BatchInput": {"k": 0}, "Items": [1, 2]},
+                             {"BatchInput": {"k": 0}, "Items": [3]}]
+
+
+def test_item_batcher_max_input_bytes_per_batch():
+    definition = machine(("M", {"Type": "Map", "ItemBatcher": {"MaxInputBytesPerBatch": 7},
+                                "ItemProcessor": {"StartAt": "P", "States": {
+                                    "P": {"Type": "Pass", "End": True}}}, "End": True}))
+    result, _ = run(definition, [1, 2, 3, 4, 5])
+    assert result.output == [{"Items": [1, 2, 3]}, {"Items": [4, 5]}]
+
+
 def test_a_failing_iteration_aborts_the_sleeping_ones_at_once():
     definition = machine(("M", {"Type": "Map", "MaxConcurrency": 2, "ItemProcessor": {
         "StartAt": "C", "States": {
