@@ -343,5 +343,5 @@ def is_not_found(error: AwsError) -> bool:
 NOT_FOUND_CODES = frozenset({
     "NoSuchEntity", "NoSuchBucket", "NoSuchKey", "404", "NotFound", "StateMachineDoesNotExist",
     "ResourceNotFoundException", "RepositoryNotFoundException", "ResourceNotFound",
-    "ValidationException_NotFound", "ExecutionDoesNotExist",
+    "ExecutionDoesNotExist",
 })
