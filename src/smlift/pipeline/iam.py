@@ -114,7 +114,7 @@ def load_policies(iam_dir: str | Path | None = None,
 
 # --- values from the execution input ------------------------------------------------------------
 
-_ECR = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
+ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
                   r"(?P<repository>[^:@]+)")
 
 
@@ -126,7 +126,7 @@ def split_s3(uri: str) -> tuple[str, str]:
 
 def image_repository(uri: str) -> str:
     """The repository name of an image URI (ECR or `name:tag`)."""
-    match = _ECR.match(uri)
+    match = ECR_IMAGE.match(uri)
     if match:
         return match["repository"]
     return re.split(r"[:@]", uri.rsplit("/", 1)[-1], maxsplit=1)[0]
@@ -140,7 +140,7 @@ def values_for_input(pipeline, *, account_id: str | None = None, region: str | N
     """Placeholder values for a `PipelineInput`; keyword arguments override what is derived."""
     role_account = pipeline.role.split(":")[4]
     role_name = pipeline.role.split(":role", 1)[1].lstrip("/")
-    images = [_ECR.match(pipeline.custom_image_uri), _ECR.match(pipeline.scikit_image_uri)]
+    images = [ECR_IMAGE.match(pipeline.custom_image_uri), ECR_IMAGE.match(pipeline.scikit_image_uri)]
     region = region or next((m["region"] for m in images if m), "us-east-1")
     account_id = account_id or role_account
     values = {

@@ -111,12 +111,20 @@ def _load_definition(path: Path, problems: list[Problem]):
     try:
         return load_definition(raw, _recording_registry([])), raw
     except DefinitionError as exc:
-        problems += [Problem(f"{path}:{where}", message, _definition_fix(message))
+        names = list(raw.get("States") or {}) if isinstance(raw, dict) else []
+        problems += [Problem(f"{path}:{where}", message, _definition_fix(message, names))
                      for where, message in exc.problems]
         return None, raw
 
 
-def _definition_fix(message: str) -> str:
+def _definition_fix(message: str, names: list[str]) -> str:
+    if "MISSING_TRANSITION_TARGET" in message:
+        import difflib
+
+        target = message.rsplit(": ", 1)[-1]
+        close = difflib.get_close_matches(target, names, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(names)}"
+        return f"point Next at the name of an existing state ({hint})"
     for needle, fix in DEFINITION_FIXES.items():
         if needle in message:
             return fix
@@ -124,7 +132,6 @@ def _definition_fix(message: str) -> str:
 
 
 DEFINITION_FIXES = {
-    "MISSING_TRANSITION_TARGET": "point Next at the name of an existing state",
     "UNREACHABLE_STATE": "reach this state from StartAt through some Next, or remove it",
     "is not supported": "remove the field, or move it to the state type that has it",
     "no local handler": "use a Task resource the embedded default supports",
@@ -450,7 +457,7 @@ def _job_data_needs(job: JobRequest, name: str, region: str, account: str):
         needs.append(("sagemaker", "s3:PutObject", f"arn:aws:s3:::{bucket}/{key}", None,
                       f"{job.state} writes {item['S3Output'].get('S3Uri')}"))
     image = str((job.request.get("AppSpecification") or {}).get("ImageUri", ""))
-    match = iam._ECR.match(image)
+    match = iam.ECR_IMAGE.match(image)
     if match:
         repo = f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
         for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"):

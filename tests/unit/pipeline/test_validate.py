@@ -54,7 +54,7 @@ def test_a_broken_next_is_located_with_the_fix(files):
     assert "/States/Preprocess/Next" in located
     problem = located["/States/Preprocess/Next"]
     assert "Predcit" in problem.message and "MISSING_TRANSITION_TARGET" in problem.message
-    assert problem.fix == "point Next at the name of an existing state"
+    assert problem.fix == "point Next at the name of an existing state (did you mean Predict?)"
 
 
 def test_a_missing_required_parameter_is_named(files):
@@ -173,3 +173,11 @@ def test_invalid_json_is_located_by_line(files):
     files.input_path.write_text(json.dumps(files.input))
     [problem] = validate_pipeline(files.definition_path, files.input_path, None)
     assert problem.where == f"{files.definition_path}:2:12" and "not valid JSON" in problem.message
+
+
+def test_an_unknown_field_and_a_bad_jsonata_expression_are_located(files):
+    files.definition["States"]["Predict"]["Paramters"] = {}
+    files.definition["States"]["Predict"]["Arguments"]["RoleArn"] = "{% $config.role & %}"
+    located = {where_tail(p, files): p.message for p in files.validate()}
+    assert "is not supported" in located["/States/Predict/Paramters"]
+    assert "'$config.role &' is invalid" in located["/States/Predict/Arguments/RoleArn"]
