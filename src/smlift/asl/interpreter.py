@@ -382,7 +382,7 @@ def _wait_seconds_jsonata(step: Step, state: WaitState) -> float:
         if not _is_int(value) or value < 0:
             raise StatesError("States.QueryEvaluationError", f"The JSONata expression specified "
                               f"for the field 'Seconds' returned an unexpected result type. "
-                              f"Expected 'integer', but was '{_json_type(value)}' for value: "
+                              f"Expected 'integer', but was '{json_type(value)}' for value: "
                               f"{to_json(value)}")
         return float(value)
     value = jsonata_value(step, state.timestamp, "Timestamp")
@@ -410,7 +410,8 @@ def _plain(value: Any) -> str:
     return value if isinstance(value, str) else to_json(value)
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type name AWS uses in causes: null, boolean, number, string, array, object."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -27,7 +27,7 @@ from .context import map_item_context
 from .definition import ABSENT, MapState
 from .history import to_json
 from .interpreter import (Halted, Lane, Step, jsonata_output, jsonata_value, jsonpath_output,
-                          run_machine, _json_type, _missing)
+                          jsonpath_input, json_type, run_machine)
 from .parallel import collect
 
 INLINE_CONCURRENCY_CAP = 40
@@ -38,7 +38,7 @@ def run_map(step: Step) -> tuple[Any, str | None]:
     if state.jsonata:
         effective, items = step.raw, _items_jsonata(step, state)
     else:
-        effective = paths.apply_input_path(step.raw, _missing(state.input_path), **step.scope)
+        effective = jsonpath_input(step)
         items = _items_jsonpath(step, state, effective)
     limits = _Limits(step, state, effective, len(items))
     results = run_iterations(step, effective, items, limits)
@@ -80,7 +80,7 @@ def _items_jsonata(step: Step, state: MapState) -> list:
             expression = expression[2:-2].strip()
         raise StatesError("States.QueryEvaluationError", f"The JSONata expression '{expression}' "
                           f"specified for the field 'Items' returned an unexpected result type. "
-                          f"Expected 'array', but was '{_json_type(items)}' for value: "
+                          f"Expected 'array', but was '{json_type(items)}' for value: "
                           f"{to_json(items)}")
     return items
 
