@@ -132,6 +132,9 @@ def _plan_state_machine(client, deployment: Deployment, plan: Plan, owned: set) 
                  roleArn=role_arn, type="STANDARD", tags=_tags(deployment, "sfn"),
                  publish=True, versionDescription=version)
         return
+    if current.get("status") == "DELETING":
+        raise DeployError(f"state machine {machine.name!r} is still being deleted", where=arn,
+                          fix="wait until its running executions end, then deploy again")
     tags = {t["key"]: t["value"] for t in client.list_tags_for_resource(resourceArn=arn)}
     _check_owner("state machine", arn, tags, Resource("state_machine", arn), owned,
                  deployment.name)
