@@ -50,6 +50,7 @@ class Target:
     role: str
     defaults: dict[str, str] = field(default_factory=dict)   # code_uri, scikit_image_uri
     sfn: Any = None                            # has start_execution(stateMachineArn, name, input)
+    prefixes: dict[str, str] = field(default_factory=dict)   # input_prefix, output_prefix
 
     @property
     def require_approved(self) -> bool:
@@ -135,17 +136,33 @@ def check_execution_name(name: str) -> str:
     return name
 
 
-def prepare(registry: ModelRegistry, target: Target, name: str, input_uri: str, output_uri: str,
-            *, version: int | None = None, allow_unapproved: bool = False) -> tuple[ModelVersion, dict]:
+def data_uris(target: Target, name: str, input_uri: str | None,
+              output_uri: str | None) -> tuple[str, str]:
+    """The given input/output URIs, else the deployment's prefixes joined with the model name
+    (`smlift deploy --input-prefix/--output-prefix`, which its IAM policies are scoped to)."""
+    uris = []
+    for given, key, flag in ((input_uri, "input_prefix", "--input-uri"),
+                             (output_uri, "output_prefix", "--output-uri")):
+        if not given and not target.prefixes.get(key):
+            raise InputError(f"{flag} is required", where=flag,
+                             fix=f"pass {flag} s3://BUCKET/PREFIX/")
+        uris.append(given or _join(target.prefixes[key], name))
+    return uris[0], uris[1]
+
+
+def prepare(registry: ModelRegistry, target: Target, name: str, input_uri: str | None = None,
+            output_uri: str | None = None, *, version: int | None = None,
+            allow_unapproved: bool = False) -> tuple[ModelVersion, dict]:
     """The version that would run and its execution input (what `smlift input` prints)."""
+    input_uri, output_uri = data_uris(target, name, input_uri, output_uri)
     chosen = choose_version(registry, name, version,
                             require_approved=target.require_approved and not allow_unapproved)
     return chosen, build_input(chosen, target, input_uri, output_uri)
 
 
-def start_model(registry: ModelRegistry, target: Target, name: str, input_uri: str,
-                output_uri: str, *, version: int | None = None, allow_unapproved: bool = False,
-                execution: str | None = None) -> Started:
+def start_model(registry: ModelRegistry, target: Target, name: str, input_uri: str | None = None,
+                output_uri: str | None = None, *, version: int | None = None,
+                allow_unapproved: bool = False, execution: str | None = None) -> Started:
     """Start one execution of model `name` (see the module docstring for the rules)."""
     chosen, values = prepare(registry, target, name, input_uri, output_uri, version=version,
                              allow_unapproved=allow_unapproved)
@@ -157,15 +174,24 @@ def start_model(registry: ModelRegistry, target: Target, name: str, input_uri: s
                    start_date=_iso(response.get("startDate")), input=values)
 
 
-def start_all(registry: ModelRegistry, target: Target, input_prefix: str, output_prefix: str, *,
-              allow_unapproved: bool = False, max_concurrency: int = 4,
+def start_all(registry: ModelRegistry, target: Target, input_prefix: str | None = None,
+              output_prefix: str | None = None, *, allow_unapproved: bool = False,
+              max_concurrency: int = 4,
               on_done: Callable[[Started], None] | None = None) -> list[Started]:
     """Start one execution per registered model (input_uri = INPUT_PREFIX/<model>/, output_uri =
-    OUTPUT_PREFIX/<model>/), at most `max_concurrency` at a time. Every model gets a `Started`,
-    with `error` set when it could not start; `on_done` sees each as it completes."""
+    OUTPUT_PREFIX/<model>/; the prefixes default to the deployment's), at most `max_concurrency`
+    at a time. Every model gets a `Started`, with `error` set when it could not start; `on_done`
+    sees each as it completes."""
     if max_concurrency < 1:
         raise InputError("--max-concurrency must be at least 1", where="--max-concurrency",
                          fix="pass --max-concurrency 4")
+    for given, key, flag in ((input_prefix, "input_prefix", "--input-prefix"),
+                             (output_prefix, "output_prefix", "--output-prefix")):
+        if not given and not target.prefixes.get(key):
+            raise InputError(f"{flag} is required", where=flag,
+                             fix=f"pass {flag} s3://BUCKET/PREFIX/")
+    input_prefix = input_prefix or target.prefixes["input_prefix"]
+    output_prefix = output_prefix or target.prefixes["output_prefix"]
     names = [m.name for m in registry.list_models() if target.side == "local" or m.by_smlift]
 
     def one(name: str) -> Started:
@@ -217,7 +243,8 @@ def aws_target(client, deployment: str = "smlift") -> Target:
     # boto3 sessions are not thread-safe: make the clients start_all's threads use up front.
     client.client("stepfunctions")
     client.client("sagemaker")
-    return Target("aws", record["state_machine_arn"], role, defaults, client)
+    prefixes = {key: record[key] for key in ("input_prefix", "output_prefix") if record.get(key)}
+    return Target("aws", record["state_machine_arn"], role, defaults, client, prefixes)
 
 
 # The prebuilt SageMaker scikit-learn image's account in each region (AWS documents these under

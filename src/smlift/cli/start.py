@@ -44,22 +44,18 @@ def _target_and_registry(local: bool, region, profile, deployment: str, definiti
     return aws_target(client, deployment), SageMakerRegistry(client)
 
 
-def _need(value, flag: str, example: str):
-    if not value:
-        from ..errors import InputError
-
-        raise InputError(f"{flag} is required", where=flag, fix=f"pass {flag} {example}")
-    return value
-
-
 @click.command()
 @click.argument("name", required=False)
-@click.option("--input-uri", help="s3:// prefix of the model's input data.")
-@click.option("--output-uri", help="s3:// prefix the results go under.")
+@click.option("--input-uri", help="s3:// prefix of the model's input data (AWS default: the "
+                                  "deployment's input prefix + NAME/).")
+@click.option("--output-uri", help="s3:// prefix the results go under (AWS default: the "
+                                   "deployment's output prefix + NAME/).")
 @click.option("--name", "execution", help="The execution name (default: MODEL-vN-TIME-RANDOM).")
 @click.option("--all", "all_models", is_flag=True, help="Start every registered model.")
-@click.option("--input-prefix", help="With --all: input_uri is INPUT_PREFIX/<model>/.")
-@click.option("--output-prefix", help="With --all: output_uri is OUTPUT_PREFIX/<model>/.")
+@click.option("--input-prefix", help="With --all: input_uri is INPUT_PREFIX/<model>/ "
+                                     "(AWS default: the deployment's).")
+@click.option("--output-prefix", help="With --all: output_uri is OUTPUT_PREFIX/<model>/ "
+                                      "(AWS default: the deployment's).")
 @click.option("--max-concurrency", type=int, default=4, show_default=True,
               help="With --all: how many models are started at the same time.")
 @click.option("--wait", is_flag=True, help="Wait for the execution to end; exit 1 unless it "
@@ -91,8 +87,6 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
                           deployment, definition, local, region, profile)
     from ..starter import start_model
 
-    _need(input_uri, "--input-uri", "s3://BUCKET/PREFIX/")
-    _need(output_uri, "--output-uri", "s3://BUCKET/PREFIX/")
     target, registry = _target_and_registry(local, region, profile, deployment, definition)
     started = start_model(registry, target, name, input_uri, output_uri, version=version,
                           allow_unapproved=allow_unapproved, execution=execution)
@@ -123,8 +117,6 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
     from ..errors import SmliftError
     from ..starter import start_all
 
-    _need(input_prefix, "--input-prefix", "s3://BUCKET/in/")
-    _need(output_prefix, "--output-prefix", "s3://BUCKET/out/")
     target, registry = _target_and_registry(local, region, profile, deployment, definition)
 
     def report(started) -> None:
@@ -150,8 +142,10 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
 
 @click.command(name="input")
 @click.argument("name")
-@click.option("--input-uri", required=True, help="s3:// prefix of the model's input data.")
-@click.option("--output-uri", required=True, help="s3:// prefix the results go under.")
+@click.option("--input-uri", help="s3:// prefix of the model's input data (AWS default: the "
+                                  "deployment's input prefix + NAME/).")
+@click.option("--output-uri", help="s3:// prefix the results go under (AWS default: the "
+                                   "deployment's output prefix + NAME/).")
 @_common
 def input_(name, input_uri, output_uri, version, allow_unapproved, deployment, definition, local,
            region, profile) -> None:

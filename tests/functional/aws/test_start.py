@@ -224,3 +224,45 @@ def test_no_credentials_is_one_line_with_the_fix(bare_machine, capsys, args):
     assert code == 1
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "no AWS credentials found" in err and "aws configure" in err
+
+
+def test_the_docs_walk_through_on_a_real_deploy(aws_env, capsys):
+    """docs/aws.md end to end: deploy, register, approve, start with the deployment's prefixes;
+    then the execution, state machine and role are there for plain boto3."""
+    from smlift.deploy import deploy
+
+    root = Path(__file__).resolve().parents[3]
+    client = AwsClient(region=REGION)
+    client.create_bucket(Bucket=BUCKET)
+    result = deploy(client, project_root=root, bucket=BUCKET, echo=lambda line: None)
+    record = result.record
+    assert smlift(capsys, "models", "register", "churn", "--image", IMAGE)[0] == 0
+    assert smlift(capsys, "models", "approve", "churn", "--version", "1")[0] == 0
+    code, out, err = smlift(capsys, "start", "churn")
+    assert code == 0, err
+    arn = json.loads(out)["executionArn"]
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    described = sfn.describe_execution(executionArn=arn)
+    assert described["stateMachineArn"] == record["state_machine_arn"]
+    sent = json.loads(described["input"])
+    assert sent["input_uri"] == f"{record['input_prefix']}churn/"
+    assert sent["output_uri"] == f"{record['output_prefix']}churn/"
+    assert (sent["role"], sent["code_uri"], sent["scikit_image_uri"]) == (
+        record["roles"]["sagemaker"], record["code_uri"], record["scikit_image_uri"])
+    role_name = record["roles"]["sagemaker"].rsplit("/", 1)[1]
+    assert boto3.client("iam").get_role(RoleName=role_name)["Role"]["Arn"] == sent["role"]
+    code, out, err = smlift(capsys, "start", "--all")
+    assert code == 0, err
+    assert [r["model"] for r in json.loads(out)] == ["churn"]
+
+
+def test_local_start_without_uris_asks_for_them(tmp_path, monkeypatch, capsys):
+    (tmp_path / "statemachine").mkdir()
+    (tmp_path / "statemachine" / "definition.asl.json").write_text(
+        json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
+    monkeypatch.chdir(tmp_path)
+    smlift(capsys, "models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
+    code, _, err = smlift(capsys, "start", "churn", "--local")
+    assert code == 1 and "--input-uri is required" in err
+    code, _, err = smlift(capsys, "start", "--all", "--local")
+    assert code == 1 and "--input-prefix is required" in err
