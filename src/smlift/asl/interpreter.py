@@ -255,13 +255,9 @@ def run_pass(step: Step) -> tuple[Any, str | None]:
     state: PassState = step.state
     if state.jsonata:
         return jsonata_output(step, step.raw), state.next
-    if state.parameters is not ABSENT:
-        result = jsonpath_input(step, state.parameters)
-    elif state.result is not ABSENT:
-        jsonpath_input(step)  # InputPath still applies (and may fail)
+    result = jsonpath_input(step, state.parameters)  # InputPath, Parameters: may fail
+    if state.result is not ABSENT:
         result = state.result
-    else:
-        result = jsonpath_input(step)
     return jsonpath_output(step, result, result_path=state.result_path), state.next
 
 
