@@ -1,6 +1,7 @@
 """statemachine/definition.asl.json, run on the engine with a recording SageMaker: the three
 CreateProcessingJob requests field by field, job names, locations, Retry, Catch and Fail."""
 
+import json
 import re
 
 import pytest
@@ -35,13 +36,17 @@ def common(role, tags, instance="ml.m5.xlarge", volume=30, runtime=3600):
             "StoppingCondition": {"MaxRuntimeInSeconds": runtime}}
 
 
-def test_local_input_resolves_to_three_exact_requests(definition, local_input):
-    jobs = resolve_requests(definition, local_input, "nightly-1")
+@pytest.mark.parametrize("example", ["input.local.json", "input.json"])
+def test_example_inputs_resolve_to_three_exact_requests(root, example):
+    data = json.loads((root / "examples" / example).read_text())
+    definition = json.loads((root / "statemachine/definition.asl.json").read_text())
+    jobs = resolve_requests(definition, data, "nightly-1")
     assert [job.state for job in jobs] == ["Preprocess", "Predict", "Postprocess"]
-    base = "s3://smlift-local/output/nightly-1"
-    tags = [{"Key": "project", "Value": "smlift"}, {"Key": "execution", "Value": "nightly-1"},
-            {"Key": "model", "Value": "booking-cancellation"}]
-    shared = common("arn:aws:iam::123456789012:role/smlift-sagemaker", tags)
+    base = data["output_uri"].rstrip("/") + "/nightly-1"
+    tags = [{"Key": "project", "Value": "smlift"}, {"Key": "execution", "Value": "nightly-1"}]
+    if "model_name" in data:
+        tags.append({"Key": "model", "Value": data["model_name"]})
+    shared = common(data["role"], tags)
     preprocess, predict, postprocess = (job.request for job in jobs)
     suffix = preprocess["ProcessingJobName"].rsplit("-", 1)[1]
     assert re.fullmatch(r"[0-9a-f]{8}", suffix)
@@ -49,33 +54,28 @@ def test_local_input_resolves_to_three_exact_requests(definition, local_input):
         **shared, "ProcessingJobName": f"smlift-preprocess-nightly-1-{suffix}",
         "AppSpecification": {"ImageUri": SKLEARN,
                              "ContainerEntrypoint": ["python3", f"{CODE}/preprocessing.py"]},
-        "ProcessingInputs": [s3_input("code", "s3://smlift-local/code/", CODE),
-                             s3_input("data", "s3://smlift-local/input/", DATA)],
+        "ProcessingInputs": [s3_input("code", data["code_uri"], CODE),
+                             s3_input("data", data["input_uri"], DATA)],
         "ProcessingOutputConfig": s3_output("preprocessed", f"{base}/preprocessed/")}
     assert predict == {
         **shared, "ProcessingJobName": f"smlift-predict-nightly-1-{suffix}",
-        "AppSpecification": {"ImageUri": "smlift-inference:latest"},
+        "AppSpecification": {"ImageUri": data["custom_image_uri"]},
         "ProcessingInputs": [s3_input("data", f"{base}/preprocessed/", DATA)],
         "ProcessingOutputConfig": s3_output("predictions", f"{base}/predictions/")}
     assert postprocess == {
         **shared, "ProcessingJobName": f"smlift-postprocess-nightly-1-{suffix}",
         "AppSpecification": {"ImageUri": SKLEARN,
                              "ContainerEntrypoint": ["python3", f"{CODE}/postprocessing.py"]},
-        "ProcessingInputs": [s3_input("code", "s3://smlift-local/code/", CODE),
+        "ProcessingInputs": [s3_input("code", data["code_uri"], CODE),
                              s3_input("data", f"{base}/predictions/", DATA)],
         "ProcessingOutputConfig": s3_output("result", f"{base}/result/")}
-
-
-def test_console_input_resolves_to_valid_requests_with_its_values(definition, console_input):
-    jobs = resolve_requests(definition, console_input, "first-run")
     for job in jobs:
         assert check_create_processing_job(job.request) == []
-        assert job.request["RoleArn"] == "arn:aws:iam::111122223333:role/smlift-sagemaker"
-        assert job.request["Tags"] == [{"Key": "project", "Value": "smlift"},
-                                       {"Key": "execution", "Value": "first-run"}]
-    assert jobs[1].request["AppSpecification"]["ImageUri"] == console_input["custom_image_uri"]
-    assert jobs[2].request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == \
-        "s3://your-bucket-name/smlift/output/first-run/result/"
+
+
+def test_the_local_example_uses_local_s3_and_the_local_image(local_input):
+    assert local_input["input_uri"].startswith("s3://smlift-local/")
+    assert local_input["custom_image_uri"] == "smlift-inference:latest"
 
 
 def test_defaults_are_applied_inside_the_state_machine_and_overrides_win(definition, local_input):
