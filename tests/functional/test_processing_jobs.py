@@ -428,3 +428,15 @@ def test_job_names_are_unique_ignoring_case(home, s3):
         jobs.create_processing_job(**request("case-job", s3, "print('ok')"))
     assert caught.value.code == "ResourceInUse"
     jobs.wait("Case-Job")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_entrypoint_that_does_not_exist_fails_the_job_naming_the_command(home, s3, mode):
+    jobs = service(home, mode)
+    body = request("no-such-program", s3, "print('x')")
+    body["AppSpecification"]["ContainerEntrypoint"] = ["no-such-program-xyz"]
+    jobs.create_processing_job(**body)
+    final = jobs.wait("no-such-program")
+    assert final["ProcessingJobStatus"] == "Failed"
+    assert final["FailureReason"].startswith(
+        "AlgorithmError: the command 'no-such-program-xyz' was not found (exit code 127)")

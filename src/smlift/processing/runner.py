@@ -344,7 +344,8 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
         exit_code, reason = supervise(process, control, spec.max_runtime, clock, grace_seconds,
                                       on_stopping, note)
     note(f"exit_code={exit_code} stop_reason={reason}")
-    return _result(staged, mode, log_file, exit_code, reason, spec.max_runtime)
+    return _result(staged, mode, log_file, exit_code, reason, spec.max_runtime,
+                   command.job_argv[0])
 
 
 def supervise(process: Process, control: JobControl, max_runtime: float, clock: Any,
@@ -389,7 +390,7 @@ def read_exit_message(staged: StagedJob) -> str | None:
 
 
 def _result(staged: StagedJob, mode: str, log_file: Path, exit_code: int,
-            reason: str | None, max_runtime: float) -> RunResult:
+            reason: str | None, max_runtime: float, program: str = "") -> RunResult:
     message = read_exit_message(staged)
     if reason is not None:
         why = (f"MaxRuntimeExceeded: the job ran longer than MaxRuntimeInSeconds "
@@ -398,13 +399,18 @@ def _result(staged: StagedJob, mode: str, log_file: Path, exit_code: int,
         return RunResult("Stopped", exit_code, message, why, mode, log_file)
     if exit_code == 0:
         return RunResult("Completed", 0, message, None, mode, log_file)
-    return RunResult("Failed", exit_code, message, failure_reason(exit_code, message),
+    return RunResult("Failed", exit_code, message, failure_reason(exit_code, message, program),
                      mode, log_file)
 
 
-def failure_reason(exit_code: int, message: str | None) -> str:
+def failure_reason(exit_code: int, message: str | None, program: str = "") -> str:
     """SageMaker's wording: `AlgorithmError: ...` (at most 1024 characters)."""
-    if exit_code == SETUP_FAILED:
+    if exit_code in (126, 127) and not message:
+        why = "was not found" if exit_code == 127 else "is not executable"
+        text = (f"AlgorithmError: the command {program!r} {why} (exit code {exit_code}); check "
+                "ContainerEntrypoint and the image's ENTRYPOINT. See job logs for more "
+                "information")
+    elif exit_code == SETUP_FAILED:
         text = ("ClientError: smlift could not set up the job's mount namespace or working "
                 "directory; see the job's log")
     elif message:

@@ -257,6 +257,8 @@ class LocalProcessing:
                              grace_seconds=self._grace,
                              on_stopping=lambda: self._update(spec.name, "Stopping"))
             self._conclude(spec, staged, result)
+        except SmliftError as exc:  # e.g. no command to run, or one that cannot be started
+            self._finish(spec.name, "Failed", FailureReason=_client_error(exc))
         except Exception as exc:  # a bug or an environment failure: the record must still end
             self._finish(spec.name, "Failed",
                          FailureReason=f"InternalServerError: {type(exc).__name__}: {exc}"[:1024])

@@ -150,3 +150,13 @@ def test_job_arn_uses_the_given_region_and_account(tmp_path, minimal_request):
     assert answer == {"ProcessingJobArn":
                       "arn:aws:sagemaker:eu-west-1:111122223333:processing-job/job-2"}
     service.wait("Job-2")
+
+
+def test_a_job_with_no_command_fails_with_a_client_error(tmp_path, minimal_request):
+    service, _ = make(tmp_path, Launcher())
+    request = body(minimal_request)
+    request["AppSpecification"] = {"ImageUri": "img:1"}
+    service.create_processing_job(**request)
+    final = service.wait("job-1")
+    assert final["ProcessingJobStatus"] == "Failed"
+    assert final["FailureReason"].startswith("ClientError: the job has no command")
