@@ -76,8 +76,9 @@ class LocalStepFunctions:
                              **_: Any) -> dict:
         """Create (or, as `smlift` redeploys, update) a state machine after validating it."""
         from .asl.definition import load_definition
-        from .asl.engine import state_machine_arn
+        from .asl.engine import check_name, state_machine_arn
 
+        check_name(name, "state machine")
         load_definition(definition, self.tasks)
         text = definition if isinstance(definition, str) else json.dumps(definition)
         arn = state_machine_arn(name)

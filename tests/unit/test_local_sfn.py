@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from smlift.asl.tasks import TaskRegistry
-from smlift.errors import DefinitionError, ExecutionAlreadyExists, ExecutionDoesNotExist
+from smlift.errors import (DefinitionError, ExecutionAlreadyExists, ExecutionDoesNotExist,
+                           InputError)
 from smlift.local_sfn import LocalStepFunctions
 from smlift.store import Store
 
@@ -108,3 +109,12 @@ def test_history_can_be_read_newest_first(store):
     execution = sfn.start_sync_execution(stateMachineArn=arn)["executionArn"]
     events = sfn.get_execution_history(executionArn=execution, reverseOrder=True)["events"]
     assert [e["id"] for e in events] == [4, 3, 2, 1]
+
+
+def test_names_follow_aws_rules(store):
+    sfn = LocalStepFunctions(store=store, tasks=TaskRegistry())
+    with pytest.raises(InputError, match="Invalid Name"):
+        sfn.create_state_machine(name="bad name", definition=PASS)
+    arn = sfn.create_state_machine(name="good_name-1", definition=PASS)["stateMachineArn"]
+    with pytest.raises(InputError, match="Invalid Name"):
+        sfn.start_execution(stateMachineArn=arn, name="x" * 81)

@@ -180,6 +180,21 @@ def _final_event(status: str, output: Any, error: str | None, cause: str | None)
     return kind, {f"{kind[0].lower()}{kind[1:]}EventDetails": details}
 
 
+_BAD_NAME_CHARACTERS = set(' \t\n<>{}[]?*"#%\\^|~`$&,;:/')
+
+
+def check_name(name: str, what: str = "execution") -> str:
+    """AWS's rule for execution and state machine names: 1 to 80 characters, no whitespace,
+    no brackets, wildcards or punctuation like `:` and `/`, no control characters."""
+    bad = sorted({c for c in name if c in _BAD_NAME_CHARACTERS or ord(c) < 32 or
+                  0x7f <= ord(c) <= 0x9f})
+    if not 1 <= len(name) <= 80 or bad:
+        raise InputError(f"Invalid Name: '{name}'", where=f"{what} name",
+                         fix="use 1 to 80 letters, digits, '-' or '_'"
+                             + (f" (not {''.join(bad)!r})" if bad else ""))
+    return name
+
+
 def prepare_execution(definition: Any, input_: Any = None, *, name: str | None = None,
                       state_machine_name: str = "StateMachine", store=None, tasks=None,
                       clock=None, role_arn: str | None = None,
@@ -197,8 +212,8 @@ def prepare_execution(definition: Any, input_: Any = None, *, name: str | None =
         except ValueError as exc:
             raise InputError(f"the execution input is not valid JSON: {exc}", where="input",
                              fix="pass a JSON document, e.g. '{}'") from exc
-    execution = Execution(machine, input_, name=name or str(uuid.uuid4()),
-                          state_machine_name=state_machine_name, store=store, tasks=tasks,
+    execution = Execution(machine, input_, name=check_name(name or str(uuid.uuid4())),
+                          state_machine_name=check_name(state_machine_name, "state machine"), store=store, tasks=tasks,
                           clock=clock or RealClock(), role_arn=role_arn, random=random)
     if store is not None:
         if register:  # the state machine record follows the definition last run under its name
