@@ -278,7 +278,8 @@ def _check_requests(jobs: list[JobRequest], where: str) -> list[Problem]:
     for job in jobs:
         for field, message in check_create_processing_job(job.request):
             problems.append(Problem(f"{where}:/States/{job.state}/Arguments{_pointer(field)}",
-                                    f"{field}: {message}", _request_fix(job.state, field, message)))
+                                    f"{field}: {message}" if field else message,
+                                    _request_fix(job.state, field, message)))
         problems += _check_entrypoint(job, where)
     names = [job.request.get("ProcessingJobName") for job in jobs if isinstance(job.request, dict)]
     for name in {n for n in names if names.count(n) > 1}:
@@ -305,6 +306,10 @@ def _check_entrypoint(job: JobRequest, where: str) -> list[Problem]:
                     "stage the code prefix (code_uri) at the folder the script path names")
             for script in scripts
             if not any(local and script.startswith(local.rstrip("/") + "/") for local in staged)]
+
+
+def _dict_requests(jobs: list[JobRequest]) -> list[JobRequest]:
+    return [job for job in jobs if isinstance(job.request, dict)]
 
 
 def _inputs(request: Any) -> list[dict]:
@@ -360,7 +365,7 @@ def _check_runs_disjoint(runs: dict[str, list[JobRequest]], where: str) -> list[
     """Two executions never share a job name or an output prefix."""
     if len(runs) < 2:
         return []
-    first, second = list(runs.values())[:2]
+    first, second = (_dict_requests(jobs) for jobs in list(runs.values())[:2])
     problems = []
     for a in first:
         for b in second:
@@ -426,7 +431,7 @@ def required_permissions(jobs: list[JobRequest], values: dict, pipeline: Pipelin
     region, account = values["Region"], values["AccountId"]
     rule = f"arn:aws:events:{region}:{account}:rule/{EVENTS_RULE}"
     needs = []
-    for job in jobs:
+    for job in _dict_requests(jobs):
         name = str(job.request.get("ProcessingJobName", ""))
         arn = f"arn:aws:sagemaker:{region}:{account}:processing-job/{name.lower()}"
         why = f"createProcessingJob.sync needs for {job.state}"

@@ -181,3 +181,9 @@ def test_an_unknown_field_and_a_bad_jsonata_expression_are_located(files):
     located = {where_tail(p, files): p.message for p in files.validate()}
     assert "is not supported" in located["/States/Predict/Paramters"]
     assert "'$config.role &' is invalid" in located["/States/Predict/Arguments/RoleArn"]
+
+
+def test_arguments_that_are_not_an_object_are_one_problem_per_run(files):
+    files.definition["States"]["Predict"]["Arguments"] = "{% 'not a request' %}"
+    problems = [p for p in files.validate() if p.where.endswith(":/States/Predict/Arguments")]
+    assert problems and problems[0].message.startswith("the request must be a JSON object")
