@@ -440,3 +440,65 @@ def test_an_entrypoint_that_does_not_exist_fails_the_job_naming_the_command(home
     assert final["ProcessingJobStatus"] == "Failed"
     assert final["FailureReason"].startswith(
         "AlgorithmError: the command 'no-such-program-xyz' was not found (exit code 127)")
+
+
+# --- with the real local image of containers/inference ---------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _args(mode, **paths):
+    """Explicit folder arguments in path-rewrite mode (the scripts' /opt/ml defaults are
+    literals the runner cannot rewrite); none in mount-namespace mode, where defaults work."""
+    if mode == NAMESPACE:
+        return None
+    return [item for key, value in paths.items() for item in (f"--{key.replace('_', '-')}", value)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_real_image_runs_preprocess_then_predict_with_docker_override_rules(home, mode):
+    from smlift.images import build_image
+
+    build_image(REPO / "containers/inference", "inference:test", home, echo=lambda line: None)
+    s3 = LocalS3(home)
+    s3.put_file(REPO / "examples/data/bookings.csv", "s3://data/raw/bookings.csv")
+    s3.put_file(REPO / "scripts/preprocessing.py", "s3://data/code/preprocessing.py")
+    jobs = LocalProcessing(home, mode=mode)
+    common = {"RoleArn": "arn:aws:iam::123456789012:role/r",
+              "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1,
+                                                        "InstanceType": "ml.m5.large",
+                                                        "VolumeSizeInGB": 30}}}
+    io = dict(input_dir="/opt/ml/processing/input/data", output_dir="/opt/ml/processing/output",
+              failure_message_file="/opt/ml/output/message")
+
+    def job(name, app, inputs, output_uri):
+        arguments = app.pop("args")
+        if arguments is not None:
+            app["ContainerArguments"] = arguments
+        jobs.create_processing_job(**common, ProcessingJobName=name, AppSpecification=app,
+                                   ProcessingInputs=[{"InputName": n, "S3Input": {
+                                       "S3Uri": u, "LocalPath": p, "S3DataType": "S3Prefix"}}
+                                       for n, u, p in inputs],
+                                   ProcessingOutputConfig={"Outputs": [{
+                                       "OutputName": "out", "S3Output": {
+                                           "S3Uri": output_uri,
+                                           "LocalPath": "/opt/ml/processing/output",
+                                           "S3UploadMode": "EndOfJob"}}]})
+        final = jobs.wait(name)
+        assert final["ProcessingJobStatus"] == "Completed", (
+            final.get("FailureReason"), jobs.log_lines(name)[-20:])
+        return final
+
+    job("pre", {"ImageUri": "inference:test", "args": _args(mode, **io),
+                "ContainerEntrypoint": ["python3", "/opt/ml/processing/input/code/preprocessing.py"]},
+        [("code", "s3://data/code", "/opt/ml/processing/input/code"),
+         ("data", "s3://data/raw", "/opt/ml/processing/input/data")], "s3://data/features")
+    final = job("predict", {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/"
+                                        "inference:test",
+                            "args": _args(mode, **io, model="/opt/ml/code/model.pkl")},
+                [("data", "s3://data/features", "/opt/ml/processing/input/data")],
+                "s3://data/predictions")
+    [key] = s3.list_keys("s3://data/predictions")
+    lines = s3.get_bytes(key).decode().splitlines()
+    assert len(lines) == 2001 and "cancel_probability" in lines[0]
+    assert final["SmliftLocal"]["IsolationMode"] == mode
