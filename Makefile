@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m smlift.parity
+	$(BIN)/smlift run --parity
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

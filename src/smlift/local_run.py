@@ -12,6 +12,8 @@ uploading their data and code and pushing their image:
                which the CLI renders live
     report     the final status, the output location and the first rows of the result; on
                failure, the failing step, its ExitMessage and the tail of its log
+    parity     optionally, run the untouched legacy program (`legacy_src/`) on the same data and
+               compare its result files with the published ones, byte for byte
 
 Nothing here renders: the CLI (`smlift.cli.run`) draws what `watch_run` reports.
 """
@@ -264,3 +266,25 @@ def result_preview(uri: str, home: Path | None = None, rows: int = 5) -> list[st
         return []
     with s3.path_for(csvs[0]).open() as handle:
         return [line.rstrip("\n") for _, line in zip(range(rows + 1), handle)]
+
+
+# -- parity -------------------------------------------------------------------------------------
+def check_run_parity(outcome: RunOutcome, sources: RunSources, *, home: Path | None = None,
+                     workdir: Path | None = None) -> Any:
+    """Run the legacy program on the run's data and compare with the published result."""
+    import tempfile
+
+    from .local_s3 import LocalS3
+    from .parity import compare_outputs, find_project, run_legacy
+
+    if not outcome.succeeded or not outcome.output_uri:
+        raise InputError("the run did not publish a result to compare", where="--parity",
+                         fix="fix the failing step first")
+    csvs = sorted(Path(sources.data_dir).glob("*.csv"))
+    if len(csvs) != 1:
+        raise InputError(f"the legacy program reads one CSV; found {len(csvs)}",
+                         where=str(sources.data_dir), fix="point --data at a folder with one CSV")
+    published = LocalS3(home).path_for(outcome.output_uri)
+    with tempfile.TemporaryDirectory(prefix="smlift-parity-", dir=workdir) as scratch:
+        legacy = run_legacy(csvs[0], Path(scratch), find_project())
+        return compare_outputs(legacy, published)

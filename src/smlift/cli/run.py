@@ -41,7 +41,10 @@ def _table(steps, execution):
               help="Dockerfile folder of custom_image_uri, rebuilt when it changed.")
 @click.option("--definition", "definition_path", type=click.Path(path_type=Path),
               default=Path("statemachine/definition.asl.json"), show_default=True)
-def run(input_path, name, data_dir, code_dir, image_context, definition_path):
+@click.option("--parity", is_flag=True,
+              help="After success, run the legacy program (legacy_src/) on the same data and "
+                   "compare its result files with the published ones, byte for byte.")
+def run(input_path, name, data_dir, code_dir, image_context, definition_path, parity):
     """Run the whole pipeline locally, with no AWS and no Docker engine.
 
     Uploads the data and step scripts to local S3, builds the inference image when it is
@@ -53,6 +56,7 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path):
     Example:
       smlift run
       smlift run --input examples/input.local.json --name nightly-2026-11-22
+      smlift run --parity             # and prove the result equals the legacy program's
     """
     from rich.console import Console
     from rich.live import Live
@@ -72,6 +76,13 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path):
     _report(outcome, console)
     if not outcome.succeeded:
         sys.exit(1)
+    if parity:
+        from ..parity import render
+
+        report = local_run.check_run_parity(outcome, sources)
+        click.echo(render(report).replace("parity:", "parity with the legacy program:", 1))
+        if not report.ok:
+            sys.exit(1)
 
 
 def _report(outcome, console) -> None:
