@@ -478,7 +478,7 @@ def run_state(run: Run, state: State, raw: Any, lane: Lane) -> tuple[Any, str | 
         details["assignedVariablesDetails"] = {"truncated": False}
     if type_name != "Fail":
         lane.emit(EXITED[type_name], {"stateExitedEventDetails": details})
-    return output, (None if state.end else next_name)
+    return output, next_name
 
 
 def locate(exc: StatesError, step: Step) -> StatesError:

@@ -129,3 +129,28 @@ def test_next_delay_and_should_retry_as_plain_functions():
     retrier = Retrier(error_equals=("E",), interval_seconds=2, max_attempts=2, backoff_rate=1.5)
     assert [next_delay(retrier, n) for n in range(3)] == [2, 3.0, 4.5]
     assert [should_retry(retrier, n) for n in range(3)] == [True, True, False]
+
+
+def test_jsonata_catcher_output_and_assign_see_the_error_output():
+    tasks, _ = failing_task(["Boom"] * 3)
+    definition = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::test:flaky", "Catch": [{
+            "ErrorEquals": ["Boom"], "Next": "H",
+            "Assign": {"err": "{% $states.errorOutput.Error %}"},
+            "Output": {"caught": "{% $states.errorOutput %}", "in": "{% $states.input %}"}}],
+              "End": True},
+        "H": {"Type": "Pass", "Output": {"seen": "{% $err %}", "was": "{% $states.input %}"},
+              "End": True}}}
+    result, _ = run(definition, tasks)
+    assert result.output == {"seen": "Boom", "was": {
+        "caught": {"Error": "Boom", "Cause": "failed"}, "in": {"in": 1}}}
+
+
+def test_jsonpath_catcher_assign_reads_the_error_output():
+    tasks, _ = failing_task(["Boom"] * 3)
+    definition = task_machine(catch=[{"ErrorEquals": ["States.ALL"], "Next": "Handler",
+                                      "ResultPath": None, "Assign": {"why.$": "$.Cause"}}])
+    definition["States"]["Handler"] = {"Type": "Pass", "Parameters": {"why.$": "$why"},
+                                       "End": True}
+    result, _ = run(definition, tasks)
+    assert result.output == {"why": "failed"}
