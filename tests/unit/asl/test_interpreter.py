@@ -171,6 +171,37 @@ def test_parallel_fails_with_the_failing_branch_error_which_catch_handles():
     assert kinds.index("ParallelStateFailed") < kinds.index("ParallelStateExited")
 
 
+def test_parallel_jsonata_arguments_feed_every_branch_and_output_shapes_the_result():
+    definition = machine(("P", {"Type": "Parallel", "QueryLanguage": "JSONata",
+                                "Arguments": {"n": "{% $states.input.n + 1 %}"},
+                                "Branches": [{"StartAt": "A", "States": {"A": {
+                                    "Type": "Pass", "Output": "{% $states.input.n * 2 %}",
+                                    "End": True}}},
+                                    {"StartAt": "B", "States": {"B": {"Type": "Pass",
+                                                                      "End": True}}}],
+                                "Output": {"r": "{% $states.result %}"}, "End": True}))
+    result, _ = run(definition, {"n": 1})
+    assert result.output == {"r": [4, {"n": 2}]}
+
+
+def test_retry_of_a_parallel_state_reruns_every_branch():
+    calls = []
+
+    def flaky(request):
+        calls.append(1)
+        if len(calls) < 3:
+            raise StatesError("Flaky", "try again")
+        return "ok"
+
+    definition = machine(("P", {"Type": "Parallel", "Branches": [
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::test:f",
+                                          "End": True}}}],
+        "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 2}], "End": True}))
+    result, clock = run(definition, tasks=registry(f=flaky))
+    assert result.output == ["ok"] and clock.sleeps == [2, 4]
+    assert [e["type"] for e in result.events].count("ParallelStateStarted") == 3
+
+
 # -- Map -------------------------------------------------------------------------------------
 
 def test_map_runs_every_item_with_the_item_selector_and_map_context():
@@ -180,6 +211,16 @@ def test_map_runs_every_item_with_the_item_selector_and_map_context():
         "ResultPath": "$.out", "End": True}))
     result, _ = run(definition, {"xs": ["a", "b"], "k": 0})
     assert result.output["out"] == [{"v": "a", "i": 0, "k": 0}, {"v": "b", "i": 1, "k": 0}]
+
+
+def test_map_max_concurrency_path_accepts_a_numeric_string():
+    definition = machine(("M", {"Type": "Map", "MaxConcurrencyPath": "$.c", "ItemsPath": "$.xs",
+                                "ItemProcessor": {"StartAt": "P", "States": {
+                                    "P": {"Type": "Pass", "End": True}}}, "End": True}))
+    result, _ = run(definition, {"c": "2", "xs": [1, 2, 3]})
+    assert result.output == [1, 2, 3]
+    bad, _ = run(definition, {"c": "two", "xs": [1]})
+    assert bad.error == "States.Runtime" and "MaxConcurrencyPath" in bad.cause
 
 
 def test_map_of_jsonata_items_and_output():
