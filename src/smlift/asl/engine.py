@@ -213,8 +213,9 @@ def prepare_execution(definition: Any, input_: Any = None, *, name: str | None =
             raise InputError(f"the execution input is not valid JSON: {exc}", where="input",
                              fix="pass a JSON document, e.g. '{}'") from exc
     execution = Execution(machine, input_, name=check_name(name or str(uuid.uuid4())),
-                          state_machine_name=check_name(state_machine_name, "state machine"), store=store, tasks=tasks,
-                          clock=clock or RealClock(), role_arn=role_arn, random=random)
+                          state_machine_name=check_name(state_machine_name, "state machine"),
+                          store=store, tasks=tasks, clock=clock or RealClock(),
+                          role_arn=role_arn, random=random)
     if store is not None:
         if register:  # the state machine record follows the definition last run under its name
             store.put_state_machine(execution.state_machine_arn, state_machine_name,

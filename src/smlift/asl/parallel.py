@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import StatesError
 from .definition import ABSENT, ParallelState
-from .interpreter import (Halted, Step, jsonata_output, jsonata_value, jsonpath_input,
+from .interpreter import (Step, jsonata_output, jsonata_value, jsonpath_input,
                           jsonpath_output, run_machine)
 
 
