@@ -66,9 +66,10 @@ def collect(futures: list, abort: threading.Event) -> list:
     from concurrent.futures import FIRST_EXCEPTION, wait
 
     done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-    first = next((f for f in futures if f in done and f.exception() is not None), None)
-    if first is None:
+    if not any(f.exception() is not None for f in done):
         return [f.result() for f in futures]
     abort.set()
     wait(futures)
-    raise first.exception()
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    # The failure that caused the abort, not the aborts it caused in the siblings.
+    raise next((e for e in errors if isinstance(e, StatesError)), errors[0])
