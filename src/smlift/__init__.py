@@ -20,6 +20,9 @@ _EXPORTS = {
     "Store": "smlift.store",
     "open_store": "smlift.store",
     "smlift_home": "smlift.home",
+    "run_execution": "smlift.asl.engine",
+    "load_definition": "smlift.asl.definition",
+    "LocalStepFunctions": "smlift.local_sfn",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
