@@ -100,7 +100,8 @@ def check_settings(image_uri: str, settings: Mapping[str, Any] | None) -> dict[s
     """The version's metadata: every given setting as a string AWS accepts, plus the marker."""
     if not isinstance(image_uri, str) or not _IMAGE.match(image_uri):
         raise InputError(f"image URI {image_uri!r} must be 1-255 characters without spaces",
-                         where="--image", fix="pass the inference image URI printed by `smlift build`")
+                         where="--image",
+                         fix="pass the inference image URI printed by `smlift build`")
     out = {}
     for key, value in (settings or {}).items():
         if key not in SETTINGS:
@@ -325,10 +326,16 @@ class SageMakerRegistry:
         except AwsError as exc:
             if exc.code not in ("ValidationException", "ResourceNotFound"):
                 raise
+        else:
+            return
+        try:
             self.client.create_model_package_group(
                 ModelPackageGroupName=name,
                 ModelPackageGroupDescription=f"smlift model {name}",
                 Tags=[{"Key": "smlift:model", "Value": name}])
+        except AwsError as exc:  # registered at the same moment by someone else: fine
+            if "already exists" not in exc.message:
+                raise
 
     def _groups(self) -> list[str]:
         groups = self.client.list_model_package_groups(SortBy="Name", SortOrder="Ascending")
@@ -357,12 +364,14 @@ def _summary_version(summary: Mapping[str, Any], name: str) -> ModelVersion:
                         arn=summary.get("ModelPackageArn"))
 
 
-def open_registry(*, local: bool, client=None) -> ModelRegistry:
-    """The local registry, or the SageMaker one through `client` (default: a new AwsClient)."""
+def open_registry(*, local: bool, client=None, region: str | None = None,
+                  profile: str | None = None) -> ModelRegistry:
+    """The local registry, or the SageMaker one through `client` (default: a new AwsClient
+    for `region` and `profile`)."""
     if local:
         return LocalRegistry()
     if client is None:
         from .aws import AwsClient
 
-        client = AwsClient()
+        client = AwsClient(region=region, profile=profile)
     return SageMakerRegistry(client)

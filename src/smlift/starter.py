@@ -297,7 +297,8 @@ def local_target(home=None, *, definition_path=LOCAL_DEFINITION, code_dir=LOCAL_
         definition = path.read_text()
     except OSError as exc:
         raise InputError(f"cannot read the state machine definition: {exc.strerror}",
-                         where=str(path), fix="run from the project root, or pass --definition") from None
+                         where=str(path),
+                         fix="run from the project root, or pass --definition") from None
     if Path(code_dir).is_dir():
         from .local_s3 import LocalS3, sync_objects
 

@@ -25,7 +25,7 @@ def status(execution) -> None:
 
     \b
     Example:
-      smlift status arn:aws:states:eu-west-1:123456789012:execution:smlift:churn-v1-20260101T000000-ab12
+      smlift status arn:aws:states:eu-west-1:123456789012:execution:smlift-pipeline:churn-1
     """
     from ..follow import locate, status as describe
 
@@ -42,7 +42,8 @@ def wait(execution, timeout, poll) -> None:
 
     \b
     Example:
-      smlift wait arn:aws:states:eu-west-1:123456789012:execution:smlift:churn-v1-20260101T000000-ab12 --timeout 3600
+      smlift wait arn:aws:states:eu-west-1:123456789012:execution:smlift-pipeline:churn-1 \\
+          --timeout 3600
     """
     from ..errors import ExecutionError
     from ..follow import failure_message, locate, wait as wait_for
@@ -65,7 +66,7 @@ def history(execution, as_json) -> None:
 
     \b
     Example:
-      smlift history arn:aws:states:eu-west-1:123456789012:execution:smlift:churn-v1-20260101T000000-ab12 --json
+      smlift history arn:aws:states:eu-west-1:123456789012:execution:smlift-pipeline:churn-1
     """
     from ..follow import history as events_of, locate
 

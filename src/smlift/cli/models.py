@@ -29,9 +29,9 @@ def aws_client(region: str | None, profile: str | None):
 
 
 def open_registry(local: bool, region: str | None, profile: str | None):
-    from ..registry import LocalRegistry, SageMakerRegistry
+    from ..registry import open_registry as open_
 
-    return LocalRegistry() if local else SageMakerRegistry(aws_client(region, profile))
+    return open_(local=local, region=region, profile=profile)
 
 
 def dump(value) -> str:
@@ -50,7 +50,8 @@ def models() -> None:
 
     \b
     Example:
-      smlift models register churn --image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-churn:1
+      smlift models register churn \\
+          --image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-churn:1
       smlift models approve churn --version 1
     """
 
@@ -80,7 +81,8 @@ def register(name, image_uri, code_uri, instance_type, volume_size, max_runtime,
     flag = " --local" if local else ""
     click.echo(f"Registered {version.name} version {version.version} ({version.status}) in the "
                f"{registry.where} registry.")
-    click.echo(f"Approve it: smlift models approve {version.name} --version {version.version}{flag}")
+    click.echo(f"Approve it: smlift models approve {version.name} "
+               f"--version {version.version}{flag}")
 
 
 @models.command(name="list")

@@ -23,7 +23,8 @@ def _common(command):
                            show_default=True, type=click.Path(dir_okay=False),
                            help="With --local: the state machine definition to run.")(command)
     command = click.option("--deployment", default="smlift", show_default=True,
-                           help="The deployment's name (`smlift deploy --name`); AWS only.")(command)
+                           help="The deployment's name (`smlift deploy --name`); AWS only.",
+                           )(command)
     command = click.option("--allow-unapproved", is_flag=True,
                            help="On AWS, also run a version that is not Approved.")(command)
     command = click.option("--version", type=int,
