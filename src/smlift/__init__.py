@@ -23,6 +23,11 @@ _EXPORTS = {
     "run_execution": "smlift.asl.engine",
     "load_definition": "smlift.asl.definition",
     "LocalStepFunctions": "smlift.local_sfn",
+    "LocalRegistry": "smlift.registry",
+    "SageMakerRegistry": "smlift.registry",
+    "open_registry": "smlift.registry",
+    "start_model": "smlift.starter",
+    "start_all": "smlift.starter",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
