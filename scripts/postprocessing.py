@@ -119,15 +119,18 @@ def csv_files(input_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(input_dir).as_posix())
 
 
-def read_step_csv(path: Path) -> pd.DataFrame:
-    """Read a CSV written by the previous step, losslessly.
+def read_step_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV written by the previous step, losslessly; only `columns` if given (checked first).
 
     Floats parse back to exactly the float64 that was written (pandas 3 does by default, pandas 2
     needs float_precision="round_trip"); only empty cells are missing, so a category spelled
     "null" or "NA" stays a string, as it was in memory.
     """
+    options = dict(keep_default_na=False, na_values=[""], **EXACT_FLOATS)
     try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""], **EXACT_FLOATS)
+        if columns is not None:
+            check_columns(pd.read_csv(path, nrows=0, **options), columns, path.name)
+        return pd.read_csv(path, usecols=columns, **options)
     except pd.errors.EmptyDataError:
         raise StepError(f"{path.name}: the file is empty (no header)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -198,9 +201,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def read_all(input_dir: Path) -> pd.DataFrame:
     frames = []
     for path in csv_files(input_dir):
-        frame = read_step_csv(path)
-        check_columns(frame, REQUIRED_COLS, path.name)
-        frames.append(frame)
+        frames.append(read_step_csv(path, REQUIRED_COLS))
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 

@@ -192,20 +192,48 @@ def test_model_defaults_to_the_file_next_to_predict_py():
     assert predict.DEFAULT_MODEL.parent == Path(predict.__file__).resolve().parent
 
 
-def test_probability_is_appended_after_the_input_columns(tmp_path):
+def test_probability_is_appended_after_the_input_columns():
     model = predict.load_model(predict.DEFAULT_MODEL)
     raw = pd.read_csv(ROOT / "examples" / "data" / "bookings.csv", nrows=50)
     features = pre.preprocess(raw)
-    scored = predict.add_probability(features, model)
+    scored = predict.add_probability(features, predict.predict_probability(features, model))
     assert list(scored.columns) == [*features.columns, "cancel_probability"]
     assert scored["cancel_probability"].between(0, 1).all()
     pd.testing.assert_frame_equal(scored[features.columns], features)
 
 
-def test_no_rows_give_an_empty_probability_column():
+def test_no_rows_give_no_probabilities():
     model = predict.load_model(predict.DEFAULT_MODEL)
     empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in predict.model_features(model)})
-    assert list(predict.add_probability(empty, model).columns)[-1] == "cancel_probability"
+    assert predict.predict_probability(empty, model).shape == (0,)
+
+
+def test_appending_a_column_keeps_the_input_bytes_and_reads_back_exactly(tmp_path):
+    frame = pd.DataFrame({"id": [1, 2, 3], "segment": ["a,b", 'say "hi"', "null"], "x": [0.5, np.nan, 98.0]})
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    values = np.array([0.1 + 0.2, 1 / 3, 1e-07])
+    assert predict.append_column(tmp_path / "in.csv", tmp_path / "out.csv", "p", values)
+    original = (tmp_path / "in.csv").read_text().splitlines()
+    appended = (tmp_path / "out.csv").read_text().splitlines()
+    assert [line.rsplit(",", 1)[0] for line in appended] == original
+    back = predict.read_step_csv(tmp_path / "out.csv")
+    assert back["p"].tolist() == values.tolist()
+    pd.testing.assert_frame_equal(back[frame.columns], predict.read_step_csv(tmp_path / "in.csv"))
+
+
+def test_a_record_spanning_lines_or_an_existing_column_falls_back_to_pandas(tmp_path):
+    pd.DataFrame({"id": [1, 2], "note": ["two\nlines", "x"]}).to_csv(tmp_path / "multi.csv", index=False)
+    assert not predict.append_column(tmp_path / "multi.csv", tmp_path / "o1.csv", "p", np.array([0.1, 0.2]))
+    pd.DataFrame({"id": [1], "p": [0.3]}).to_csv(tmp_path / "has.csv", index=False)
+    assert not predict.append_column(tmp_path / "has.csv", tmp_path / "o2.csv", "p", np.array([0.1]))
+    assert not (tmp_path / "o1.csv").exists() and not (tmp_path / "o2.csv").exists()
+
+
+def test_reading_only_some_columns_checks_they_exist_first(tmp_path):
+    pd.DataFrame({"a": [1], "b": [2]}).to_csv(tmp_path / "f.csv", index=False)
+    assert list(predict.read_step_csv(tmp_path / "f.csv", ["b"]).columns) == ["b"]
+    with pytest.raises(predict.StepError, match="missing required column\\(s\\) c"):
+        predict.read_step_csv(tmp_path / "f.csv", ["b", "c"])
 
 
 def test_a_pickle_that_is_not_a_classifier_is_refused(tmp_path):
