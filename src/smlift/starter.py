@@ -140,14 +140,15 @@ def data_uris(target: Target, name: str, input_uri: str | None,
               output_uri: str | None) -> tuple[str, str]:
     """The given input/output URIs, else the deployment's prefixes joined with the model name
     (`smlift deploy --input-prefix/--output-prefix`, which its IAM policies are scoped to)."""
-    uris = []
-    for given, key, flag in ((input_uri, "input_prefix", "--input-uri"),
-                             (output_uri, "output_prefix", "--output-uri")):
-        if not given and not target.prefixes.get(key):
-            raise InputError(f"{flag} is required", where=flag,
-                             fix=f"pass {flag} s3://BUCKET/PREFIX/")
-        uris.append(given or _join(target.prefixes[key], name))
-    return uris[0], uris[1]
+    return (input_uri or _join(_prefix(target, None, "input_prefix", "--input-uri"), name),
+            output_uri or _join(_prefix(target, None, "output_prefix", "--output-uri"), name))
+
+
+def _prefix(target: Target, given: str | None, key: str, flag: str) -> str:
+    """`given`, else the deployment's prefix `key`, else an error asking for `flag`."""
+    if given or target.prefixes.get(key):
+        return given or target.prefixes[key]
+    raise InputError(f"{flag} is required", where=flag, fix=f"pass {flag} s3://BUCKET/PREFIX/")
 
 
 def prepare(registry: ModelRegistry, target: Target, name: str, input_uri: str | None = None,
@@ -185,13 +186,9 @@ def start_all(registry: ModelRegistry, target: Target, input_prefix: str | None 
     if max_concurrency < 1:
         raise InputError("--max-concurrency must be at least 1", where="--max-concurrency",
                          fix="pass --max-concurrency 4")
-    for given, key, flag in ((input_prefix, "input_prefix", "--input-prefix"),
-                             (output_prefix, "output_prefix", "--output-prefix")):
-        if not given and not target.prefixes.get(key):
-            raise InputError(f"{flag} is required", where=flag,
-                             fix=f"pass {flag} s3://BUCKET/PREFIX/")
-    input_prefix = input_prefix or target.prefixes["input_prefix"]
-    output_prefix = output_prefix or target.prefixes["output_prefix"]
+    input_prefix = _prefix(target, input_prefix, "input_prefix", "--input-prefix")
+    output_prefix = _prefix(target, output_prefix, "output_prefix", "--output-prefix")
+    _join(input_prefix, "model"), _join(output_prefix, "model")  # refuse a bad prefix up front
     names = [m.name for m in registry.list_models() if target.side == "local" or m.by_smlift]
 
     def one(name: str) -> Started:

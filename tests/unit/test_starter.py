@@ -311,3 +311,11 @@ def test_wait_polls_with_injected_sleep_until_done_or_timeout():
         wait(Side("aws", Script(["RUNNING"] * 10)), "arn", poll=5, timeout=12, sleep=sleep,
              clock=lambda: now[0])
     assert slept == [5, 5, 2]
+
+
+def test_start_all_refuses_a_bad_prefix_before_starting_anything(registry):
+    registry.register("alpha", IMAGE)
+    sfn = FakeStepFunctions()
+    with pytest.raises(InputError, match="'data/in' must be an s3:// URI"):
+        start_all(registry, target("local", sfn), "data/in", "s3://data/out/")
+    assert sfn.calls == []
