@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> None:
     from ..errors import SmliftError
 
     try:
-        cli.main(args=argv, standalone_mode=False)
+        # Without standalone mode click *returns* the code of `ctx.exit(n)` / `Exit(n)`.
+        code = cli.main(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SmliftError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
