@@ -5,16 +5,9 @@ Thin: `smlift.follow` finds the side that knows the execution and answers in AWS
 
 from __future__ import annotations
 
-import json
-
 import click
 
-ARN_HELP = "an executionArn (AWS or local) or a local execution name"
-
-
-def _dump(value) -> str:
-    return json.dumps(value, indent=2, default=str)
-
+from .models import dump as _dump
 
 @click.command()
 @click.argument("execution")

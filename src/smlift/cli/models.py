@@ -35,7 +35,9 @@ def open_registry(local: bool, region: str | None, profile: str | None):
 
 
 def dump(value) -> str:
-    return json.dumps(value, indent=2, default=str)
+    """JSON as printed by these commands: indented, dates in ISO 8601."""
+    return json.dumps(value, indent=2,
+                      default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o))
 
 
 def _line(version) -> str:

@@ -7,15 +7,9 @@ Thin: `smlift.starter` does the work.
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from .models import backend_options
-
-
-def _dump(value) -> str:
-    return json.dumps(value, indent=2, default=str)
+from .models import backend_options, dump as _dump
 
 
 def _common(command):
