@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -22,17 +21,19 @@ MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:smlift"
 class FakeStepFunctions:
     """Records start_execution calls; tracks how many run at once."""
 
-    def __init__(self, delay: float = 0.0, refuse: set[str] = frozenset()):
-        self.calls, self.delay, self.refuse = [], delay, refuse
+    def __init__(self, gather: int = 1, refuse: set[str] = frozenset()):
+        self.calls, self.gather, self.refuse = [], gather, refuse
         self.in_flight = self.max_in_flight = 0
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
 
     def start_execution(self, *, stateMachineArn, name, input):
         with self.lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.lock.notify_all()
+            # hold the first calls until `gather` have been in flight at once (at most 5 s)
+            self.lock.wait_for(lambda: self.max_in_flight >= self.gather, timeout=5)
         try:
-            time.sleep(self.delay)
             model = json.loads(input)["model_name"]
             if model in self.refuse:
                 from smlift.errors import AwsError
@@ -156,7 +157,7 @@ def test_start_all_starts_each_model_under_its_own_prefixes(registry):
 def test_start_all_bounds_concurrency(registry):
     for index in range(6):
         registry.register(f"model-{index}", IMAGE)
-    sfn = FakeStepFunctions(delay=0.1)
+    sfn = FakeStepFunctions(gather=2)  # each call waits for a second one in flight
     results = start_all(registry, target("local", sfn), "s3://data/in/", "s3://data/out/",
                         max_concurrency=2)
     assert len(results) == 6 and len(sfn.calls) == 6
