@@ -86,6 +86,20 @@ class ModelRegistry(Protocol):
 
     def set_status(self, name: str, version: int, status: str) -> ModelVersion: ...
 
+    def approve(self, name: str, version: int) -> ModelVersion: ...
+
+    def reject(self, name: str, version: int) -> ModelVersion: ...
+
+
+class _Approvals:
+    """approve/reject for both backends, in terms of their set_status."""
+
+    def approve(self, name: str, version: int) -> ModelVersion:
+        return self.set_status(name, version, APPROVED)
+
+    def reject(self, name: str, version: int) -> ModelVersion:
+        return self.set_status(name, version, REJECTED)
+
 
 # -- checks shared by both backends ---------------------------------------------------------
 def check_name(name: str) -> str:
@@ -208,7 +222,7 @@ def version_from_package(package: Mapping[str, Any], name: str | None = None) ->
 
 
 # -- the local backend ------------------------------------------------------------------------
-class LocalRegistry:
+class LocalRegistry(_Approvals):
     """The registry of the embedded default, in the SQLite store."""
 
     where = "local"
@@ -263,7 +277,7 @@ class LocalRegistry:
 
 
 # -- the AWS backend ----------------------------------------------------------------------------
-class SageMakerRegistry:
+class SageMakerRegistry(_Approvals):
     """The SageMaker Model Registry, through the one door to AWS (`AwsClient`)."""
 
     where = "aws"

@@ -130,3 +130,9 @@ def test_choose_version_refuses_unapproved_with_the_fix(registry):
     assert "version 2 is PendingManualApproval" in message
     assert "smlift models approve churn --version 2" in message
     assert "--allow-unapproved" in message
+
+
+def test_approve_and_reject_shorthands(registry):
+    registry.register("churn", IMAGE)
+    assert registry.approve("churn", 1).status == APPROVED
+    assert registry.reject("churn", 1).status == REJECTED

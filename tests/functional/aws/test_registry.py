@@ -52,10 +52,10 @@ def test_versions_count_up_within_a_group(registry):
 
 def test_approve_keeps_the_pipeline_settings(registry):
     registry.register("churn", IMAGE, settings={"code_uri": "s3://bucket/smlift/code/abc/"})
-    approved = registry.set_status("churn", 1, APPROVED)
+    approved = registry.approve("churn", 1)
     assert approved.status == APPROVED
     assert approved.pipeline_settings() == {"code_uri": "s3://bucket/smlift/code/abc/"}
-    assert registry.set_status("churn", 1, REJECTED).status == REJECTED
+    assert registry.reject("churn", 1).status == REJECTED
 
 
 def test_start_rule_refuses_pending_then_accepts_approved(registry):
