@@ -362,14 +362,27 @@ def _wait_seconds_jsonpath(step: Step, state: WaitState, effective: Any) -> floa
     if state.timestamp is not ABSENT:
         return _until(step, state.timestamp, "Timestamp", None)
     if state.seconds_path is not ABSENT:
-        value = paths.select_path(state.seconds_path, effective, **step.scope)
-        if not _is_int(value) or value < 0:
-            raise StatesError("States.Runtime", f"The SecondsPath parameter does not reference "
-                              f"a valid integer value: {state.seconds_path} == "
-                              f"{_plain(value)}")
+        value = _wait_path_value(step, state.seconds_path, "SecondsPath", effective)
+        where = f"{state.seconds_path} == {_plain(value)}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise StatesError("States.Runtime", f"The SecondsPath parameter cannot be parsed as "
+                              f"a long value: {where}")
+        if value < 0:
+            raise StatesError("States.Runtime", f"The SecondsPath parameter references a "
+                              f"negative value: {where}")
         return float(value)
-    value = paths.select_path(state.timestamp_path, effective, **step.scope)
+    value = _wait_path_value(step, state.timestamp_path, "TimestampPath", effective)
     return _until(step, value, "TimestampPath", state.timestamp_path)
+
+
+def _wait_path_value(step: Step, path: str, field_name: str, effective: Any) -> Any:
+    try:
+        return paths.select_path(path, effective, **step.scope)
+    except StatesError as exc:
+        if exc.error != "States.Runtime":
+            raise
+        raise StatesError("States.Runtime", f"The {field_name} parameter does not reference "
+                          f"an input value: {path}") from None
 
 
 def _wait_seconds_jsonata(step: Step, state: WaitState) -> float:

@@ -124,6 +124,17 @@ def test_wait_seconds_path_and_timestamp_path():
     assert clock.sleeps == [5, 200]  # 1005 s -> 1205 s
 
 
+@pytest.mark.parametrize("value, cause", [
+    (None, "The SecondsPath parameter does not reference an input value: $.s"),
+    ({"s": "ten"}, "The SecondsPath parameter cannot be parsed as a long value: $.s == ten"),
+    ({"s": -1}, "The SecondsPath parameter references a negative value: $.s == -1"),
+])
+def test_wait_seconds_path_errors_use_aws_words(value, cause):
+    result, _ = run(machine(("W", {"Type": "Wait", "SecondsPath": "$.s", "End": True})),
+                    value or {})
+    assert result.error == "States.Runtime" and result.cause.endswith(cause)
+
+
 def test_wait_for_a_past_timestamp_does_not_sleep():
     result, clock = run(machine(("W", {"Type": "Wait", "Timestamp": "2016-03-14T01:59:00Z",
                                        "End": True})))
