@@ -152,3 +152,12 @@ def test_executor_interrupted_still_records_what_was_created():
     method, params = client.calls[-1]
     assert method == "put_object"
     assert Resource("iam_role", "r") in created_resources(json.loads(params["Body"]))
+
+
+def test_deploy_cli_module_imports_no_boto3():
+    import subprocess
+    import sys
+
+    code = ("import sys, smlift.cli.deploy, smlift.deploy, smlift.remote_build; "
+            "sys.exit(int(any(m.split('.')[0] in ('boto3', 'botocore') for m in sys.modules)))")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
