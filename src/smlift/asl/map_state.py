@@ -105,23 +105,21 @@ class _Limits:
         if literal is not ABSENT:
             value = (jsonata_value(step, literal, name) if isinstance(literal, str) and
                      step.state.jsonata else literal)
-            where = f"{name} field"
+            where, suffix = f"{name} field", ""
         elif path is not ABSENT:
             value = paths.select_path(path, effective, **step.scope)
-            where = f"{name}Path field"
+            where, suffix = f"{name}Path field", f": {path}"
         else:
             return None
-        number = _as_number(value, percent)
+        convert, kind, out_of_range = LIMIT_RULES[name]
+        number = convert(value)
         if number is None:
-            kind = "number" if percent else "integer"
             shown = value if isinstance(value, str) else to_json(value)
-            suffix = f": {path}" if path is not ABSENT and literal is ABSENT else ""
             raise StatesError("States.Runtime", f"The {where} refers to value \"{shown}\" which "
                               f"is not a valid {kind}{suffix}")
-        if number < 0:
-            raise StatesError("States.Runtime", f"{name} cannot be negative.")
-        if percent and number > 100:
-            raise StatesError("States.Runtime", f"{name} cannot be greater than 100.")
+        problem = out_of_range(number)
+        if problem:
+            raise StatesError("States.Runtime", problem)
         return number
 
     weights: list[int] | None = None  # items per iteration, when an ItemBatcher groups them
@@ -143,17 +141,42 @@ class _Limits:
                 and failures * 100.0 / self.total > self.percentage)
 
 
-def _as_number(value: Any, allow_fraction: bool) -> float | None:
-    if isinstance(value, bool):
-        return None
+def _integer(value: Any) -> int | None:
+    """An integer, or a string holding one (AWS reads "1" as 1 in these fields)."""
     if isinstance(value, str):
         try:
-            value = float(value) if allow_fraction else int(value.strip())
+            return int(value)
         except ValueError:
             return None
-    if isinstance(value, float) and not allow_fraction and not value.is_integer():
-        return None
-    return value if isinstance(value, (int, float)) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _concurrency(value: Any) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return _integer(value)
+
+
+def _percentage(value: Any) -> float | None:
+    if isinstance(value, float):
+        return value
+    number = _integer(value)
+    return None if number is None else float(number)
+
+
+# field -> (conversion, the type named in the error, range check), in AWS's words
+LIMIT_RULES = {
+    "MaxConcurrency": (_concurrency, "integer", lambda n: n < 0 and (
+        f"Expected non-negative integer for MaxConcurrency, got '{n}' instead.")),
+    "ToleratedFailureCount": (_integer, "integer", lambda n: n < 0 and (
+        "ToleratedFailureCount cannot be negative.")),
+    "ToleratedFailurePercentage": (_percentage, "float", lambda n: not 0 <= n <= 100 and (
+        "ToleratedFailurePercentage must be between 0 and 100.")),
+    "MaxItemsPerBatch": (_integer, "integer", lambda n: n <= 0 and (
+        f"MaxItemsPerBatch must be a positive integer, got '{n}'.")),
+    "MaxInputBytesPerBatch": (_integer, "integer", lambda n: n <= 0 and (
+        f"MaxInputBytesPerBatch must be a positive integer, got '{n}'.")),
+}
 
 
 def _item_input(step: Step, state: MapState, effective: Any, index: int, item: Any) -> Any:

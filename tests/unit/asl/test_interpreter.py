@@ -234,6 +234,24 @@ def test_map_max_concurrency_path_accepts_a_numeric_string():
     assert bad.error == "States.Runtime" and "MaxConcurrencyPath" in bad.cause
 
 
+@pytest.mark.parametrize("field, value, cause", [
+    ("MaxConcurrencyPath", -1, "Expected non-negative integer for MaxConcurrency, got '-1' "
+                               "instead."),
+    ("ToleratedFailurePercentagePath", 101, "ToleratedFailurePercentage must be between 0 "
+                                            "and 100."),
+    ("ToleratedFailurePercentagePath", "x", 'The ToleratedFailurePercentagePath field refers '
+                                            'to value "x" which is not a valid float: $.v'),
+    ("ToleratedFailureCountPath", [], 'The ToleratedFailureCountPath field refers to value '
+                                      '"[]" which is not a valid integer: $.v'),
+])
+def test_map_limit_paths_refuse_bad_values_in_aws_words(field, value, cause):
+    definition = machine(("M", {"Type": "Map", field: "$.v", "ItemsPath": "$.xs",
+                                "ItemProcessor": {"StartAt": "P", "States": {
+                                    "P": {"Type": "Pass", "End": True}}}, "End": True}))
+    result, _ = run(definition, {"v": value, "xs": [1]})
+    assert result.error == "States.Runtime" and result.cause.endswith(cause)
+
+
 def test_map_of_jsonata_items_and_output():
     definition = machine(("M", {"Type": "Map", "QueryLanguage": "JSONata",
                                 "Items": "{% $states.input.xs %}",
