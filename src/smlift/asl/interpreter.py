@@ -108,7 +108,8 @@ class Run:
             self.request_stop(Halted("TIMED_OUT", "States.Timeout",
                                      "The execution has exceeded its TimeoutSeconds"))
         if self.stop.is_set():
-            raise self.halt_reason or Halted("ABORTED")
+            reason = self.halt_reason or Halted("ABORTED")
+            raise Halted(reason.status, reason.error, reason.cause)  # one per raising thread
 
     def sleep(self, seconds: float, lane: "Lane | None" = None) -> None:
         """Sleep on the run's clock; wakes up early (and raises Halted) on a stop, a timeout or
