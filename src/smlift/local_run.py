@@ -98,8 +98,9 @@ def load_run_input(path: Path) -> dict:
 
 
 def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = None,
-                echo: Callable[[str], None] = print) -> None:
-    """Seed local S3 with the data and code, and build the inference image when stale."""
+                echo: Callable[[str], None] = print, build: bool = True) -> None:
+    """Seed local S3 with the data and code, and (unless `build` is off) build the inference
+    image when it is missing or its folder changed."""
     from .images import build_image, image_is_stale
     from .local_s3 import LocalS3, sync_objects
 
@@ -112,7 +113,7 @@ def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = Non
         copied = sync_objects(s3, str(folder), uri)
         echo(f"local S3: {uri} ({len(copied)} file(s) updated from {folder})")
     tag = image_tag(run_input["custom_image_uri"])
-    if image_is_stale(sources.image_context, tag, home):
+    if build and image_is_stale(sources.image_context, tag, home):
         echo(f"building image {tag} from {sources.image_context} ...")
         build_image(sources.image_context, tag, home, echo=echo)
         if tag != run_input["custom_image_uri"]:
@@ -217,6 +218,11 @@ def watch_run(sfn: Any, arn: str, sources: RunSources, *, home: Path | None = No
         if execution["status"] in TERMINAL:
             return _outcome(execution, steps, jobs, home)
         time.sleep(poll_seconds)
+
+
+def abort_run(sfn: Any, arn: str, reason: str) -> None:
+    """Stop the execution (it ends ABORTED and its running job is stopped)."""
+    sfn.stop_execution(executionArn=arn, error="smlift.RunInterrupted", cause=reason)
 
 
 def _flat_event(event: dict) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -41,10 +42,13 @@ def _table(steps, execution):
               help="Dockerfile folder of custom_image_uri, rebuilt when it changed.")
 @click.option("--definition", "definition_path", type=click.Path(path_type=Path),
               default=Path("statemachine/definition.asl.json"), show_default=True)
+@click.option("--build/--no-build", default=True, show_default=True,
+              help="Build the inference image when missing or stale; with --no-build a "
+                   "missing image is an error before anything runs.")
 @click.option("--parity", is_flag=True,
               help="After success, run the legacy program (legacy_src/) on the same data and "
                    "compare its result files with the published ones, byte for byte.")
-def run(input_path, name, data_dir, code_dir, image_context, definition_path, parity):
+def run(input_path, name, data_dir, code_dir, image_context, definition_path, build, parity):
     """Run the whole pipeline locally, with no AWS and no Docker engine.
 
     Uploads the data and step scripts to local S3, builds the inference image when it is
@@ -66,13 +70,22 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, pa
     console = Console(stderr=True)
     sources = local_run.RunSources(input_path, data_dir, code_dir, image_context, definition_path)
     run_input = local_run.load_run_input(input_path)
-    local_run.prepare_run(run_input, sources, echo=lambda line: console.print(line, style="dim"))
+    local_run.prepare_run(run_input, sources, build=build,
+                          echo=lambda line: console.print(line, style="dim"))
     local_run.preflight(run_input, sources)
     sfn, arn = local_run.start_run(run_input, sources, name=name)
     console.print(f"execution: {arn}")
-    with Live(console=console, refresh_per_second=8, transient=False) as live:
-        outcome = local_run.watch_run(
-            sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with Live(console=console, refresh_per_second=8, transient=False) as live:
+            outcome = local_run.watch_run(
+                sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
+    except KeyboardInterrupt:
+        console.print("interrupted: stopping the execution and its running job ...")
+        local_run.abort_run(sfn, arn, "smlift run was interrupted")
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _report(outcome, console)
     if not outcome.succeeded:
         sys.exit(1)
@@ -83,6 +96,10 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, pa
         click.echo(render(report).replace("parity:", "parity with the legacy program:", 1))
         if not report.ok:
             sys.exit(1)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _report(outcome, console) -> None:
