@@ -33,7 +33,8 @@ conformance: $(STAMP)
 	$(BIN)/python ../shared/conformance/run.py ../shared/conformance/cases --jobs 2 --failures -- $(BIN)/smlift execute
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python bench/asl_engine.py
+	$(BIN)/python bench/pipeline_vs_legacy.py
 
 # The model baked into containers/inference/: the legacy train.py, run untouched (its relative
 # paths, its seed) in a scratch folder on 50,000 generated bookings.
