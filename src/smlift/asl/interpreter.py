@@ -333,11 +333,18 @@ def _choice_jsonata(step: Step, state: ChoiceState) -> tuple[Any, str | None]:
     bindings = step.bindings()
     for rule in state.choices:
         if choice.evaluate_choice_rule(rule, step.raw, bindings=bindings):
-            return jsonata_output(step, step.raw, rule.get("Assign", ABSENT),
-                                  rule.get("Output", ABSENT)), rule["Next"]
+            return _jsonata_rule_exit(step, rule), rule["Next"]
     if state.default is None:
         raise _no_choice()
     return jsonata_output(step, step.raw), state.default
+
+
+def _jsonata_rule_exit(step: Step, rule: dict) -> Any:
+    """A matched rule's own Assign and Output (the state-level ones serve the Default)."""
+    assigned = jsonata_value(step, rule["Assign"], "Assign") if "Assign" in rule else None
+    output = jsonata_value(step, rule["Output"], "Output") if "Output" in rule else step.raw
+    step.commit(assigned)
+    return output
 
 
 def run_wait(step: Step) -> tuple[Any, str | None]:

@@ -108,6 +108,18 @@ def test_choice_jsonata_condition_and_rule_output():
     assert result.output == {"seen": 2}
 
 
+def test_choice_state_level_assign_and_output_serve_only_the_default():
+    definition = machine(("C", {"Type": "Choice", "QueryLanguage": "JSONata", "Choices": [
+        {"Condition": "{% $states.input.n = 1 %}", "Assign": {"how": "rule"}, "Next": "D"}],
+        "Default": "D", "Assign": {"how": "default"}, "Output": {"via": "default"}}),
+        ("D", {"Type": "Pass", "QueryLanguage": "JSONata",
+               "Output": {"how": "{% $how %}", "in": "{% $states.input %}"}, "End": True}))
+    matched, _ = run(definition, {"n": 1})
+    assert matched.output == {"how": "rule", "in": {"n": 1}}
+    defaulted, _ = run(definition, {"n": 2})
+    assert defaulted.output == {"how": "default", "in": {"via": "default"}}
+
+
 # -- Wait ------------------------------------------------------------------------------------
 
 def test_wait_seconds_sleeps_on_the_engine_clock():
