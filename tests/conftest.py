@@ -8,3 +8,20 @@ def _isolated_smlift_home(tmp_path, monkeypatch):
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                  "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run `smlift ARGS...` in this process: `run_cli("jobs", "list")` -> (exit code, stdout, stderr)."""
+    from smlift.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -4,7 +4,6 @@ from importlib.metadata import version
 
 import pytest
 
-from smlift.cli import main
 from smlift.images import resolve_image
 
 
@@ -12,16 +11,6 @@ from smlift.images import resolve_image
 def _local_engine(monkeypatch, tmp_path):
     monkeypatch.setenv("SMLIFT_ENGINE", "local")
     monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "runtimes"))
-
-
-def run_cli(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -37,8 +26,8 @@ def context(tmp_path):
     return ctx
 
 
-def test_build_records_an_image_that_ecr_uris_resolve_to(capsys, context):
-    code, out, err = run_cli(capsys, "build", str(context), "--tag", "smlift-inference:test")
+def test_build_records_an_image_that_ecr_uris_resolve_to(run_cli, context):
+    code, out, err = run_cli("build", str(context), "--tag", "smlift-inference:test")
     assert code == 0, err
     assert "Built smlift-inference:test" in out
     assert out.strip().splitlines()[-1].startswith("sha256:")
@@ -47,14 +36,14 @@ def test_build_records_an_image_that_ecr_uris_resolve_to(capsys, context):
     assert image.workdir == "/opt/program"
 
 
-def test_build_default_tag_is_smlift_inference_latest(capsys, context):
-    code, _, err = run_cli(capsys, "build", str(context))
+def test_build_default_tag_is_smlift_inference_latest(run_cli, context):
+    code, _, err = run_cli("build", str(context))
     assert code == 0, err
     assert resolve_image("smlift-inference:latest").kind == "built"
 
 
-def test_built_image_runs_its_entrypoint_with_its_runtime(capsys, context):
-    run_cli(capsys, "build", str(context), "--tag", "x:1")
+def test_built_image_runs_its_entrypoint_with_its_runtime(run_cli, context):
+    run_cli("build", str(context), "--tag", "x:1")
     image = resolve_image("x:1")
     script = dict((c, h) for h, c in image.files)["/opt/program/predict.py"]
     result = subprocess.run([str(image.bin_dir / "python3"), str(script)],
@@ -67,28 +56,28 @@ def test_built_image_runs_its_entrypoint_with_its_runtime(capsys, context):
     (("build", "{ctx}", "--tag", "Bad Tag"), ["invalid image tag", "--tag"]),
     (("build", "{empty}"), ["no Dockerfile"]),
 ])
-def test_build_errors_are_one_line(capsys, tmp_path, context, args, words):
+def test_build_errors_are_one_line(run_cli, tmp_path, context, args, words):
     (tmp_path / "empty").mkdir()
     subst = {"missing": str(tmp_path / "nope"), "ctx": str(context),
              "empty": str(tmp_path / "empty")}
-    code, _, err = run_cli(capsys, *[a.format(**subst) for a in args])
+    code, _, err = run_cli(*[a.format(**subst) for a in args])
     assert code == 1 and len(err.strip().splitlines()) == 1 and err.startswith("Error: ")
     for word in words:
         assert word in err
 
 
-def test_remote_build_without_the_aws_module_is_a_clear_error(capsys, context, monkeypatch):
+def test_remote_build_without_the_aws_module_is_a_clear_error(run_cli, context, monkeypatch):
     monkeypatch.setitem(sys.modules, "smlift.remote_build", None)  # as if not shipped
-    code, _, err = run_cli(capsys, "build", str(context), "--remote")
+    code, _, err = run_cli("build", str(context), "--remote")
     assert code == 1 and "remote builds are not available" in err
 
 
-def test_remote_build_hands_the_flags_to_build_remote(capsys, context, monkeypatch):
+def test_remote_build_hands_the_flags_to_build_remote(run_cli, context, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(context / "no-credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(context / "no-config"))
-    code, _, err = run_cli(capsys, "build", str(context), "--remote", "--bucket", "my-bucket",
+    code, _, err = run_cli("build", str(context), "--remote", "--bucket", "my-bucket",
                            "--role", "arn:aws:iam::123456789012:role/build",
                            "--compute-type", "BUILD_GENERAL1_NOPE")
     assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err

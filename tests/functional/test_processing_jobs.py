@@ -309,19 +309,7 @@ def test_duplicate_job_name_fails_the_task_with_resource_in_use(home, s3):
 
 # --- the CLI ---------------------------------------------------------------------------------
 
-def run_cli(capsys, *args):
-    from smlift.cli import main
-
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_jobs_cli_lists_describes_and_shows_logs(capsys, tmp_path):
+def test_jobs_cli_lists_describes_and_shows_logs(run_cli, tmp_path):
     import os
 
     home = Path(os.environ["SMLIFT_HOME"])
@@ -331,24 +319,24 @@ def test_jobs_cli_lists_describes_and_shows_logs(capsys, tmp_path):
     jobs.create_processing_job(**request("cli-job", s3, COPY_ROWS))
     jobs.wait("cli-job")
 
-    code, out, _ = run_cli(capsys, "jobs", "list")
+    code, out, _ = run_cli("jobs", "list")
     [summary] = json.loads(out)["ProcessingJobSummaries"]
     assert code == 0 and summary["ProcessingJobName"] == "cli-job"
     assert summary["ProcessingJobStatus"] == "Completed" and summary["CreationTime"].endswith("+00:00")
 
-    code, out, _ = run_cli(capsys, "jobs", "describe", "cli-job")
+    code, out, _ = run_cli("jobs", "describe", "cli-job")
     described = json.loads(out)
     assert described["SmliftLocal"]["IsolationMode"] == REWRITE
     assert described["ProcessingJobArn"].endswith("processing-job/cli-job")
 
-    code, out, _ = run_cli(capsys, "jobs", "logs", "cli-job")
+    code, out, _ = run_cli("jobs", "logs", "cli-job")
     assert code == 0 and "copied 8 bytes" in out
-    code, out, _ = run_cli(capsys, "jobs", "logs", "cli-job", "--follow")
+    code, out, _ = run_cli("jobs", "logs", "cli-job", "--follow")
     assert code == 0 and "copied 8 bytes" in out
 
 
-def test_jobs_cli_unknown_job_is_one_clear_error(capsys):
-    code, _, err = run_cli(capsys, "jobs", "describe", "nope")
+def test_jobs_cli_unknown_job_is_one_clear_error(run_cli):
+    code, _, err = run_cli("jobs", "describe", "nope")
     assert code == 1
     assert "Could not find processing job 'nope'" in err and "smlift jobs list" in err
 

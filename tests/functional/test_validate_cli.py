@@ -6,19 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smlift.cli import main
-
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -31,22 +19,22 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_defaults_validate_the_repository_files_and_exit_zero(capsys, project):
-    code, out, err = run_cli(capsys, "validate")
+def test_defaults_validate_the_repository_files_and_exit_zero(run_cli, project):
+    code, out, err = run_cli("validate")
     assert code == 0, out + err
     assert out.strip() == "ok: statemachine/definition.asl.json, examples/input.json, iam"
 
 
-def test_the_local_input_validates_too(capsys, project):
-    code, out, _ = run_cli(capsys, "validate", "--input", "examples/input.local.json")
+def test_the_local_input_validates_too(run_cli, project):
+    code, out, _ = run_cli("validate", "--input", "examples/input.local.json")
     assert code == 0 and out.startswith("ok: ")
 
 
-def test_problems_are_listed_with_fixes_and_exit_one(capsys, project):
+def test_problems_are_listed_with_fixes_and_exit_one(run_cli, project):
     data = json.loads((project / "examples/input.json").read_text())
     data["output_uri"] = "results/"
     (project / "examples/input.json").write_text(json.dumps(data))
-    code, out, err = run_cli(capsys, "validate")
+    code, out, err = run_cli("validate")
     assert code == 1
     assert out.splitlines()[:2] == [
         "examples/input.json:output_uri: must be an s3:// URI such as s3://my-bucket/smlift/, not 'results/'",
@@ -54,25 +42,25 @@ def test_problems_are_listed_with_fixes_and_exit_one(capsys, project):
     assert err.strip() == "1 problem in statemachine/definition.asl.json, examples/input.json, iam"
 
 
-def test_a_policy_without_put_rule_fails_the_command(capsys, project):
+def test_a_policy_without_put_rule_fails_the_command(run_cli, project):
     path = project / "iam/stepfunctions-policy.json"
     path.write_text(path.read_text().replace('"events:PutRule", ', ""))
-    code, out, _ = run_cli(capsys, "validate")
+    code, out, _ = run_cli("validate")
     assert code == 1
     assert "iam/stepfunctions-policy.json: does not allow events:PutRule on arn:aws:events:us-east-1:" \
            "111122223333:rule/StepFunctionsGetEventsForSageMakerProcessingJobsRule" in out
 
 
-def test_skipping_input_and_iam_checks_only_the_definition(capsys, project):
-    code, out, _ = run_cli(capsys, "validate", "--no-input", "--no-iam")
+def test_skipping_input_and_iam_checks_only_the_definition(run_cli, project):
+    code, out, _ = run_cli("validate", "--no-input", "--no-iam")
     assert code == 0 and out.strip() == "ok: statemachine/definition.asl.json"
 
 
-def test_a_missing_definition_file_is_a_problem_not_a_traceback(capsys, project):
-    code, out, _ = run_cli(capsys, "validate", "--definition", "nope.json", "--no-iam")
+def test_a_missing_definition_file_is_a_problem_not_a_traceback(run_cli, project):
+    code, out, _ = run_cli("validate", "--definition", "nope.json", "--no-iam")
     assert code == 1 and out.startswith("nope.json: file not found")
 
 
-def test_help_has_an_example(capsys):
-    code, out, _ = run_cli(capsys, "validate", "--help")
+def test_help_has_an_example(run_cli):
+    code, out, _ = run_cli("validate", "--help")
     assert code == 0 and "Example:" in out and "smlift validate --input" in out

@@ -206,23 +206,11 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
-def smlift(capsys, *args):
-    from smlift.cli import main
-
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_start_local_runs_the_local_engine_with_the_local_registry(project, capsys):
-    assert smlift(capsys, "models", "register", "churn", "--image", "sagemaker-churn:1",
-                  "--local")[0] == 0
-    code, out, err = smlift(capsys, "start", "churn", "--input-uri", "s3://data/in/",
-                            "--output-uri", "s3://data/out/", "--local", "--wait")
+def test_start_local_runs_the_local_engine_with_the_local_registry(project, run_cli):
+    assert run_cli("models", "register", "churn", "--image", "sagemaker-churn:1",
+                   "--local")[0] == 0
+    code, out, err = run_cli("start", "churn", "--input-uri", "s3://data/in/",
+                             "--output-uri", "s3://data/out/", "--local", "--wait")
     assert code == 0, err
     started, final = out.split("\n}\n", 1)
     arn = json.loads(started + "}")["executionArn"]
@@ -235,17 +223,17 @@ def test_start_local_runs_the_local_engine_with_the_local_registry(project, caps
 
     assert LocalS3().list_keys("s3://smlift-local/smlift/code/") == [
         "s3://smlift-local/smlift/code/preprocessing.py"]
-    code, out, _ = smlift(capsys, "status", arn)
+    code, out, _ = run_cli("status", arn)
     assert code == 0 and json.loads(out)["status"] == "SUCCEEDED"
-    code, out, _ = smlift(capsys, "history", arn)
+    code, out, _ = run_cli("history", arn)
     assert code == 0 and "PassStateEntered" in out and "ExecutionSucceeded" in out
 
 
-def test_start_all_local_runs_one_execution_per_model(project, capsys):
+def test_start_all_local_runs_one_execution_per_model(project, run_cli):
     for name in ("alpha", "beta", "gamma"):
-        smlift(capsys, "models", "register", name, "--image", f"sagemaker-{name}:1", "--local")
-    code, out, err = smlift(capsys, "start", "--all", "--local", "--input-prefix", "s3://data/in/",
-                            "--output-prefix", "s3://data/out/", "--max-concurrency", "2")
+        run_cli("models", "register", name, "--image", f"sagemaker-{name}:1", "--local")
+    code, out, err = run_cli("start", "--all", "--local", "--input-prefix", "s3://data/in/",
+                             "--output-prefix", "s3://data/out/", "--max-concurrency", "2")
     assert code == 0, err
     from smlift.follow import locate, wait
 
@@ -259,31 +247,31 @@ def test_start_all_local_runs_one_execution_per_model(project, capsys):
                        "gamma": "s3://data/out/gamma/"}
 
 
-def test_wait_exits_1_with_the_error_of_a_failed_local_execution(project, capsys):
+def test_wait_exits_1_with_the_error_of_a_failed_local_execution(project, run_cli):
     (project / "statemachine" / "definition.asl.json").write_text(json.dumps(
         {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Legacy.Crash",
                                                 "Cause": "model file missing"}}}))
-    smlift(capsys, "models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
-    code, out, err = smlift(capsys, "start", "churn", "--input-uri", "s3://data/in/",
-                            "--output-uri", "s3://data/out/", "--local")
+    run_cli("models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
+    code, out, err = run_cli("start", "churn", "--input-uri", "s3://data/in/",
+                             "--output-uri", "s3://data/out/", "--local")
     assert code == 0, err
     arn = json.loads(out)["executionArn"]
-    code, out, err = smlift(capsys, "wait", arn, "--timeout", "30")
+    code, out, err = run_cli("wait", arn, "--timeout", "30")
     assert code == 1
     assert "FAILED: Legacy.Crash: model file missing" in err and "Traceback" not in err
 
 
-def test_start_local_without_a_definition_names_the_file(tmp_path, monkeypatch, capsys):
+def test_start_local_without_a_definition_names_the_file(tmp_path, monkeypatch, run_cli):
     monkeypatch.chdir(tmp_path)
-    smlift(capsys, "models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
-    code, _, err = smlift(capsys, "start", "churn", "--input-uri", "s3://data/in/",
-                          "--output-uri", "s3://data/out/", "--local")
+    run_cli("models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
+    code, _, err = run_cli("start", "churn", "--input-uri", "s3://data/in/",
+                           "--output-uri", "s3://data/out/", "--local")
     assert code == 1
     assert "statemachine/definition.asl.json: cannot read the state machine definition" in err
 
 
-def test_name_and_all_together_are_refused(project, capsys):
-    code, _, err = smlift(capsys, "start", "churn", "--all", "--local")
+def test_name_and_all_together_are_refused(project, run_cli):
+    code, _, err = run_cli("start", "churn", "--all", "--local")
     assert code == 1 and "give a model NAME or --all" in err
 
 

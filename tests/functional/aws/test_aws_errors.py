@@ -12,7 +12,6 @@ import pytest
 from moto import mock_aws
 
 from smlift.aws import AwsClient
-from smlift.cli import main
 from smlift.errors import AwsError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -39,13 +38,6 @@ def project(tmp_path, monkeypatch):
     return tmp_path / "project"
 
 
-def run_cli(argv, capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
-
-
 def assert_one_line_error(code, err, *needles):
     assert code == 1
     assert "Traceback" not in err
@@ -55,66 +47,65 @@ def assert_one_line_error(code, err, *needles):
         assert needle in lines[0]
 
 
-def test_deploy_without_a_region_says_how_to_set_one(no_aws_config, project, capsys):
-    code, _, err = run_cli(["deploy", "--bucket", "b-1"], capsys)
+def test_deploy_without_a_region_says_how_to_set_one(no_aws_config, project, run_cli):
+    code, _, err = run_cli("deploy", "--bucket", "b-1")
     assert_one_line_error(code, err, "no AWS region configured", "--region", "AWS_REGION")
 
 
-def test_deploy_without_credentials_says_how_to_configure_them(no_aws_config, project, capsys):
-    code, _, err = run_cli(["deploy", "--bucket", "b-1", "--region", "eu-west-1"], capsys)
+def test_deploy_without_credentials_says_how_to_configure_them(no_aws_config, project, run_cli):
+    code, _, err = run_cli("deploy", "--bucket", "b-1", "--region", "eu-west-1")
     assert_one_line_error(code, err, "no AWS credentials found", "aws configure", "AWS_PROFILE")
 
 
-def test_destroy_without_credentials_is_one_line_too(no_aws_config, capsys):
-    code, _, err = run_cli(["destroy", "--region", "eu-west-1"], capsys)
+def test_destroy_without_credentials_is_one_line_too(no_aws_config, run_cli):
+    code, _, err = run_cli("destroy", "--region", "eu-west-1")
     assert_one_line_error(code, err, "no AWS credentials found")
 
 
-def test_build_remote_without_credentials_is_one_line(no_aws_config, tmp_path, capsys):
+def test_build_remote_without_credentials_is_one_line(no_aws_config, tmp_path, run_cli):
     (tmp_path / "ctx").mkdir()
     (tmp_path / "ctx" / "Dockerfile").write_text("FROM python:3.11-slim\n")
-    code, _, err = run_cli(["build", str(tmp_path / "ctx"), "--remote"], capsys)
+    code, _, err = run_cli("build", str(tmp_path / "ctx"), "--remote")
     assert_one_line_error(code, err)
     assert "region" in err or "credentials" in err
 
 
-def test_unknown_profile_is_one_line(no_aws_config, project, capsys):
-    code, _, err = run_cli(["deploy", "--profile", "nope", "--region", "eu-west-1"], capsys)
+def test_unknown_profile_is_one_line(no_aws_config, project, run_cli):
+    code, _, err = run_cli("deploy", "--profile", "nope", "--region", "eu-west-1")
     assert_one_line_error(code, err, "nope", "--profile")
 
 
-def test_deploy_to_a_missing_bucket_names_it_and_how_to_create_it(project, monkeypatch, capsys):
+def test_deploy_to_a_missing_bucket_names_it_and_how_to_create_it(project, monkeypatch, run_cli):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        code, _, err = run_cli(["deploy", "--bucket", "no-such-bucket", "--region", "us-east-1"],
-                               capsys)
+        code, _, err = run_cli("deploy", "--bucket", "no-such-bucket", "--region", "us-east-1")
         assert_one_line_error(code, err, "--bucket", "'no-such-bucket' does not exist",
                               "aws s3 mb s3://no-such-bucket")
         assert boto3.client("iam", region_name="us-east-1").list_roles()["Roles"] == []
 
 
-def test_default_bucket_missing_is_the_same_clear_error(project, monkeypatch, capsys):
+def test_default_bucket_missing_is_the_same_clear_error(project, monkeypatch, run_cli):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        code, _, err = run_cli(["deploy", "--region", "eu-west-1", "--dry-run"], capsys)
+        code, _, err = run_cli("deploy", "--region", "eu-west-1", "--dry-run")
         assert_one_line_error(code, err, "sagemaker-eu-west-1-123456789012")
 
 
-def test_destroy_of_an_unknown_deployment_says_so(monkeypatch, capsys):
+def test_destroy_of_an_unknown_deployment_says_so(monkeypatch, run_cli):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        code, _, err = run_cli(["destroy", "--name", "ghost", "--region", "us-east-1"], capsys)
+        code, _, err = run_cli("destroy", "--name", "ghost", "--region", "us-east-1")
         assert_one_line_error(code, err, "no deployment named 'ghost'")
 
 
-def test_invalid_deployment_name_is_refused_before_any_call(monkeypatch, project, capsys):
+def test_invalid_deployment_name_is_refused_before_any_call(monkeypatch, project, run_cli):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        code, _, err = run_cli(["deploy", "--name", "bad name!", "--region", "us-east-1"], capsys)
+        code, _, err = run_cli("deploy", "--name", "bad name!", "--region", "us-east-1")
         assert_one_line_error(code, err, "--name", "invalid deployment name")
 
 

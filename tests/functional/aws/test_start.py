@@ -13,7 +13,6 @@ import pytest
 from moto import mock_aws
 
 from smlift.aws import AwsClient
-from smlift.cli import main
 from smlift.registry import SageMakerRegistry
 from smlift.starter import aws_target, start_model
 
@@ -66,36 +65,25 @@ def deployment(aws_env):
     return make_deployment(AwsClient(region=REGION))
 
 
-def smlift(capsys, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in this process (inside moto); (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_register_approve_then_start_on_aws(deployment, capsys):
-    code, out, _ = smlift(capsys, "models", "register", "churn", "--image", IMAGE,
-                          "--instance-type", "ml.m5.large", "--volume-size", "50")
+def test_register_approve_then_start_on_aws(deployment, run_cli):
+    code, out, _ = run_cli("models", "register", "churn", "--image", IMAGE,
+                           "--instance-type", "ml.m5.large", "--volume-size", "50")
     assert code == 0 and "Registered churn version 1 (PendingManualApproval)" in out
 
-    code, out, _ = smlift(capsys, "models", "list")
+    code, out, _ = run_cli("models", "list")
     assert code == 0 and "churn" in out and "PendingManualApproval" in out
 
-    code, _, err = smlift(capsys, "start", "churn", "--input-uri", "s3://data-bucket/in/churn/",
-                          "--output-uri", "s3://data-bucket/out/churn/")
+    code, _, err = run_cli("start", "churn", "--input-uri", "s3://data-bucket/in/churn/",
+                           "--output-uri", "s3://data-bucket/out/churn/")
     assert code == 1
     assert "only an Approved version runs on AWS" in err
     assert "smlift models approve churn --version 1" in err and "Traceback" not in err
     sfn = boto3.client("stepfunctions", region_name=REGION)
     assert sfn.list_executions(stateMachineArn=deployment["state_machine_arn"])["executions"] == []
 
-    assert smlift(capsys, "models", "approve", "churn", "--version", "1")[0] == 0
-    code, out, err = smlift(capsys, "start", "churn", "--input-uri", "s3://data-bucket/in/churn/",
-                            "--output-uri", "s3://data-bucket/out/churn/", "--name", "churn-first")
+    assert run_cli("models", "approve", "churn", "--version", "1")[0] == 0
+    code, out, err = run_cli("start", "churn", "--input-uri", "s3://data-bucket/in/churn/",
+                             "--output-uri", "s3://data-bucket/out/churn/", "--name", "churn-first")
     assert code == 0, err
     started = json.loads(out)
     described = sfn.describe_execution(executionArn=started["executionArn"])
@@ -109,9 +97,9 @@ def test_register_approve_then_start_on_aws(deployment, capsys):
                             "sagemaker-scikit-learn:1.4-2-cpu-py3",
         "instance_type": "ml.m5.large", "volume_size": 50}
 
-    code, out, _ = smlift(capsys, "status", started["executionArn"])
+    code, out, _ = run_cli("status", started["executionArn"])
     assert code == 0 and json.loads(out)["executionArn"] == started["executionArn"]
-    code, out, _ = smlift(capsys, "history", started["executionArn"], "--json")
+    code, out, _ = run_cli("history", started["executionArn"], "--json")
     assert code == 0 and isinstance(json.loads(out), list)
 
 
@@ -124,26 +112,26 @@ def test_allow_unapproved_starts_a_pending_version(deployment):
     assert started.version == 1 and started.execution_arn
 
 
-def test_input_prints_the_same_json_start_sends(deployment, capsys):
-    smlift(capsys, "models", "register", "churn", "--image", IMAGE, "--code-uri",
-           "s3://team-code/churn/")
-    smlift(capsys, "models", "approve", "churn", "--version", "1")
-    code, out, err = smlift(capsys, "input", "churn", "--input-uri", "s3://data-bucket/in/",
-                            "--output-uri", "s3://data-bucket/out/")
+def test_input_prints_the_same_json_start_sends(deployment, run_cli):
+    run_cli("models", "register", "churn", "--image", IMAGE, "--code-uri",
+            "s3://team-code/churn/")
+    run_cli("models", "approve", "churn", "--version", "1")
+    code, out, err = run_cli("input", "churn", "--input-uri", "s3://data-bucket/in/",
+                             "--output-uri", "s3://data-bucket/out/")
     assert code == 0, err
     printed = json.loads(out)
     assert printed["code_uri"] == "s3://team-code/churn/"
-    code, out, _ = smlift(capsys, "start", "churn", "--input-uri", "s3://data-bucket/in/",
-                          "--output-uri", "s3://data-bucket/out/")
+    code, out, _ = run_cli("start", "churn", "--input-uri", "s3://data-bucket/in/",
+                           "--output-uri", "s3://data-bucket/out/")
     sent = boto3.client("stepfunctions", region_name=REGION).describe_execution(
         executionArn=json.loads(out)["executionArn"])["input"]
     assert json.loads(sent) == printed
 
 
-def test_start_all_starts_every_smlift_model(deployment, capsys):
+def test_start_all_starts_every_smlift_model(deployment, run_cli):
     for name in ("alpha", "beta", "gamma"):
-        smlift(capsys, "models", "register", name, "--image", IMAGE)
-        smlift(capsys, "models", "approve", name, "--version", "1")
+        run_cli("models", "register", name, "--image", IMAGE)
+        run_cli("models", "approve", name, "--version", "1")
     # a group somebody else registered without smlift is left alone
     sm = boto3.client("sagemaker", region_name=REGION)
     sm.create_model_package_group(ModelPackageGroupName="not-ours")
@@ -151,8 +139,8 @@ def test_start_all_starts_every_smlift_model(deployment, capsys):
                             InferenceSpecification={"Containers": [{"Image": IMAGE}],
                                                     "SupportedContentTypes": ["text/csv"],
                                                     "SupportedResponseMIMETypes": ["text/csv"]})
-    code, out, err = smlift(capsys, "start", "--all", "--input-prefix", "s3://data-bucket/in/",
-                            "--output-prefix", "s3://data-bucket/out", "--max-concurrency", "2")
+    code, out, err = run_cli("start", "--all", "--input-prefix", "s3://data-bucket/in/",
+                             "--output-prefix", "s3://data-bucket/out", "--max-concurrency", "2")
     assert code == 0, err
     assert "3 executions started." in err
     results = {r["model"]: r for r in json.loads(out)}
@@ -165,29 +153,29 @@ def test_start_all_starts_every_smlift_model(deployment, capsys):
     assert json.loads(beta["input"])["output_uri"] == "s3://data-bucket/out/beta/"
 
 
-def test_start_all_reports_unapproved_models_and_exits_1(deployment, capsys):
-    smlift(capsys, "models", "register", "alpha", "--image", IMAGE)
-    smlift(capsys, "models", "approve", "alpha", "--version", "1")
-    smlift(capsys, "models", "register", "beta", "--image", IMAGE)
-    code, out, err = smlift(capsys, "start", "--all", "--input-prefix", "s3://data-bucket/in/",
-                            "--output-prefix", "s3://data-bucket/out/")
+def test_start_all_reports_unapproved_models_and_exits_1(deployment, run_cli):
+    run_cli("models", "register", "alpha", "--image", IMAGE)
+    run_cli("models", "approve", "alpha", "--version", "1")
+    run_cli("models", "register", "beta", "--image", IMAGE)
+    code, out, err = run_cli("start", "--all", "--input-prefix", "s3://data-bucket/in/",
+                             "--output-prefix", "s3://data-bucket/out/")
     assert code == 1
     assert "FAILED  beta: beta: model beta version 1 is PendingManualApproval" in err
     assert "1 of 2 models did not start: beta" in err
     assert [r["model"] for r in json.loads(out) if "executionArn" in r] == ["alpha"]
 
 
-def test_unknown_model_is_one_line(deployment, capsys):
-    code, out, err = smlift(capsys, "start", "ghost", "--input-uri", "s3://data-bucket/in/",
-                            "--output-uri", "s3://data-bucket/out/")
+def test_unknown_model_is_one_line(deployment, run_cli):
+    code, out, err = run_cli("start", "ghost", "--input-uri", "s3://data-bucket/in/",
+                             "--output-uri", "s3://data-bucket/out/")
     assert code == 1 and out == ""
     assert err.strip().count("\n") == 0
     assert "no model named 'ghost' in the aws registry" in err and "Traceback" not in err
 
 
-def test_missing_deployment_says_deploy_first(aws_env, capsys):
-    code, _, err = smlift(capsys, "start", "churn", "--input-uri", "s3://data-bucket/in/",
-                          "--output-uri", "s3://data-bucket/out/")
+def test_missing_deployment_says_deploy_first(aws_env, run_cli):
+    code, _, err = run_cli("start", "churn", "--input-uri", "s3://data-bucket/in/",
+                           "--output-uri", "s3://data-bucket/out/")
     assert code == 1 and "smlift deploy" in err and "Traceback" not in err
 
 
@@ -206,8 +194,8 @@ def bare_machine(monkeypatch, tmp_path):
     ("start", "churn", "--input-uri", "s3://data-bucket/in/", "--output-uri", "s3://data-bucket/out/"),
     ("input", "churn", "--input-uri", "s3://data-bucket/in/", "--output-uri", "s3://data-bucket/out/"),
 ])
-def test_no_region_is_one_line_with_the_fix(bare_machine, capsys, args):
-    code, _, err = smlift(capsys, *args)
+def test_no_region_is_one_line_with_the_fix(bare_machine, run_cli, args):
+    code, _, err = run_cli(*args)
     assert code == 1
     assert err.strip() == ("Error: region: no AWS region configured (fix: pass --region us-east-1 "
                            "(or your region), or set AWS_REGION)")
@@ -219,14 +207,14 @@ def test_no_region_is_one_line_with_the_fix(bare_machine, capsys, args):
      "--output-uri", "s3://data-bucket/out/"),
     ("status", f"arn:aws:states:{REGION}:123456789012:execution:smlift:churn-1"),
 ])
-def test_no_credentials_is_one_line_with_the_fix(bare_machine, capsys, args):
-    code, _, err = smlift(capsys, *args)
+def test_no_credentials_is_one_line_with_the_fix(bare_machine, run_cli, args):
+    code, _, err = run_cli(*args)
     assert code == 1
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "no AWS credentials found" in err and "aws configure" in err
 
 
-def test_the_docs_walk_through_on_a_real_deploy(aws_env, capsys):
+def test_the_docs_walk_through_on_a_real_deploy(aws_env, run_cli):
     """docs/aws.md end to end: deploy, register, approve, start with the deployment's prefixes;
     then the execution, state machine and role are there for plain boto3."""
     from smlift.deploy import deploy
@@ -236,9 +224,9 @@ def test_the_docs_walk_through_on_a_real_deploy(aws_env, capsys):
     client.create_bucket(Bucket=BUCKET)
     result = deploy(client, project_root=root, bucket=BUCKET, echo=lambda line: None)
     record = result.record
-    assert smlift(capsys, "models", "register", "churn", "--image", IMAGE)[0] == 0
-    assert smlift(capsys, "models", "approve", "churn", "--version", "1")[0] == 0
-    code, out, err = smlift(capsys, "start", "churn")
+    assert run_cli("models", "register", "churn", "--image", IMAGE)[0] == 0
+    assert run_cli("models", "approve", "churn", "--version", "1")[0] == 0
+    code, out, err = run_cli("start", "churn")
     assert code == 0, err
     arn = json.loads(out)["executionArn"]
     sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -251,18 +239,18 @@ def test_the_docs_walk_through_on_a_real_deploy(aws_env, capsys):
         record["roles"]["sagemaker"], record["code_uri"], record["scikit_image_uri"])
     role_name = record["roles"]["sagemaker"].rsplit("/", 1)[1]
     assert boto3.client("iam").get_role(RoleName=role_name)["Role"]["Arn"] == sent["role"]
-    code, out, err = smlift(capsys, "start", "--all")
+    code, out, err = run_cli("start", "--all")
     assert code == 0, err
     assert [r["model"] for r in json.loads(out)] == ["churn"]
 
 
-def test_local_start_without_uris_asks_for_them(tmp_path, monkeypatch, capsys):
+def test_local_start_without_uris_asks_for_them(tmp_path, monkeypatch, run_cli):
     (tmp_path / "statemachine").mkdir()
     (tmp_path / "statemachine" / "definition.asl.json").write_text(
         json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
     monkeypatch.chdir(tmp_path)
-    smlift(capsys, "models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
-    code, _, err = smlift(capsys, "start", "churn", "--local")
+    run_cli("models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
+    code, _, err = run_cli("start", "churn", "--local")
     assert code == 1 and "--input-uri is required" in err
-    code, _, err = smlift(capsys, "start", "--all", "--local")
+    code, _, err = run_cli("start", "--all", "--local")
     assert code == 1 and "--input-prefix is required" in err
