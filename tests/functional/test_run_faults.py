@@ -6,6 +6,7 @@ with a copy of scripts/ that it breaks on purpose.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -153,18 +154,26 @@ def wait_for_running_job(env, timeout=300) -> None:
     raise AssertionError("no job started in time")
 
 
-def test_killing_smlift_run_mid_job_leaves_the_execution_recorded_as_not_finished(
-        tmp_path, env, broken_code):
-    code = broken_code("import time\ntime.sleep(120)\n")
+@contextlib.contextmanager
+def run_in_background(code: Path, name: str, env):
+    """`smlift run --code CODE --name NAME` as a child process, yielded once its job runs; killed
+    on the way out whatever happened."""
     process = subprocess.Popen([sys.executable, "-m", "smlift", "run", "--code", str(code),
-                                "--name", "killed"], cwd=ROOT, env=env,
+                                "--name", name], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_running_job(env)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        yield process
     finally:
         process.kill()
+
+
+def test_killing_smlift_run_mid_job_leaves_the_execution_recorded_as_not_finished(
+        tmp_path, env, broken_code):
+    code = broken_code("import time\ntime.sleep(120)\n")
+    with run_in_background(code, "killed", env) as process:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
     execution = describe("killed", env)
     assert execution["status"] == "RUNNING"
     assert execution["processAlive"] is False
@@ -177,15 +186,9 @@ def test_killing_smlift_run_mid_job_leaves_the_execution_recorded_as_not_finishe
 def test_interrupting_smlift_run_aborts_the_execution_and_stops_its_job(
         tmp_path, env, broken_code):
     code = broken_code("import time\ntime.sleep(120)\n")
-    process = subprocess.Popen([sys.executable, "-m", "smlift", "run", "--code", str(code),
-                                "--name", "interrupted"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_running_job(env)
+    with run_in_background(code, "interrupted", env) as process:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 130
-    finally:
-        process.kill()
     execution = describe("interrupted", env)
     assert execution["status"] == "ABORTED"
     jobs = json.loads(smlift("jobs", "list", env=env).stdout)["ProcessingJobSummaries"]
