@@ -23,7 +23,7 @@ import os
 import time
 from typing import Any, Callable
 
-from .errors import AwsError
+from .errors import AwsError, SmliftError
 
 CREDENTIALS_FIX = ("configure credentials: `aws configure`, or set AWS_PROFILE, or set "
                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
@@ -345,3 +345,16 @@ NOT_FOUND_CODES = frozenset({
     "ResourceNotFoundException", "RepositoryNotFoundException", "ResourceNotFound",
     "ExecutionDoesNotExist",
 })
+
+
+def require_bucket(client, bucket: str, error: type[SmliftError]) -> None:
+    """Nothing if `bucket` exists; `error` naming --bucket and how to create it if it does not
+    (`DeployError` for deploy/destroy, `InputError` for a remote build); other AwsErrors as is."""
+    try:
+        client.head_bucket(Bucket=bucket)
+    except AwsError as exc:
+        if is_not_found(exc):
+            raise error(f"bucket {bucket!r} does not exist", where="--bucket",
+                        fix=f"create it (`aws s3 mb s3://{bucket}`) or pass an existing "
+                        "--bucket") from None
+        raise

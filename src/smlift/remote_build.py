@@ -73,13 +73,13 @@ def build_remote(context_dir, *, tag: str | None = None, repository: str | None 
     repository, tag = _repository_and_tag(repository, tag, context)
     subnets, groups = _split(subnet_ids), _split(security_group_ids)
     _check_options(compute_type, vpc_id, subnets, groups)
-    if client is None:
-        from .aws import AwsClient
+    from .aws import AwsClient, require_bucket
 
+    if client is None:
         client = AwsClient()
     role_arn, role_bucket = _resolve_role(client, role)
     bucket = bucket or role_bucket or default_bucket(client)
-    _check_bucket(client, bucket)
+    require_bucket(client, bucket, InputError)
     registry = ecr_registry(client)
     image_uri = f"{registry}/{repository}:{tag}"
     project = f"smlift-build-{_slug(repository)}-{secrets.token_hex(4)}"
@@ -164,19 +164,6 @@ def _slug(text: str) -> str:
 def default_bucket(client) -> str:
     """The SageMaker default bucket name, `sagemaker-<region>-<account>`."""
     return f"sagemaker-{client.region}-{client.account_id}"
-
-
-def _check_bucket(client, bucket: str) -> None:
-    from .aws import is_not_found
-
-    try:
-        client.head_bucket(Bucket=bucket)
-    except AwsError as exc:
-        if is_not_found(exc):
-            raise InputError(f"bucket {bucket!r} does not exist", where="--bucket",
-                             fix=f"create it (`aws s3 mb s3://{bucket}`) or pass an existing "
-                             "--bucket") from None
-        raise
 
 
 def _resolve_role(client, role: str | None) -> tuple[str, str | None]:

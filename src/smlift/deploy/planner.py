@@ -18,7 +18,7 @@ import json
 from typing import Callable
 from urllib.parse import urlencode
 
-from ..aws import is_not_found
+from ..aws import is_not_found, require_bucket
 from ..errors import AwsError, DeployError
 from .models import (RESOURCE_TYPES, TAG_DEPLOYMENT, Deployment, Plan, Resource, Role,
                      canonical, record_key)
@@ -26,7 +26,7 @@ from .record import build_record, created_resources, read_record, record_json
 
 def plan_deploy(client, deployment: Deployment) -> Plan:
     """The calls that make AWS match `deployment` (none when it already does)."""
-    check_bucket(client, deployment.bucket)
+    require_bucket(client, deployment.bucket, DeployError)
     previous = read_record(client, deployment.bucket, deployment.name)
     plan = Plan("deploy", deployment.name, deployment.bucket, previous_record=previous)
     owned = set(created_resources(previous))
@@ -41,17 +41,6 @@ def plan_deploy(client, deployment: Deployment) -> Plan:
                  f"{deployment.record_key}", Bucket=deployment.bucket, Key=deployment.record_key,
                  Body=record_json(plan.record), ContentType="application/json")
     return plan
-
-
-def check_bucket(client, bucket: str) -> None:
-    try:
-        client.head_bucket(Bucket=bucket)
-    except AwsError as exc:
-        if is_not_found(exc):
-            raise DeployError(f"bucket {bucket!r} does not exist", where="--bucket",
-                              fix=f"create it (`aws s3 mb s3://{bucket}`) or pass an existing "
-                              "--bucket") from None
-        raise
 
 
 def _read(fetch: Callable, **params) -> dict | None:
@@ -151,7 +140,7 @@ def _plan_state_machine(client, deployment: Deployment, plan: Plan, owned: set) 
 # -- destroy ----------------------------------------------------------------------------------
 def plan_destroy(client, name: str, bucket: str) -> Plan:
     """The calls that remove exactly what deployment `name`'s record lists, then the record."""
-    check_bucket(client, bucket)
+    require_bucket(client, bucket, DeployError)
     record = read_record(client, bucket, name)
     if record is None:
         raise DeployError(f"no deployment record for {name!r} in s3://{bucket}/",
