@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
+from . import read_json_file
 
 DEFAULTS = {"instance_type": "ml.m5.xlarge", "volume_size": 30, "max_runtime": 3600}
 
@@ -177,16 +178,8 @@ MESSAGES = {
 
 
 def read_input_file(path: str | Path) -> Any:
-    """The JSON in `path`, or InputError naming the file and the JSON error."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", where=str(path),
-                         fix="pass --input with an existing file, e.g. examples/input.local.json") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                         where=str(path), fix="correct the JSON syntax") from None
+    """The JSON in execution input file `path`, or InputError naming the file and the error."""
+    return read_json_file(path, "pass --input with an existing file, e.g. examples/input.local.json")
 
 
 def load_pipeline_input(path: str | Path) -> PipelineInput:

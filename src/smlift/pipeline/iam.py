@@ -18,13 +18,13 @@ actions and resources, and the StringEquals/StringLike/ArnLike conditions our po
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import InputError
+from . import read_json_file
 
 ROLES = ("stepfunctions", "sagemaker", "imagebuild")
 TRUSTED_SERVICE = {"stepfunctions": "states.amazonaws.com", "sagemaker": "sagemaker.amazonaws.com",
@@ -79,14 +79,7 @@ def _walk_strings(node: Any, change) -> Any:
 
 
 def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", where=str(path),
-                         fix="restore it from the repository's iam/ folder") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                         where=str(path), fix="correct the JSON syntax") from None
+    return read_json_file(path, "restore it from the repository's iam/ folder")
 
 
 def load_templates(iam_dir: str | Path | None = None) -> dict[str, RolePolicies]:
