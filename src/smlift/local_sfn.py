@@ -36,18 +36,6 @@ def _date(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class LocalStepFunctions:
     """The embedded default's Step Functions (see the module docstring)."""
 
@@ -166,10 +154,11 @@ class LocalStepFunctions:
 
     def _alive(self, record: dict) -> bool:
         from .asl.engine import active_execution
+        from .store import process_alive
 
         if active_execution(record["arn"]) is not None:
             return True
-        return record["pid"] != os.getpid() and _pid_alive(record["pid"])
+        return record["pid"] != os.getpid() and process_alive(record["pid"])
 
     def get_execution_history(self, executionArn: str, reverseOrder: bool = False,
                               **_: Any) -> dict:

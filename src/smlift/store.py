@@ -253,3 +253,19 @@ def open_store(home: Path | None = None) -> Store:
     from .home import smlift_home
 
     return Store((home or smlift_home()) / "smlift.db")
+
+
+def process_alive(pid: int | None) -> bool:
+    """Whether the process `pid` (one that recorded a RUNNING execution or an unfinished job
+    here) still runs: how readers tell a row a crashed smlift left behind from a live one."""
+    import os
+
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -293,10 +293,12 @@ class LocalProcessing:
 
     def _check_orphan(self, description: dict) -> dict:
         """An unfinished job whose runner process has died is reported Failed."""
+        from ..store import process_alive
+
         name = description["ProcessingJobName"]
         pid = description.get("SmliftLocal", {}).get("RunnerPid")
         if (description["ProcessingJobStatus"] in D.TERMINAL or name in self._controls
-                or pid is None or pid == os.getpid() or _alive(pid)):
+                or pid is None or pid == os.getpid() or process_alive(pid)):
             return description
         return self._finish(name, "Failed", FailureReason=(
             f"InternalServerError: the smlift process that ran this job (pid {pid}) ended "
@@ -307,13 +309,3 @@ def _client_error(exc: SmliftError) -> str:
     """SageMaker's `ClientError: ...` FailureReason, with our fix appended (at most 1 KB)."""
     text = f"ClientError: {exc.message}" + (f" (fix: {exc.fix})" if exc.fix else "")
     return text[:1024]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
