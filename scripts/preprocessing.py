@@ -13,8 +13,8 @@ SageMaker Processing contract (script mode, on the prebuilt scikit-learn image):
 Every CSV under the input directory (sorted by relative path) becomes one CSV of the same
 relative path under the output directory. Outputs are staged and renamed into place only when
 every input succeeded. Bad input exits 1 with a one-line reason on stderr and in the failure
-message file (SageMaker's ExitMessage). The file is self-contained on purpose: in script mode only
-this file is shipped to the job.
+message file (SageMaker's ExitMessage). The file is self-contained on purpose (docs/migrating.md,
+"Self-contained files"): it runs, and can be swapped, on its own.
 """
 
 from __future__ import annotations
