@@ -9,7 +9,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from smlift.aws import AwsClient
 from smlift.errors import AwsError
@@ -75,53 +74,38 @@ def test_unknown_profile_is_one_line(no_aws_config, project, run_cli):
     assert_one_line_error(code, err, "nope", "--profile")
 
 
-def test_deploy_to_a_missing_bucket_names_it_and_how_to_create_it(project, monkeypatch, run_cli):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        code, _, err = run_cli("deploy", "--bucket", "no-such-bucket", "--region", "us-east-1")
-        assert_one_line_error(code, err, "--bucket", "'no-such-bucket' does not exist",
-                              "aws s3 mb s3://no-such-bucket")
-        assert boto3.client("iam", region_name="us-east-1").list_roles()["Roles"] == []
+def test_deploy_to_a_missing_bucket_names_it_and_how_to_create_it(project, mocked_aws, run_cli):
+    code, _, err = run_cli("deploy", "--bucket", "no-such-bucket", "--region", "us-east-1")
+    assert_one_line_error(code, err, "--bucket", "'no-such-bucket' does not exist",
+                          "aws s3 mb s3://no-such-bucket")
+    assert boto3.client("iam", region_name="us-east-1").list_roles()["Roles"] == []
 
 
-def test_default_bucket_missing_is_the_same_clear_error(project, monkeypatch, run_cli):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        code, _, err = run_cli("deploy", "--region", "eu-west-1", "--dry-run")
-        assert_one_line_error(code, err, "sagemaker-eu-west-1-123456789012")
+def test_default_bucket_missing_is_the_same_clear_error(project, mocked_aws, run_cli):
+    code, _, err = run_cli("deploy", "--region", "eu-west-1", "--dry-run")
+    assert_one_line_error(code, err, "sagemaker-eu-west-1-123456789012")
 
 
-def test_destroy_of_an_unknown_deployment_says_so(monkeypatch, run_cli):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        code, _, err = run_cli("destroy", "--name", "ghost", "--region", "us-east-1")
-        assert_one_line_error(code, err, "no deployment named 'ghost'")
+def test_destroy_of_an_unknown_deployment_says_so(mocked_aws, run_cli):
+    code, _, err = run_cli("destroy", "--name", "ghost", "--region", "us-east-1")
+    assert_one_line_error(code, err, "no deployment named 'ghost'")
 
 
-def test_invalid_deployment_name_is_refused_before_any_call(monkeypatch, project, run_cli):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        code, _, err = run_cli("deploy", "--name", "bad name!", "--region", "us-east-1")
-        assert_one_line_error(code, err, "--name", "invalid deployment name")
+def test_invalid_deployment_name_is_refused_before_any_call(mocked_aws, project, run_cli):
+    code, _, err = run_cli("deploy", "--name", "bad name!", "--region", "us-east-1")
+    assert_one_line_error(code, err, "--name", "invalid deployment name")
 
 
-def test_client_error_keeps_the_aws_code_and_names_the_operation(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = AwsClient(region="us-east-1")
-        with pytest.raises(AwsError) as err:
-            client.get_role(RoleName="missing")
-        assert err.value.code == "NoSuchEntity"
-        assert str(err.value).startswith("iam:get_role: NoSuchEntity:")
-        with pytest.raises(AwsError) as err:
-            client.put_role_policy(RoleName="missing", PolicyName="p",
-                                   PolicyDocument=json.dumps({"Statement": []}))
-        assert err.value.where == "iam:put_role_policy"
+def test_client_error_keeps_the_aws_code_and_names_the_operation(mocked_aws):
+    client = AwsClient(region="us-east-1")
+    with pytest.raises(AwsError) as err:
+        client.get_role(RoleName="missing")
+    assert err.value.code == "NoSuchEntity"
+    assert str(err.value).startswith("iam:get_role: NoSuchEntity:")
+    with pytest.raises(AwsError) as err:
+        client.put_role_policy(RoleName="missing", PolicyName="p",
+                               PolicyDocument=json.dumps({"Statement": []}))
+    assert err.value.where == "iam:put_role_policy"
 
 
 def test_region_comes_from_aws_region_before_aws_default_region(monkeypatch):

@@ -13,7 +13,6 @@ from pathlib import Path
 import boto3
 import pytest
 from click.testing import CliRunner
-from moto import mock_aws
 
 from smlift.aws import AwsClient
 from smlift.cli import cli
@@ -38,13 +37,9 @@ def project(tmp_path):
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def aws(mocked_aws, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        yield
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
 
 
 def client() -> AwsClient:

@@ -2,7 +2,6 @@
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from smlift.aws import AwsClient
 from smlift.errors import ModelRegistryError
@@ -13,11 +12,8 @@ IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-churn:1"
 
 
 @pytest.fixture
-def client(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield AwsClient(boto3.Session(region_name=REGION), region=REGION)
+def client(mocked_aws):
+    return AwsClient(boto3.Session(region_name=REGION), region=REGION)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import zipfile
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from smlift.aws import AwsClient
 from smlift.errors import ImageError, InputError
@@ -69,17 +68,14 @@ def _write_log(build, lines):
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def aws(mocked_aws, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        iam = boto3.client("iam", region_name=REGION)
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                 "Principal": {"Service": "codebuild.amazonaws.com"}}]}
-        iam.create_role(RoleName="smlift-image-build", AssumeRolePolicyDocument=json.dumps(trust))
-        yield RecordingClient()
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    iam = boto3.client("iam", region_name=REGION)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Principal": {"Service": "codebuild.amazonaws.com"}}]}
+    iam.create_role(RoleName="smlift-image-build", AssumeRolePolicyDocument=json.dumps(trust))
+    yield RecordingClient()
 
 
 @pytest.fixture
@@ -201,18 +197,15 @@ class FailingBuildClient(RecordingClient):
         return {"builds": [build]}
 
 
-def test_remote_build_failure_names_the_phase_and_still_cleans_up(monkeypatch, context):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        client = FailingBuildClient()
-        with pytest.raises(ImageError, match="FAILED in phase BUILD: COMMAND_EXECUTION_ERROR"):
-            build_remote(context, bucket=BUCKET, role=f"arn:aws:iam::{ACCOUNT}:role/r",
-                         echo=lambda _: None, client=client)
-        assert client.slept == [5.0, 5.0]  # polled three times, paced by the injected sleep
-        assert boto3.client("codebuild", region_name=REGION).list_projects()["projects"] == []
-        assert boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
+def test_remote_build_failure_names_the_phase_and_still_cleans_up(mocked_aws, context):
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    client = FailingBuildClient()
+    with pytest.raises(ImageError, match="FAILED in phase BUILD: COMMAND_EXECUTION_ERROR"):
+        build_remote(context, bucket=BUCKET, role=f"arn:aws:iam::{ACCOUNT}:role/r",
+                     echo=lambda _: None, client=client)
+    assert client.slept == [5.0, 5.0]  # polled three times, paced by the injected sleep
+    assert boto3.client("codebuild", region_name=REGION).list_projects()["projects"] == []
+    assert boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
 
 
 def test_remote_build_without_dockerfile_is_refused_before_any_aws_call(aws, tmp_path):

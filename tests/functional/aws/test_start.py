@@ -10,7 +10,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from smlift.aws import AwsClient
 from smlift.registry import SageMakerRegistry
@@ -52,12 +51,8 @@ def make_deployment(client: AwsClient, name: str = "smlift") -> dict:
 
 
 @pytest.fixture
-def aws_env(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def aws_env(mocked_aws, monkeypatch):
     monkeypatch.setenv("AWS_REGION", REGION)
-    with mock_aws():
-        yield
 
 
 @pytest.fixture
