@@ -25,3 +25,11 @@ def run_cli(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def local_engine(monkeypatch, tmp_path):
+    """Images run on the local engine (never Docker), and the runtimes they build land in this
+    test's folder: fake runtimes must never reach the user's shared runtime cache."""
+    monkeypatch.setenv("SMLIFT_ENGINE", "local")
+    monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "runtimes"))

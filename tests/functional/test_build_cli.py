@@ -7,10 +7,7 @@ import pytest
 from smlift.images import resolve_image
 
 
-@pytest.fixture(autouse=True)
-def _local_engine(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMLIFT_ENGINE", "local")
-    monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "runtimes"))
+pytestmark = pytest.mark.usefixtures("local_engine")
 
 
 @pytest.fixture

@@ -18,11 +18,7 @@ SKLEARN = installed_version("scikit-learn")
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 
-@pytest.fixture(autouse=True)
-def _local_engine(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMLIFT_ENGINE", "local")
-    # Fake runtimes must never land in the user's shared runtime cache.
-    monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "runtimes"))
+pytestmark = pytest.mark.usefixtures("local_engine")
 
 
 @pytest.fixture
