@@ -16,16 +16,13 @@ import re
 from typing import Any, Callable
 
 from smlift.errors import StatesError
-from smlift.asl.paths import PathNotFound, check_path, select_path, to_json
+from smlift.asl.paths import PathNotFound, check_path, is_number, select_path, to_json
 
 __all__ = ["evaluate_choice_rule", "check_choice_rule", "parse_timestamp", "COMPARATORS",
            "TYPE_TESTS", "OPERATORS"]
 
 
 # --------------------------------------------------------------------------- values
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _is_string(v) -> bool:
@@ -112,7 +109,7 @@ def _timestamp_relation(rel):
 COMPARATORS: dict[str, tuple[Callable, Callable]] = {}
 for _suffix, _rel in _RELATIONS.items():
     COMPARATORS["String" + _suffix] = (_is_string, _string_relation(_rel))
-    COMPARATORS["Numeric" + _suffix] = (_is_number, _rel)
+    COMPARATORS["Numeric" + _suffix] = (is_number, _rel)
     COMPARATORS["Timestamp" + _suffix] = (_is_string, _timestamp_relation(_rel))
 COMPARATORS["BooleanEquals"] = (_is_bool, _EQ)
 COMPARATORS["StringMatches"] = (_is_string, _string_matches)
@@ -122,7 +119,7 @@ _ABSENT = object()
 TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "IsNull": lambda v: v is None,
     "IsPresent": lambda v: v is not _ABSENT,
-    "IsNumeric": lambda v: _is_number(v),
+    "IsNumeric": lambda v: is_number(v),
     "IsString": lambda v: isinstance(v, str),
     "IsBoolean": lambda v: isinstance(v, bool),
     "IsTimestamp": lambda v: parse_timestamp(v) is not None,
@@ -281,7 +278,7 @@ def _check_operand(operator: str, operand: Any, pointer: str) -> list[tuple[str,
         problem = check_path(operand)
         return [(where, problem)] if problem else []
     elif operator.startswith("Numeric"):
-        ok, wanted = _is_number(operand), "a number"
+        ok, wanted = is_number(operand), "a number"
     elif operator.startswith("Timestamp"):
         ok, wanted = parse_timestamp(operand) is not None, "an ISO-8601 timestamp string"
     else:

@@ -42,6 +42,7 @@ from .context import state_context
 from .definition import (ABSENT, ChoiceState, FailState, MapState, ParallelState, PassState,
                          State, StateMachine, SucceedState, TaskState, WaitState)
 from .history import ENTERED, EXITED, HistorySink, to_json
+from .paths import json_type
 
 ENGINE_ERRORS = frozenset({"States.Runtime", "States.QueryEvaluationError",
                            "States.IntrinsicFailure"})
@@ -427,17 +428,6 @@ def _plain(value: Any) -> str:
     return value if isinstance(value, str) else to_json(value)
 
 
-def json_type(value: Any) -> str:
-    """The JSON type name AWS uses in causes: null, boolean, number, string, array, object."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 # ------------------------------------------------------------------------ the template

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from smlift.errors import StatesError
-from smlift.asl.paths import PathSyntaxError, compile_path, json_equal, select_path, to_json
+from smlift.asl.paths import (PathSyntaxError, compile_path, is_number, json_equal, json_type,
+                              select_path, to_json)
 
 __all__ = ["evaluate_intrinsic", "check_intrinsic", "is_intrinsic", "INTRINSICS",
            "parse_intrinsic", "IntrinsicSyntaxError", "format_value"]
@@ -253,33 +254,19 @@ def _eval_arg(arg, value, context, variables):
 
 # --------------------------------------------------------------------- type helpers
 
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _json_type(v) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if _is_number(v):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    return "array" if isinstance(v, list) else "object"
 
 
 def _expect(name: str, position: str, value, kind: str):
-    if _json_type(value) != kind:
+    if json_type(value) != kind:
         raise _fail(f"The {position} argument of {name} must be a JSON {kind}, "
-                    f"but was {_json_type(value)}: {to_json(value)}")
+                    f"but was {json_type(value)}: {to_json(value)}")
     return value
 
 
 def _expect_int(name: str, position: str, value) -> int:
-    if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
+    if not is_number(value) or (isinstance(value, float) and not value.is_integer()):
         raise _fail(f"The {position} argument of {name} must be an integer, "
-                    f"but was {_json_type(value)}: {to_json(value)}")
+                    f"but was {json_type(value)}: {to_json(value)}")
     return int(value)
 
 

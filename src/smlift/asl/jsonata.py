@@ -24,7 +24,7 @@ import uuid
 from typing import Any
 
 from smlift.errors import StatesError
-from smlift.asl.paths import to_json
+from smlift.asl.paths import json_type, to_json
 
 __all__ = ["is_expression", "evaluate_expression", "resolve_template", "check_template",
            "unexpected_type", "json_type", "expression_body"]
@@ -42,16 +42,6 @@ def expression_body(text: str) -> str:
     return text[2:-2].strip()
 
 
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def unexpected_type(text: str, field: str, expected: str, value: Any) -> StatesError:

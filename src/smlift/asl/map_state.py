@@ -27,7 +27,8 @@ from .context import map_item_context
 from .definition import ABSENT, MapState
 from .history import to_json
 from .interpreter import (Halted, Lane, Step, jsonata_output, jsonata_value, jsonpath_output,
-                          jsonpath_input, json_type, run_machine)
+                          jsonpath_input, run_machine)
+from .paths import json_type
 from .parallel import collect
 
 INLINE_CONCURRENCY_CAP = 40

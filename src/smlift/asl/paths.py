@@ -520,7 +520,7 @@ def _call_function(name: str, nodes: list):
         return list(target.keys()) if isinstance(target, dict) else []
     if name in ("first", "last"):
         return target[0 if name == "first" else -1] if target else None
-    numbers = [v for v in target if _is_number(v)]
+    numbers = [v for v in target if is_number(v)]
     if not numbers:
         raise StatesError("States.Runtime", "Aggregation function attempted to calculate "
                                             "value using empty array")
@@ -536,7 +536,8 @@ def _call_function(name: str, nodes: list):
     return (sum((v - mean) ** 2 for v in numbers) / len(numbers)) ** 0.5
 
 
-def _is_number(v) -> bool:
+def is_number(v) -> bool:
+    """A JSON number (bool is not one, though Python says it is an int)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -583,7 +584,7 @@ _SET_OPERATORS = {
     and any(_contains(b, x) for x in a),
     "noneof": lambda a, b: isinstance(a, list) and isinstance(b, list)
     and not any(_contains(b, x) for x in a),
-    "size": lambda a, b: isinstance(a, (str, list)) and _is_number(b) and len(a) == b,
+    "size": lambda a, b: isinstance(a, (str, list)) and is_number(b) and len(a) == b,
     "empty": lambda a, b: isinstance(a, (str, list)) and isinstance(b, bool)
     and (len(a) == 0) == b,
 }
@@ -597,7 +598,7 @@ def _compare(op: str, left, right) -> bool:
     if op in ("==", "!="):
         equal = json_equal(left, right)
         return equal if op == "==" else not equal
-    comparable = (_is_number(left) and _is_number(right)) or (
+    comparable = (is_number(left) and is_number(right)) or (
         isinstance(left, str) and isinstance(right, str))
     if not comparable:
         return False
@@ -608,7 +609,7 @@ def json_equal(a, b) -> bool:
     """Equality of JSON values: 1 == 1.0, but true is never equal to 1."""
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if _is_number(a) and _is_number(b):
+    if is_number(a) and is_number(b):
         return a == b
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
@@ -697,7 +698,7 @@ def _place(node: Any, steps: tuple, result: Any, text: str) -> Any:
                 "States.Runtime",
                 f"Invalid path '{text}': Unable to apply ResultPath to input "
                 f"'{to_json(node)}' because field '{step.name}' cannot be set on a "
-                f"{_json_type(node)}")
+                f"{json_type(node)}")
         copy = dict(node)
         copy[step.name] = _place(node.get(step.name, MISSING), rest, result, text)
         return copy
@@ -709,12 +710,13 @@ def _place(node: Any, steps: tuple, result: Any, text: str) -> Any:
     return copy
 
 
-def _json_type(value) -> str:
+def json_type(value) -> str:
+    """The JSON type name AWS uses in causes: null, boolean, number, string, array, object."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if _is_number(value):
+    if is_number(value):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -727,7 +729,7 @@ def check_path(path: Any, *, allow_context: bool = True, allow_variables: bool =
                ) -> str | None:
     """None when `path` is a valid JSONPath, else a message naming the problem."""
     if not isinstance(path, str):
-        return f"a path must be a string, got {_json_type(path)}"
+        return f"a path must be a string, got {json_type(path)}"
     try:
         compiled = compile_path(path)
     except PathSyntaxError as exc:
