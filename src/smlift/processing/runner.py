@@ -39,6 +39,7 @@ The process launcher and the clock are injected: tests drive timing with fakes; 
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shutil
@@ -58,6 +59,8 @@ NAMESPACE, REWRITE, DOCKER = "mount-namespace", "path-rewrite", "docker"
 MODES = (NAMESPACE, REWRITE)
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 EXIT_MESSAGE_BYTES = 1024
+NOT_UTF8_MESSAGE = ("ClientError: the file /opt/ml/output/message is not UTF-8 encoded; write "
+                    "the exit message as UTF-8 text")
 SETUP_FAILED = 125  # like `docker run`: the container could not be started
 DEFAULT_GRACE_SECONDS = 120.0
 
@@ -380,18 +383,30 @@ def _wait_and_wake(process: Process, exited: threading.Event, wake: threading.Ev
 
 
 def read_exit_message(staged: StagedJob) -> str | None:
-    """The first 1 KB of /opt/ml/output/message, or None when the job wrote none."""
+    """The first 1 KB of /opt/ml/output/message, or None when the job wrote none. Raises
+    UnicodeDecodeError when the file is not UTF-8 (SageMaker then fails the job: ClientError)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with open(staged.message_path, "rb") as handle:
-            data = handle.read(EXIT_MESSAGE_BYTES)
+            head = handle.read(EXIT_MESSAGE_BYTES)
+            decoder.decode(head)
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
     except (FileNotFoundError, IsADirectoryError):
         return None
-    return data.decode("utf-8", errors="replace") or None
+    # a character cut by the 1 KB limit is dropped, not replaced
+    return head.decode("utf-8", errors="ignore") or None
 
 
 def _result(staged: StagedJob, mode: str, log_file: Path, exit_code: int,
             reason: str | None, max_runtime: float, program: str = "") -> RunResult:
-    message = read_exit_message(staged)
+    try:
+        message = read_exit_message(staged)
+    except UnicodeDecodeError:
+        if reason is None:
+            return RunResult("Failed", exit_code, None, NOT_UTF8_MESSAGE, mode, log_file)
+        message = None
     if reason is not None:
         why = (f"MaxRuntimeExceeded: the job ran longer than MaxRuntimeInSeconds "
                f"({max_runtime:g} s) and was stopped" if reason == "MaxRuntimeExceeded"

@@ -196,6 +196,27 @@ def test_exit_message_is_the_first_kilobyte(spec, tmp_path):
     assert R.read_exit_message(staged) == "x" * 1024
 
 
+def test_exit_message_cut_at_one_kilobyte_drops_a_split_character(spec, tmp_path):
+    staged = create_root(tmp_path / "job", spec)
+    staged.message_path.write_bytes(b"x" * 1023 + "é".encode())  # é is 2 bytes: 1025 in all
+    assert R.read_exit_message(staged) == "x" * 1023
+
+
+def test_a_message_that_is_not_utf8_fails_the_job_with_a_client_error(spec, tmp_path):
+    # SageMaker: "If the data in this file isn't UTF-8 encoded, the job fails and returns a
+    # ClientError" -- even when the container exited 0, and even past the first kilobyte.
+    staged = create_root(tmp_path / "job", spec)
+    staged.message_path.write_bytes(b"ok" * 600 + b"\xff\xfe")
+    clock = VirtualClock()
+    result = R.run_job(with_app(spec, ("python3", "s.py")), Image(), staged, mode=R.REWRITE,
+                       control=R.JobControl(),
+                       launcher=lambda *a: FakeProcess(clock, runs_for=1, exit_code=0),
+                       clock=clock)
+    assert result.status == "Failed" and result.exit_message is None
+    assert result.failure_reason.startswith("ClientError: ")
+    assert "/opt/ml/output/message is not UTF-8" in result.failure_reason
+
+
 def test_failure_reason_without_a_message_points_at_the_logs():
     assert R.failure_reason(2, None) == ("AlgorithmError: See job logs for more information "
                                          "(exit code 2)")
