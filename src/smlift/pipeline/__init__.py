@@ -21,6 +21,14 @@ def read_json_file(path: str | Path, missing_fix: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("file not found", where=str(path), fix=missing_fix) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a JSON file", where=str(path), fix=missing_fix) from None
+    except OSError as exc:  # unreadable, or a parent that is not a folder
+        raise InputError(f"cannot read the file: {exc.strerror}", where=str(path),
+                         fix=missing_fix) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", where=str(path),
+                         fix="save the file as UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                          where=str(path), fix="correct the JSON syntax") from None

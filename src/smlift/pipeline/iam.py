@@ -82,13 +82,31 @@ def read_json(path: Path) -> Any:
     return read_json_file(path, "restore it from the repository's iam/ folder")
 
 
+def read_policy(path: Path) -> dict:
+    """A policy document: a JSON object whose Statement is an object or a list of objects
+    (InputError naming the file and the pointer otherwise)."""
+    document = read_json(path)
+    fix = 'write {"Version": "2012-10-17", "Statement": [{"Effect": ..., "Action": ..., ...}]}'
+    if not isinstance(document, dict):
+        raise InputError("a policy must be a JSON object", where=str(path), fix=fix)
+    statements = document.get("Statement", [])
+    for index, statement in enumerate(statements if isinstance(statements, list) else [statements]):
+        if not isinstance(statement, dict):
+            pointer = f"/Statement/{index}" if isinstance(statements, list) else "/Statement"
+            raise InputError("a statement must be a JSON object", where=f"{path}:{pointer}", fix=fix)
+    return document
+
+
 def load_templates(iam_dir: str | Path | None = None) -> dict[str, RolePolicies]:
     """The unrendered trust and permission policies of every role."""
     folder = Path(iam_dir) if iam_dir is not None else default_iam_dir()
+    if not folder.is_dir():
+        raise InputError("no such folder" if not folder.exists() else "not a folder",
+                         where=str(folder), fix="pass --iam the folder of policy templates (iam/)")
     roles = {}
     for role in ROLES:
         trust_file, policy_file = folder / f"{role}-trust.json", folder / f"{role}-policy.json"
-        roles[role] = RolePolicies(role, read_json(trust_file), read_json(policy_file),
+        roles[role] = RolePolicies(role, read_policy(trust_file), read_policy(policy_file),
                                    trust_file, policy_file)
     return roles
 

@@ -104,9 +104,25 @@ def _load_definition(path: Path, problems: list[Problem]):
         problems.append(Problem(str(path), "file not found",
                                 "pass --definition statemachine/definition.asl.json"))
         return None, None
+    except IsADirectoryError:
+        problems.append(Problem(str(path), "is a folder, not a JSON file",
+                                "pass --definition statemachine/definition.asl.json"))
+        return None, None
+    except OSError as exc:
+        problems.append(Problem(str(path), f"cannot read the file: {exc.strerror}",
+                                "pass --definition statemachine/definition.asl.json"))
+        return None, None
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(path), f"not UTF-8 text (byte {exc.start})",
+                                "save the file as UTF-8 JSON"))
+        return None, None
     except json.JSONDecodeError as exc:
         problems.append(Problem(f"{path}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}",
                                 "correct the JSON syntax"))
+        return None, None
+    if not isinstance(raw, dict):
+        problems.append(Problem(f"{path}:/", "the definition must be a JSON object",
+                                'write {"StartAt": ..., "States": {...}} (Amazon States Language)'))
         return None, None
     try:
         return load_definition(raw, _recording_registry([])), raw

@@ -1,0 +1,77 @@
+"""Bad input at the command line: one clear line naming the file or field and the fix, exit code 1,
+never a traceback (exit code 2 is smlift's "this is a bug")."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A copy of the repository's pipeline files, as the current directory."""
+    for folder in ("statemachine", "iam", "examples"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("data"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def assert_user_error(result, *needles: str) -> str:
+    code, out, err = result
+    text = out + err
+    assert code == 1, text
+    assert "Traceback" not in text and "bug in smlift" not in text, text
+    for needle in needles:
+        assert needle in text, text
+    return text
+
+
+# --- validate -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("option", ["--definition", "--input"])
+def test_validate_names_a_folder_given_as_a_json_file(run_cli, project, option):
+    (project / "adir").mkdir()
+    assert_user_error(run_cli("validate", option, "adir"), "adir: is a folder, not a JSON file", "fix:")
+
+
+def test_validate_says_a_definition_that_is_a_list_must_be_an_object(run_cli, project):
+    (project / "list.json").write_text("[1, 2]")
+    assert_user_error(run_cli("validate", "--definition", "list.json"),
+                      "list.json:/: the definition must be a JSON object", "StartAt")
+
+
+def test_validate_names_a_missing_iam_folder(run_cli, project):
+    assert_user_error(run_cli("validate", "--iam", "no-such-iam"),
+                      "no-such-iam: no such folder", "fix: pass --iam")
+
+
+def test_validate_names_a_file_given_as_the_iam_folder(run_cli, project):
+    assert_user_error(run_cli("validate", "--iam", "examples/input.json"),
+                      "examples/input.json: not a folder")
+
+
+@pytest.mark.parametrize("text", ["[1]", '"a string"'])
+def test_validate_says_a_policy_must_be_an_object(run_cli, project, text):
+    (project / "iam/sagemaker-trust.json").write_text(text)
+    assert_user_error(run_cli("validate"), "iam/sagemaker-trust.json: a policy must be a JSON object")
+
+
+def test_validate_points_at_a_statement_that_is_not_an_object(run_cli, project):
+    (project / "iam/sagemaker-policy.json").write_text(
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}, "oops"]}))
+    assert_user_error(run_cli("validate"),
+                      "iam/sagemaker-policy.json:/Statement/1: a statement must be a JSON object")
+
+
+def test_validate_names_a_policy_path_that_is_a_folder(run_cli, project):
+    (project / "iam/imagebuild-policy.json").unlink()
+    (project / "iam/imagebuild-policy.json").mkdir()
+    assert_user_error(run_cli("validate"), "iam/imagebuild-policy.json: is a folder, not a JSON file")
+
+
+def test_validate_names_a_file_that_is_not_utf8(run_cli, project):
+    (project / "latin1.json").write_bytes(b'{"input_uri": "caf\xe9"}')
+    assert_user_error(run_cli("validate", "--input", "latin1.json"), "latin1.json: not UTF-8 text")
