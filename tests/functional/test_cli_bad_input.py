@@ -75,3 +75,32 @@ def test_validate_names_a_policy_path_that_is_a_folder(run_cli, project):
 def test_validate_names_a_file_that_is_not_utf8(run_cli, project):
     (project / "latin1.json").write_bytes(b'{"input_uri": "caf\xe9"}')
     assert_user_error(run_cli("validate", "--input", "latin1.json"), "latin1.json: not UTF-8 text")
+
+
+# --- execute and graph ----------------------------------------------------------------------------
+
+PASS = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+
+
+@pytest.mark.parametrize("command", ["execute", "graph"])
+def test_a_definition_that_is_not_utf8_is_named_not_a_crash(run_cli, tmp_path, command):
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"Comment": "caf\xe9"}')
+    assert_user_error(run_cli(command, "--definition", str(path)),
+                      f"{path}: the definition is not UTF-8 text", "fix: save the file as UTF-8")
+
+
+def test_execute_names_an_input_that_is_not_utf8(run_cli, tmp_path):
+    (tmp_path / "pass.json").write_text(json.dumps(PASS))
+    (tmp_path / "in.json").write_bytes(b'{"a": "caf\xe9"}')
+    assert_user_error(run_cli("execute", "--definition", str(tmp_path / "pass.json"),
+                              "--input", str(tmp_path / "in.json")), "the input is not UTF-8 text")
+
+
+def test_execute_calls_a_bad_stdin_input_stdin(run_cli, tmp_path, monkeypatch):
+    import io
+
+    (tmp_path / "pass.json").write_text(json.dumps(PASS))
+    monkeypatch.setattr("sys.stdin", io.StringIO("{not json"))
+    assert_user_error(run_cli("execute", "--definition", str(tmp_path / "pass.json"), "--input", "-"),
+                      "<stdin>: the input is not valid JSON")

@@ -9,6 +9,7 @@ Outside checks (the conformance runner) drive the engine through this command: k
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -18,17 +19,21 @@ def read_json(path: str, what: str):
     """The JSON document in file `path` ('-': stdin); InputError naming the file otherwise."""
     from ..errors import InputError
 
+    where = "<stdin>" if path == "-" else path
     try:
-        text = click.get_text_stream("stdin").read() if path == "-" else \
+        text = sys.stdin.read() if path == "-" else \
             Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"cannot read the {what}: {exc.strerror}", where=path,
-                         fix=f"pass an existing {what} file") from exc
+        raise InputError(f"cannot read the {what}: {exc.strerror}", where=where,
+                         fix=f"pass an existing {what} file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the {what} is not UTF-8 text (byte {exc.start})", where=where,
+                         fix="save the file as UTF-8 JSON") from None
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise InputError(f"the {what} is not valid JSON: {exc}", where=path,
-                         fix="check the file with a JSON linter") from exc
+        raise InputError(f"the {what} is not valid JSON: {exc}", where=where,
+                         fix="check the file with a JSON linter") from None
 
 
 def execute_files(definition: str, input_: str | None, name: str | None,
