@@ -17,7 +17,7 @@ plus one key AWS does not have, `SmliftLocal`, with what only a local run knows:
 
 `to_boto` gives what boto3's describe_processing_job returns (datetimes); `to_sfn` what Step
 Functions puts in a `.sync` task's output (timestamps as epoch milliseconds, as the service
-integrations serialize them).
+integrations serialize them; no `SmliftLocal`).
 """
 
 from __future__ import annotations
@@ -77,9 +77,10 @@ def to_boto(description: dict) -> dict:
 
 
 def to_sfn(description: dict) -> dict:
-    """Timestamps as epoch milliseconds, as a Step Functions `.sync` output carries them."""
+    """Timestamps as epoch milliseconds, as a Step Functions `.sync` output carries them, and
+    without `SmliftLocal` (not in AWS's answer, so neither in a task's result nor its cause)."""
     return {key: (int(round(value * 1000)) if key in TIMESTAMPS else value)
-            for key, value in description.items()}
+            for key, value in description.items() if key != "SmliftLocal"}
 
 
 def to_json_ready(description: dict) -> dict:

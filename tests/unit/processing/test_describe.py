@@ -39,6 +39,12 @@ def test_renderings_convert_only_the_timestamps():
     assert D.to_json_ready(record)["CreationTime"] == "1970-01-01T00:00:01.500+00:00"
 
 
+def test_the_step_functions_rendering_leaves_out_the_local_only_key():
+    record = {"ProcessingJobName": "a", "SmliftLocal": {"JobRoot": "/r", "ExitCode": 0}}
+    assert D.to_sfn(record) == {"ProcessingJobName": "a"}
+    assert D.to_boto(record)["SmliftLocal"] == {"JobRoot": "/r", "ExitCode": 0}
+
+
 def test_summary_has_the_list_processing_jobs_members():
     record = {"ProcessingJobName": "a", "ProcessingJobArn": "arn", "ProcessingJobStatus": "Failed",
               "CreationTime": 1.0, "FailureReason": "x", "Environment": {}}

@@ -26,7 +26,8 @@ class FakeService:
     def wait(self, name, cancel=None):
         self.waits.append((name, cancel))
         description = {"ProcessingJobName": name, "ProcessingJobStatus": self.final_status,
-                       "CreationTime": 1.0, "ProcessingEndTime": 2.5}
+                       "CreationTime": 1.0, "ProcessingEndTime": 2.5,
+                       "SmliftLocal": {"JobRoot": "/home/jobs/prep", "ExitCode": 0}}
         if self.final_status != "Completed":
             description.update(ExitMessage="ValueError: bad row", FailureReason="AlgorithmError: x")
         return description
@@ -85,6 +86,7 @@ def test_failed_or_stopped_job_fails_the_task_with_the_description_as_cause(stat
     cause = json.loads(caught.value.cause)
     assert cause["ProcessingJobStatus"] == status
     assert cause["ExitMessage"] == "ValueError: bad row"
+    assert "SmliftLocal" not in cause  # DescribeProcessingJob on AWS has no such key
 
 
 def test_resource_in_use_is_named_after_the_sdk_exception_with_an_aws_style_cause():
