@@ -104,3 +104,17 @@ def test_execute_calls_a_bad_stdin_input_stdin(run_cli, tmp_path, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("{not json"))
     assert_user_error(run_cli("execute", "--definition", str(tmp_path / "pass.json"), "--input", "-"),
                       "<stdin>: the input is not valid JSON")
+
+
+# --- options --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, needle", [
+    (("jobs", "list", "--status", "Bogus"), "'Bogus' is not one of 'InProgress'"),
+    (("jobs", "list", "--max-results", "0"), "0 is not in the range 1<=x<=100"),
+    (("jobs", "list", "--max-results", "-1"), "-1 is not in the range"),
+    (("graph", "--format", "png"), "'png' is not one of 'mermaid', 'dot'"),
+    (("executions", "list", "--status-filter", "BOGUS"), "'BOGUS' is not one of"),
+    (("no-such-command",), "No such command"),
+])
+def test_a_bad_option_value_is_a_usage_error_with_exit_code_one(run_cli, args, needle):
+    assert_user_error(run_cli(*args), needle)

@@ -4,8 +4,8 @@ Each command lives in its own module under `smlift.cli` and is imported only whe
 `smlift --help` stays fast (no boto3, pandas or jsonata at start-up). To add a command, add a
 line to `COMMANDS` and a module with a click command or group named in it.
 
-A `SmliftError` becomes one clear message on stderr and exit code 1. Anything else is a bug:
-the traceback is shown with a line saying so.
+A `SmliftError` or a usage error becomes one clear message on stderr and exit code 1. Anything
+else is a bug: the traceback is shown with a line saying so, and exit code 2.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        exc.show()  # a usage error is bad input too: exit 1 (2 means a bug in smlift)
+        sys.exit(1 if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

@@ -30,10 +30,11 @@ def jobs() -> None:
 
 
 @jobs.command("list")
-@click.option("--status", "status", help="Only jobs with this status (InProgress, Stopping, "
-              "Completed, Failed, Stopped).")
+@click.option("--status", "status", help="Only jobs with this status.",
+              type=click.Choice(["InProgress", "Stopping", "Completed", "Failed", "Stopped"]))
 @click.option("--name-contains", help="Only jobs whose name contains this text.")
-@click.option("--max-results", default=100, show_default=True, help="At most this many jobs.")
+@click.option("--max-results", default=100, show_default=True, type=click.IntRange(1, 100),
+              help="At most this many jobs (1 to 100, as on AWS).")
 def list_(status: str | None, name_contains: str | None, max_results: int) -> None:
     """List jobs, newest first, as `aws sagemaker list-processing-jobs` does.
 
