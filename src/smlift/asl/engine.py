@@ -186,8 +186,8 @@ _BAD_NAME_CHARACTERS = set(' \t\n<>{}[]?*"#%\\^|~`$&,;:/')
 def check_name(name: str, what: str = "execution") -> str:
     """AWS's rule for execution and state machine names: 1 to 80 characters, no whitespace,
     no brackets, wildcards or punctuation like `:` and `/`, no control characters."""
-    bad = sorted({c for c in name if c in _BAD_NAME_CHARACTERS or ord(c) < 32 or
-                  0x7f <= ord(c) <= 0x9f})
+    bad = sorted({c for c in name if c in _BAD_NAME_CHARACTERS or c.isspace() or ord(c) < 32
+                  or 0x7f <= ord(c) <= 0x9f})
     if not 1 <= len(name) <= 80 or bad:
         raise InputError(f"Invalid Name: '{name}'", where=f"{what} name",
                          fix="use 1 to 80 letters, digits, '-' or '_'"
