@@ -103,7 +103,12 @@ def _temp_name(folder: Path, name: str) -> Path:
 def write_atomically(dest: Path, fill) -> None:
     """Create `dest` through a temporary name in its folder: `fill(temp_path)` writes it, then it
     is renamed into place. On any failure the temporary file is removed."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next(p for p in (dest.parent, *dest.parent.parents) if p.exists() and not p.is_dir())
+        raise InputError(f"cannot create the folder {dest.parent}: {blocker} is a file",
+                         where=str(dest), fix="choose a destination whose folders are not files") from None
     temp = _temp_name(dest.parent, dest.name)
     try:
         fill(temp)
@@ -245,6 +250,10 @@ class LocalS3:
 
     def copy_object(self, src_uri: str, dst_uri: str) -> None:
         src = self._existing_object(src_uri)
+        if src == self.path_for(dst_uri):  # S3 answers InvalidRequest, and so do we
+            raise StorageError("InvalidRequest: this copy request is illegal because it is trying "
+                               "to copy an object to itself", where=dst_uri,
+                               fix="copy to another key")
         write_atomically(self._object_path(dst_uri), lambda temp: copy_file(src, temp))
 
     # -- SageMaker Processing staging -----------------------------------------------------
@@ -387,8 +396,9 @@ def copy_objects(s3: LocalS3, src: str, dst: str, *, recursive: bool = False) ->
         raise StorageError("NoSuchKey: the specified key does not exist", where=src,
                            fix="add --recursive to copy every object under a prefix")
     if not _is_s3(src) and not Path(src).is_file():
-        hint = "add --recursive to copy a folder" if Path(src).is_dir() else "check the path"
-        raise InputError(f"no such file: {src}", where=src, fix=hint)
+        if Path(src).is_dir():
+            raise InputError("is a folder, not a file", where=src, fix="add --recursive to copy a folder")
+        raise InputError(f"no such file: {src}", where=src, fix="check the path")
     name = src.rpartition("/")[2] if _is_s3(src) else Path(src).name
     if _is_s3(dst):
         bucket, key = split_uri(dst)
@@ -422,6 +432,9 @@ def _source_files(s3: LocalS3, src: str) -> dict[str, tuple[str, int, float]]:
             out[uri[len(prefix):]] = (uri, st.st_size, st.st_mtime)
         return out
     root = Path(src)
+    if root.is_file():
+        raise InputError("is a file, not a folder", where=src,
+                         fix="sync copies folders; for one file use `smlift s3 cp FILE s3://BUCKET/KEY`")
     if not root.is_dir():
         raise InputError(f"no such folder: {src}", where=src, fix="check the path")
     out = {}

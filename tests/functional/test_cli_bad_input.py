@@ -118,3 +118,50 @@ def test_execute_calls_a_bad_stdin_input_stdin(run_cli, tmp_path, monkeypatch):
 ])
 def test_a_bad_option_value_is_a_usage_error_with_exit_code_one(run_cli, args, needle):
     assert_user_error(run_cli(*args), needle)
+
+
+# --- s3 -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def data(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "a.csv").write_text("a\n1\n")
+    return folder
+
+
+def test_s3_cp_of_a_folder_says_it_is_a_folder_and_suggests_recursive(run_cli, data):
+    assert_user_error(run_cli("s3", "cp", str(data), "s3://bucket/x"),
+                      f"{data}: is a folder, not a file", "fix: add --recursive")
+
+
+def test_s3_sync_of_a_file_says_it_is_a_file_and_suggests_cp(run_cli, data):
+    assert_user_error(run_cli("s3", "sync", str(data / "a.csv"), "s3://bucket/x/"),
+                      "is a file, not a folder", "smlift s3 cp FILE")
+
+
+def test_s3_download_under_a_file_is_refused_and_leaves_the_file(run_cli, data):
+    assert run_cli("s3", "cp", str(data / "a.csv"), "s3://bucket/d/a.csv")[0] == 0
+    assert_user_error(run_cli("s3", "cp", "s3://bucket/d/a.csv", str(data / "a.csv" / "x")),
+                      f"{data / 'a.csv'} is a file", "fix:")
+    assert (data / "a.csv").read_text() == "a\n1\n"
+
+
+@pytest.mark.parametrize("dst", ["s3://bucket/d/a.csv", "s3://bucket/d/"])
+def test_s3_copy_of_an_object_onto_itself_is_an_invalid_request_as_on_aws(run_cli, data, dst):
+    assert run_cli("s3", "cp", str(data / "a.csv"), "s3://bucket/d/a.csv")[0] == 0
+    assert_user_error(run_cli("s3", "cp", "s3://bucket/d/a.csv", dst),
+                      "InvalidRequest", "copy an object to itself")
+    assert run_cli("s3", "cp", "s3://bucket/d/a.csv", str(data / "back.csv"))[0] == 0
+    assert (data / "back.csv").read_text() == "a\n1\n"
+
+
+@pytest.mark.parametrize("uri, needle", [
+    ("s3://", "the S3 URI has no bucket"),
+    ("s3://Bad_Bucket/x", "invalid bucket name 'Bad_Bucket'"),
+    ("s3://bucket/../x", "'..' segment"),
+    ("file:///x", "not an S3 URI"),
+])
+def test_s3_ls_names_a_bad_uri(run_cli, data, uri, needle):
+    assert run_cli("s3", "cp", str(data / "a.csv"), "s3://bucket/d/a.csv")[0] == 0
+    assert_user_error(run_cli("s3", "ls", uri), needle, "fix:")
