@@ -5,7 +5,10 @@ AWS semantics (States Language spec, "Error handling in Step Functions"):
   every error name except the terminal ones: `States.Runtime` (never retried nor caught) and
   `States.DataLimitExceeded` (caught only when named). `States.TaskFailed` matches every error
   except `States.Timeout` and the terminal ones ("States.TaskFailed ... matches any known error
-  name except for States.Timeout").
+  name except for States.Timeout"). A heartbeat timeout (`States.HeartbeatTimeout`) is a kind
+  of `States.Timeout` ("a Task state either ran longer than the TimeoutSeconds value, or failed
+  to send a heartbeat for a period longer than the HeartbeatSeconds value"): `States.Timeout`
+  matches it too, and `States.TaskFailed` does not.
 - Retriers are tried in order; the first match decides. Each retrier counts its own attempts;
   `MaxAttempts: 0` never retries.
 - The n-th retry (n from 0) waits `IntervalSeconds * BackoffRate ** n`, capped by
@@ -19,6 +22,7 @@ from typing import Callable, Sequence
 
 NEVER_CAUGHT = frozenset({"States.Runtime"})
 ONLY_WHEN_NAMED = frozenset({"States.DataLimitExceeded"})
+TIMEOUTS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
 
 
 def error_matches(error_equals: Sequence[str], error: str) -> bool:
@@ -31,7 +35,9 @@ def error_matches(error_equals: Sequence[str], error: str) -> bool:
         return False
     if "States.ALL" in error_equals:
         return True
-    return "States.TaskFailed" in error_equals and error != "States.Timeout"
+    if error in TIMEOUTS:
+        return "States.Timeout" in error_equals
+    return "States.TaskFailed" in error_equals
 
 
 def find_retrier(retriers: Sequence, error: str):

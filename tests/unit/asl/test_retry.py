@@ -109,6 +109,13 @@ def test_retry_of_a_map_state_reruns_the_whole_map():
     ("States.DataLimitExceeded", ["States.DataLimitExceeded"], True),
     ("Custom", ["States.TaskFailed"], True),
     ("States.Timeout", ["States.TaskFailed"], False),
+    # "States.Timeout: a Task state either ran longer than the TimeoutSeconds value, or failed
+    # to send a heartbeat for a period longer than the HeartbeatSeconds value"
+    ("States.HeartbeatTimeout", ["States.Timeout"], True),
+    ("States.HeartbeatTimeout", ["States.HeartbeatTimeout"], True),
+    ("States.HeartbeatTimeout", ["States.TaskFailed"], False),
+    ("States.Timeout", ["States.HeartbeatTimeout"], False),
+    ("States.HeartbeatTimeout", ["States.ALL"], True),
     ("Other", ["Custom"], False),
 ])
 def test_error_matching_follows_aws_rules(error, error_equals, expected):
