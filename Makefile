@@ -11,10 +11,13 @@ STAMP  := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install when the project's metadata changes.
-$(STAMP): pyproject.toml | $(BIN)/python
+# Re-install when the project's metadata changes. The job libraries (numpy, pandas,
+# scikit-learn, ...) are held to the versions the inference image pins, so the baked-in model
+# unpickles here as it does in the image, and `smlift build` can reuse this environment.
+CONSTRAINTS := containers/inference/requirements.txt
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]' -c $(CONSTRAINTS)
 	touch $@
 
 venv: $(STAMP)
@@ -25,9 +28,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-test-extras: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,studio,notebook]'
-	$(BIN)/python -m pytest -m extras
+# The extras pin old packages (sagemaker<3, setuptools<81): they get a venv of their own, so
+# the main .venv stays as the image pins it.
+EXTRAS := .venv-extras
+test-extras:
+	test -x $(EXTRAS)/bin/python || $(PYTHON) -m venv $(EXTRAS)
+	$(EXTRAS)/bin/python -m pip install --quiet -e '.[test,studio,notebook]'
+	$(EXTRAS)/bin/python -m pytest -m extras
 
 conformance: $(STAMP)
 	$(BIN)/python ../shared/conformance/run.py ../shared/conformance/cases --jobs 2 --failures -- $(BIN)/smlift execute
@@ -48,4 +55,4 @@ data: $(STAMP)
 	cd legacy_src && $(CURDIR)/$(BIN)/python make_data.py --rows 2000 --seed 7 --out $(CURDIR)/examples/data/bookings.csv
 
 clean:
-	rm -rf $(VENV) .smlift .pytest_cache
+	rm -rf $(VENV) $(EXTRAS) .smlift .pytest_cache
