@@ -165,3 +165,20 @@ def test_s3_copy_of_an_object_onto_itself_is_an_invalid_request_as_on_aws(run_cl
 def test_s3_ls_names_a_bad_uri(run_cli, data, uri, needle):
     assert run_cli("s3", "cp", str(data / "a.csv"), "s3://bucket/d/a.csv")[0] == 0
     assert_user_error(run_cli("s3", "ls", uri), needle, "fix:")
+
+
+# --- build ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dockerfile, needle", [
+    ("FROM\n", "Dockerfile:1: FROM names no image (fix: write FROM <base image>"),
+    ("FROM python:3.11-slim\nCOPY onlyone\n", "Dockerfile:2: COPY needs at least one source and a "
+                                              "destination (fix: write COPY <source>..."),
+])
+def test_build_names_the_dockerfile_line_and_the_fix(run_cli, tmp_path, dockerfile, needle):
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    assert_user_error(run_cli("build", str(tmp_path), "--tag", "x:1"), needle)
+
+
+def test_build_of_a_folder_without_a_dockerfile_names_it(run_cli, tmp_path):
+    assert_user_error(run_cli("build", str(tmp_path), "--tag", "x:1"),
+                      "no Dockerfile in the build context", "fix: pass the folder that holds the Dockerfile")

@@ -76,7 +76,8 @@ def read_dockerfile(context_dir: Path, build_args: dict[str, str] | None = None)
     try:
         structure = DockerfileParser(path=str(path)).structure
     except Exception as exc:  # the library raises plain errors on malformed input
-        raise ImageError(f"cannot parse the Dockerfile: {exc}", where=str(path)) from exc
+        raise ImageError(f"cannot parse the Dockerfile: {exc}", where=str(path),
+                         fix="correct the Dockerfile syntax (docs/building.md)") from None
     return _Reader(path, build_args or {}).read(structure)
 
 
@@ -129,7 +130,8 @@ class _Reader:
         words = self.substitute(ins["value"], args, {}).split()
         words = [w for w in words if not w.startswith("--")]
         if not words:
-            raise self.fail(ins["startline"] + 1, "FROM names no image")
+            raise self.fail(ins["startline"] + 1, "FROM names no image",
+                            fix="write FROM <base image>, e.g. FROM python:3.11-slim")
         return words[0]
 
     def substitute(self, text: str, args: dict[str, str] | None = None,
@@ -170,7 +172,8 @@ class _Reader:
             raise self.fail(line, f"{instruction} --from needs Docker's multi-stage build",
                             fix="copy from the build context, or build with a Docker engine")
         if len(words) < 2:
-            raise self.fail(line, f"{instruction} needs at least one source and a destination")
+            raise self.fail(line, f"{instruction} needs at least one source and a destination",
+                            fix=f"write {instruction} <source>... <destination>")
         for src in words[:-1]:
             self._check_source(instruction, src, line)
         raw = words[-1]
