@@ -85,7 +85,7 @@ def create(service: Any, request: TaskRequest) -> dict:
         raise api_failure(exc.code, exc.message, request_id) from exc
     except SmliftError as exc:
         raise api_failure("InternalFailure", str(exc), request_id, status=500) from exc
-    return {**response, **sdk_metadata(request_id)}
+    return {**response, **sdk_metadata(request_id, response)}
 
 
 def with_managed_tag(parameters: Any) -> Any:
@@ -101,10 +101,17 @@ def api_failure(code: str, message: str, request_id: str, status: int = 400) -> 
     return StatesError(ERROR_NAMES.get(code, GENERIC_ERROR), cause)
 
 
-def sdk_metadata(request_id: str) -> dict:
-    return {"SdkHttpMetadata": {"HttpHeaders": {"Content-Type": "application/x-amz-json-1.1",
-                                                "x-amzn-RequestId": request_id},
-                                "HttpStatusCode": 200},
+def sdk_metadata(request_id: str, body: Any = None, now: float | None = None) -> dict:
+    """What Step Functions adds to an SDK response: the HTTP headers (each also as a one-item
+    list in AllHttpHeaders), the status code and the request ID, as in recorded histories."""
+    from email.utils import formatdate
+
+    length = len(json.dumps(body, separators=(",", ":")).encode()) if body is not None else 0
+    headers = {"Connection": "keep-alive", "Content-Length": str(length),
+               "Content-Type": "application/x-amz-json-1.1",
+               "Date": formatdate(now, usegmt=True), "x-amzn-RequestId": request_id}
+    return {"SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()},
+                                "HttpHeaders": headers, "HttpStatusCode": 200},
             "SdkResponseMetadata": {"RequestId": request_id}}
 
 

@@ -68,6 +68,17 @@ def test_request_response_returns_the_arn_with_sdk_metadata_at_once():
     assert service.waits == []
 
 
+def test_sdk_metadata_has_the_headers_recorded_aws_histories_show():
+    body = {"ProcessingJobArn": "arn:aws:sagemaker:us-east-1:1:processing-job/prep"}
+    metadata = I.sdk_metadata("rid-1", body, now=0)["SdkHttpMetadata"]
+    headers = metadata["HttpHeaders"]
+    assert headers == {"Connection": "keep-alive",
+                       "Content-Length": str(len(json.dumps(body, separators=(",", ":")))),
+                       "Content-Type": "application/x-amz-json-1.1",
+                       "Date": "Thu, 01 Jan 1970 00:00:00 GMT", "x-amzn-RequestId": "rid-1"}
+    assert metadata["AllHttpHeaders"] == {key: [value] for key, value in headers.items()}
+
+
 def test_sync_emits_task_submitted_and_returns_the_description_in_epoch_millis():
     service, submitted = FakeService(), []
     request = task(submitted=submitted)
