@@ -125,6 +125,7 @@ def check_settings(image_uri: str, settings: Mapping[str, Any] | None) -> dict[s
             continue
         if key in ("volume_size", "max_runtime"):
             value = _positive_int(key, value)
+        _check_as_input(key, value)
         text = str(value)
         if not _META_VALUE.match(text):
             raise InputError(f"{text!r} cannot be stored as model metadata", where=key,
@@ -134,13 +135,23 @@ def check_settings(image_uri: str, settings: Mapping[str, Any] | None) -> dict[s
     return out
 
 
+def _check_as_input(key: str, value: Any) -> None:
+    """A setting becomes a field of the execution input: refuse now what the input would refuse."""
+    from .pipeline.contract import field_problem
+
+    problem = field_problem(key, value)
+    if problem:
+        raise InputError(problem, where=key,
+                         fix="correct it; docs/pipeline.md has one example per field")
+
+
 def _positive_int(key: str, value: Any) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
         number = 0
     if number <= 0 or str(value).strip() not in (str(number), f"{number}.0"):
-        raise InputError(f"{key}: must be a positive whole number, got {value!r}", where=key,
+        raise InputError(f"must be a positive whole number, got {value!r}", where=key,
                          fix="volume_size is in GB (e.g. 30), max_runtime in seconds (e.g. 3600)")
     return number
 

@@ -182,3 +182,28 @@ def test_build_names_the_dockerfile_line_and_the_fix(run_cli, tmp_path, dockerfi
 def test_build_of_a_folder_without_a_dockerfile_names_it(run_cli, tmp_path):
     assert_user_error(run_cli("build", str(tmp_path), "--tag", "x:1"),
                       "no Dockerfile in the build context", "fix: pass the folder that holds the Dockerfile")
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("option, value, needle", [
+    ("--instance-type", "foo", "instance_type: must be a SageMaker instance type"),
+    ("--code-uri", "s3://Bad_Bucket/x", "code_uri: 'Bad_Bucket' is not a valid S3 bucket name"),
+    ("--code-uri", "file:///x", "code_uri: must be an s3:// URI"),
+    ("--volume-size", "99999", "volume_size: must be between 1 and 16384"),
+    ("--volume-size", "-5", "volume_size: must be a positive whole number, got '-5'"),
+    ("--scikit-image-uri", "a b", "scikit_image_uri: must be an image URI"),
+])
+def test_models_register_refuses_a_setting_the_execution_input_would_refuse(run_cli, option, value,
+                                                                            needle):
+    text = assert_user_error(run_cli("models", "register", "churn", "--image", "churn:1", "--local",
+                                     option, value), needle, "fix:")
+    assert "volume_size: volume_size" not in text
+    code, out, _ = run_cli("models", "list", "--local")
+    assert code == 0 and "churn" not in out  # nothing half-registered
+
+
+def test_models_show_of_an_unknown_version_lists_the_known_ones(run_cli):
+    assert run_cli("models", "register", "churn", "--image", "churn:1", "--local")[0] == 0
+    assert_user_error(run_cli("models", "show", "churn", "--version", "0", "--local"),
+                      "model churn has no version 0", "use one of its versions: 1")

@@ -134,6 +134,18 @@ def input_problems(data: Any) -> list[tuple[str, str]]:
     return []
 
 
+def field_problem(field: str, value: Any) -> str | None:
+    """The contract's message for one field's value, checked as it would be in an input (None:
+    valid). For values that reach an input later, e.g. a model version's settings."""
+    try:
+        PipelineInput.model_validate({**EXAMPLES, field: value})
+    except ValidationError as exc:
+        for error in exc.errors():
+            if tuple(error["loc"][:1]) == (field,):
+                return _problem(error)[1]
+    return None
+
+
 def _problem(error: dict) -> tuple[str, str]:
     field = ".".join(str(part) for part in error["loc"])
     kind = error["type"]
