@@ -56,7 +56,8 @@ def _seconds(step: Step, literal: Any, path: Any, name: str) -> float | None:
         value = paths.select_path(path, jsonpath_input(step), **step.scope)
     else:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or (
+            isinstance(value, float) and not value.is_integer()):  # AWS: a positive integer
         raise StatesError("States.Runtime", f"The {name} field refers to value "
                           f"\"{value if isinstance(value, str) else to_json(value)}\" which is "
                           f"not a valid positive integer")

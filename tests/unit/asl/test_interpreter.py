@@ -416,6 +416,15 @@ def test_timeout_seconds_path_reads_the_effective_input():
     assert seen == [42]
 
 
+@pytest.mark.parametrize("limit", [1.5, 0, -3, "10", True])
+def test_timeout_seconds_path_must_lead_to_a_positive_integer(limit):
+    definition = machine(("T", {"Type": "Task", "Resource": "arn:aws:states:::test:t",
+                                "TimeoutSecondsPath": "$.limit", "End": True}))
+    result, _ = run(definition, {"limit": limit}, tasks=registry(t=lambda r: "ran"))
+    assert result.error == "States.Runtime"
+    assert "not a valid positive integer" in result.cause
+
+
 def test_task_without_heartbeat_fails_with_heartbeat_timeout():
     clock = VirtualClock()
 
@@ -427,6 +436,25 @@ def test_task_without_heartbeat_fails_with_heartbeat_timeout():
                                 "HeartbeatSeconds": 3, "TimeoutSeconds": 100, "End": True}))
     result, _ = run(definition, tasks=registry(quiet=handler), clock=clock)
     assert result.error == "States.HeartbeatTimeout"
+
+
+def test_a_catcher_for_states_timeout_catches_a_missed_heartbeat():
+    clock = VirtualClock()
+
+    def handler(request):
+        while not request.cancelled.wait(0.01):
+            clock.advance(1)
+
+    definition = machine(("T", {"Type": "Task", "Resource": "arn:aws:states:::test:quiet",
+                                "HeartbeatSeconds": 3, "TimeoutSeconds": 100,
+                                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "No"},
+                                          {"ErrorEquals": ["States.Timeout"], "Next": "Yes"}],
+                                "End": True}),
+                         ("No", {"Type": "Fail", "Error": "WrongCatcher"}),
+                         ("Yes", {"Type": "Pass", "End": True}))
+    result, _ = run(definition, tasks=registry(quiet=handler), clock=clock)
+    assert result.status == "SUCCEEDED"
+    assert result.output["Error"] == "States.HeartbeatTimeout"
 
 
 def test_stop_aborts_the_execution_and_cancels_its_running_task():
