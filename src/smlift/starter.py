@@ -148,7 +148,7 @@ def _prefix(target: Target, given: str | None, key: str, flag: str) -> str:
     """`given`, else the deployment's prefix `key`, else an error asking for `flag`."""
     if given or target.prefixes.get(key):
         return given or target.prefixes[key]
-    raise InputError(f"{flag} is required", where=flag, fix=f"pass {flag} s3://BUCKET/PREFIX/")
+    raise InputError("is required", where=flag, fix=f"pass {flag} s3://BUCKET/PREFIX/")
 
 
 def prepare(registry: ModelRegistry, target: Target, name: str, input_uri: str | None = None,
@@ -184,7 +184,7 @@ def start_all(registry: ModelRegistry, target: Target, input_prefix: str | None 
     at a time. Every model gets a `Started`, with `error` set when it could not start; `on_done`
     sees each as it completes."""
     if max_concurrency < 1:
-        raise InputError("--max-concurrency must be at least 1", where="--max-concurrency",
+        raise InputError("must be at least 1", where="--max-concurrency",
                          fix="pass --max-concurrency 4")
     input_prefix = _prefix(target, input_prefix, "input_prefix", "--input-prefix")
     output_prefix = _prefix(target, output_prefix, "output_prefix", "--output-prefix")

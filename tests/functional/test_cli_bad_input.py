@@ -207,3 +207,17 @@ def test_models_show_of_an_unknown_version_lists_the_known_ones(run_cli):
     assert run_cli("models", "register", "churn", "--image", "churn:1", "--local")[0] == 0
     assert_user_error(run_cli("models", "show", "churn", "--version", "0", "--local"),
                       "model churn has no version 0", "use one of its versions: 1")
+
+
+# --- start ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, line", [
+    (("start", "churn", "--local"),
+     "Error: --input-uri: is required (fix: pass --input-uri s3://BUCKET/PREFIX/)"),
+    (("start", "--all", "--local", "--input-prefix", "s3://my-bucket/in/", "--output-prefix",
+      "s3://my-bucket/out/", "--max-concurrency", "0"),
+     "Error: --max-concurrency: must be at least 1 (fix: pass --max-concurrency 4)"),
+])
+def test_start_names_the_option_once(run_cli, args, line):
+    assert run_cli("models", "register", "churn", "--image", "churn:1", "--local")[0] == 0
+    assert assert_user_error(run_cli(*args)).strip() == line

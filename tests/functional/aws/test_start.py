@@ -246,6 +246,6 @@ def test_local_start_without_uris_asks_for_them(tmp_path, monkeypatch, run_cli):
     monkeypatch.chdir(tmp_path)
     run_cli("models", "register", "churn", "--image", "sagemaker-churn:1", "--local")
     code, _, err = run_cli("start", "churn", "--local")
-    assert code == 1 and "--input-uri is required" in err
+    assert code == 1 and "--input-uri: is required" in err
     code, _, err = run_cli("start", "--all", "--local")
-    assert code == 1 and "--input-prefix is required" in err
+    assert code == 1 and "--input-prefix: is required" in err
