@@ -33,11 +33,23 @@ class Side:
     sfn: Any
 
     def describe(self, arn: str) -> dict:
-        return self.sfn.describe_execution(executionArn=arn)
+        return self._ask(lambda: self.sfn.describe_execution(executionArn=arn))
 
     def history(self, arn: str) -> list[dict]:
-        events = self.sfn.get_execution_history(executionArn=arn)
+        events = self._ask(lambda: self.sfn.get_execution_history(executionArn=arn))
         return events["events"] if isinstance(events, dict) else list(events)
+
+    def _ask(self, call: Callable[[], Any]) -> Any:
+        """An AWS failure also says that the local store was looked at first (a mistyped local
+        ARN otherwise reads as a credentials problem)."""
+        from .errors import AwsError
+
+        try:
+            return call()
+        except AwsError as exc:
+            if self.name == "aws":
+                exc.message += f"; it is not a local execution under {local_store_path().parent} either"
+            raise
 
 
 def local_store_path() -> Path:
@@ -91,7 +103,9 @@ def wait(side: Side, arn: str, *, timeout: float | None = None, poll: float = 5.
     """Poll until the execution ends; its final DescribeExecution. Raises ExecutionError when
     `timeout` seconds pass first (the execution keeps running)."""
     if poll <= 0:
-        raise InputError("--poll must be more than 0 seconds", where="--poll", fix="e.g. --poll 5")
+        raise InputError("must be more than 0 seconds", where="--poll", fix="e.g. --poll 5")
+    if timeout is not None and timeout < 0:
+        raise InputError("must be 0 seconds or more", where="--timeout", fix="e.g. --timeout 3600")
     deadline = None if timeout is None else clock() + timeout
     while True:
         described = side.describe(arn)

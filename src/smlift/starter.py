@@ -224,13 +224,17 @@ def _iso(value: Any) -> str | None:
 def aws_target(client, deployment: str = "smlift") -> Target:
     """The deployed state machine of `deployment`, its SageMaker role and code_uri."""
     from .deploy import lookup_deployment
+    from .errors import DeployError
 
-    record = lookup_deployment(client, deployment)
+    try:
+        record = lookup_deployment(client, deployment)
+    except DeployError as exc:
+        if exc.where == "--name":  # deploy's option; here the deployment is --deployment
+            exc.where = "--deployment"
+        raise
     roles = record.get("roles", {})
     role = roles.get("sagemaker")
     if not role:
-        from .errors import DeployError
-
         raise DeployError(f"deployment {deployment!r} has no SageMaker execution role",
                           where="roles.sagemaker", fix=f"run `smlift deploy --name {deployment}`")
     defaults = {"code_uri": record.get("code_uri", "")}

@@ -221,3 +221,59 @@ def test_models_show_of_an_unknown_version_lists_the_known_ones(run_cli):
 def test_start_names_the_option_once(run_cli, args, line):
     assert run_cli("models", "register", "churn", "--image", "churn:1", "--local")[0] == 0
     assert assert_user_error(run_cli(*args)).strip() == line
+
+
+# --- AWS side (moto) ------------------------------------------------------------------------------
+
+@pytest.fixture
+def moto_aws(monkeypatch):
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    with mock_aws():
+        yield
+
+
+def test_deploy_names_a_bad_bucket_as_the_bucket_before_any_call(run_cli, moto_aws, monkeypatch):
+    import boto3
+
+    monkeypatch.chdir(ROOT)
+    assert_user_error(run_cli("deploy", "--bucket", "Bad_Bucket", "--dry-run"),
+                      "--bucket: invalid bucket name 'Bad_Bucket'")
+    assert boto3.client("iam", region_name="us-east-1").list_roles()["Roles"] == []
+
+
+def test_deploy_outside_the_project_root_suggests_project(run_cli, moto_aws, tmp_path, monkeypatch):
+    import boto3
+
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="my-bucket")
+    monkeypatch.chdir(tmp_path)
+    assert_user_error(run_cli("deploy", "--bucket", "my-bucket", "--dry-run"),
+                      "state machine definition not found", "or pass --project DIR")
+
+
+def test_start_without_a_deployment_names_the_deployment_option(run_cli, moto_aws):
+    assert run_cli("models", "register", "churn", "--image", "churn:1")[0] == 0
+    assert_user_error(run_cli("start", "churn", "--deployment", "ghost"),
+                      "Error: --deployment: no deployment named 'ghost'")
+
+
+def test_status_of_an_unknown_arn_says_the_local_store_was_looked_at(run_cli, moto_aws, tmp_path):
+    (tmp_path / "pass.json").write_text(json.dumps(PASS))
+    assert run_cli("execute", "--definition", str(tmp_path / "pass.json"))[0] == 0  # a local store
+    arn = "arn:aws:states:us-east-1:123456789012:execution:smlift-pipeline:ghost"
+    for command in ("status", "history", "wait"):
+        assert_user_error(run_cli(command, arn), "Execution Does Not Exist",
+                          "it is not a local execution under")
+
+
+@pytest.mark.parametrize("option, value, needle", [
+    ("--poll", "0", "--poll: must be more than 0 seconds"),
+    ("--timeout", "-1", "--timeout: must be 0 seconds or more"),
+])
+def test_wait_refuses_a_zero_poll_and_a_negative_timeout(run_cli, tmp_path, option, value, needle):
+    (tmp_path / "pass.json").write_text(json.dumps(PASS))
+    assert run_cli("execute", "--definition", str(tmp_path / "pass.json"), "--name", "done")[0] == 0
+    assert_user_error(run_cli("wait", "done", option, value), needle)

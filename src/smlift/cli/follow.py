@@ -43,7 +43,7 @@ def wait(execution, timeout, poll) -> None:
 
     side = locate(execution)
     described = wait_for(side, execution, timeout=timeout,
-                         poll=poll or (0.5 if side.name == "local" else 5.0))
+                         poll=poll if poll is not None else (0.5 if side.name == "local" else 5.0))
     click.echo(_dump(described))
     problem = failure_message(described)
     if problem:

@@ -50,6 +50,10 @@ def desired_deployment(client, *, project_root: str | Path = ".", name: str = "s
     check_name(name)
     root = Path(project_root)
     bucket = bucket or default_bucket(client)
+    if not re.match(_BUCKET, bucket):
+        raise InputError(f"invalid bucket name {bucket!r}", where="--bucket",
+                         fix="bucket names are 3-63 characters of a-z, 0-9, '.' and '-', starting "
+                             "and ending with a letter or digit")
     input_prefix = _prefix(input_prefix or f"s3://{bucket}/smlift/input/", "--input-prefix")
     output_prefix = _prefix(output_prefix or f"s3://{bucket}/smlift/output/", "--output-prefix")
     definition = read_definition(root / DEFINITION)
@@ -90,7 +94,11 @@ def read_definition(path: Path) -> str:
         json.loads(text)
     except FileNotFoundError:
         raise InputError("state machine definition not found", where=str(path),
-                         fix="run from the project root (the folder with statemachine/)") from None
+                         fix="run from the project root (the folder with statemachine/), or "
+                             "pass --project DIR") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the definition: {exc.strerror}", where=str(path),
+                         fix="make it a readable file (statemachine/definition.asl.json)") from None
     except ValueError as exc:
         raise InputError(f"the definition is not JSON: {exc}", where=str(path),
                          fix="run `smlift validate` and correct it") from None
@@ -101,7 +109,8 @@ def code_objects(scripts: Path) -> tuple[str, tuple[CodeObject, ...]]:
     """The content-addressed prefix `smlift/code/<sha256>/` and one object per step file."""
     if not scripts.is_dir():
         raise InputError("no scripts/ folder", where=str(scripts),
-                         fix="run from the project root (the folder with scripts/)")
+                         fix="run from the project root (the folder with scripts/), or pass "
+                             "--project DIR")
     files = sorted((path.relative_to(scripts).as_posix(), path) for path in scripts.rglob("*")
                    if path.is_file() and not _skipped(path.relative_to(scripts)))
     if not files:
@@ -120,6 +129,9 @@ def code_objects(scripts: Path) -> tuple[str, tuple[CodeObject, ...]]:
 def _skipped(rel: Path) -> bool:
     return (any(part in _SKIPPED or part.startswith(".") for part in rel.parts)
             or rel.suffix in (".pyc", ".pyo"))
+
+
+_BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
 
 def _prefix(uri: str, option: str) -> str:
