@@ -92,9 +92,40 @@ def load_run_input(path: Path) -> dict:
     from .pipeline.contract import load_pipeline_input
 
     if not Path(path).is_file():
-        raise InputError("no such input file", where=str(path),
-                         fix="pass --input with an execution input JSON (see examples/)")
+        raise InputError("is a folder, not an input file" if Path(path).is_dir()
+                         else "no such input file", where=str(path),
+                         fix="run from the project root, or pass --input with an execution input "
+                             "JSON (see examples/)")
     return load_pipeline_input(path).model_dump(exclude_none=True)
+
+
+def check_run(sources: RunSources, *, name: str | None = None, home: Path | None = None) -> None:
+    """Everything about the local files and the name that is knowable before `prepare_run`
+    touches local S3 or builds: the two folders, the definition, the execution name."""
+    from .asl.engine import check_name
+
+    for folder, option in ((sources.data_dir, "--data"), (sources.code_dir, "--code")):
+        if not Path(folder).is_dir():
+            raise InputError("is a file, not a folder" if Path(folder).exists()
+                             else "folder not found", where=str(folder),
+                             fix=f"run from the project root, or pass {option} FOLDER")
+    check_definition(sources.definition_path, home)
+    if name is not None:
+        check_name(name)
+
+
+def check_definition(path: Path, home: Path | None = None) -> None:
+    """The definition loads, with the embedded default's Task handlers (DefinitionError with the
+    file name and a JSON pointer otherwise)."""
+    from .asl.definition import load_definition
+    from .embedded import task_registry
+    from .errors import DefinitionError
+
+    try:
+        load_definition(_read_definition(path), tasks=task_registry(home))
+    except DefinitionError as exc:
+        exc.fix = exc.fix or "correct the definition (`smlift validate` lists every problem)"
+        raise exc.with_context(f"{path}#") from None
 
 
 def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = None,
@@ -107,9 +138,6 @@ def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = Non
     s3 = LocalS3(home)
     for folder, uri in ((sources.data_dir, run_input["input_uri"]),
                         (sources.code_dir, run_input["code_uri"])):
-        if not Path(folder).is_dir():
-            raise InputError("folder not found", where=str(folder),
-                             fix="run from the project root, or pass --data / --code")
         copied = sync_objects(s3, str(folder), uri)
         echo(f"local S3: {uri} ({len(copied)} file(s) updated from {folder})")
     tag = image_tag(run_input["custom_image_uri"])
@@ -122,8 +150,6 @@ def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = Non
 
 def preflight(run_input: dict, sources: RunSources, *, home: Path | None = None) -> None:
     """Fail before anything runs when a missing prefix, image or bad definition is knowable."""
-    from .asl.definition import load_definition
-    from .embedded import task_registry
     from .images import resolve_image
     from .local_s3 import LocalS3
 
@@ -137,15 +163,18 @@ def preflight(run_input: dict, sources: RunSources, *, home: Path | None = None)
             resolve_image(run_input[name], home)
         except SmliftError as exc:
             raise exc.with_context(f"{name}: ")
-    load_definition(_read_definition(sources.definition_path), tasks=task_registry(home))
+    check_definition(sources.definition_path, home)
 
 
 def _read_definition(path: Path) -> str:
     try:
-        return Path(path).read_text()
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read the definition: {exc.strerror}", where=str(path),
-                         fix="pass --definition, or run from the project root") from exc
+                         fix="pass --definition, or run from the project root") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the definition is not UTF-8 text (byte {exc.start})", where=str(path),
+                         fix="save the file as UTF-8 JSON") from None
 
 
 # -- start and watch ----------------------------------------------------------------------------

@@ -277,3 +277,48 @@ def test_wait_refuses_a_zero_poll_and_a_negative_timeout(run_cli, tmp_path, opti
     (tmp_path / "pass.json").write_text(json.dumps(PASS))
     assert run_cli("execute", "--definition", str(tmp_path / "pass.json"), "--name", "done")[0] == 0
     assert_user_error(run_cli("wait", "done", option, value), needle)
+
+
+# --- run ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def run_project(tmp_path, monkeypatch):
+    """The files `smlift run` reads, as the current directory."""
+    for folder in ("statemachine", "examples", "scripts"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def assert_nothing_prepared(home: Path):
+    assert not (home / "s3").exists() or not any((home / "s3").rglob("*.*")), "local S3 was written"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("--definition", "bad.json"), "bad.json#/States/A/Resource: Invalid State Machine Definition: "
+                                   "no local handler for Task resource"),
+    (("--definition", "jsonata.json"), "jsonata.json#/States/A/Output: Invalid State Machine "
+                                       "Definition: The JSONata expression"),
+    (("--definition", "list.json"), "list.json#/: the definition must be a JSON object (fix:"),
+    (("--name", "bad name"), "Invalid Name: 'bad name'"),
+    (("--data", "examples/input.json"), "examples/input.json: is a file, not a folder"),
+    (("--code", "no-such-dir"), "no-such-dir: folder not found (fix: run from the project root, "
+                                "or pass --code FOLDER)"),
+    (("--input", "examples"), "examples: is a folder, not an input file"),
+])
+def test_run_refuses_bad_files_before_it_writes_local_s3_or_builds(run_cli, run_project, args,
+                                                                   needle, tmp_path):
+    (run_project / "bad.json").write_text(json.dumps({"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": True}}}))
+    (run_project / "jsonata.json").write_text(json.dumps({"QueryLanguage": "JSONata", "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "Output": "{% $states.input.( %}", "End": True}}}))
+    (run_project / "list.json").write_text("[]")
+    text = assert_user_error(run_cli("run", "--no-build", *args), needle)
+    assert "building image" not in text and "local S3:" not in text
+    assert_nothing_prepared(tmp_path / "smlift-home")
+
+
+def test_run_outside_the_project_root_says_where_to_run_it(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_user_error(run_cli("run"), "examples/input.local.json: no such input file",
+                      "fix: run from the project root")

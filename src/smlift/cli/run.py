@@ -70,6 +70,7 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     console = Console(stderr=True)
     sources = local_run.RunSources(input_path, data_dir, code_dir, image_context, definition_path)
     run_input = local_run.load_run_input(input_path)
+    local_run.check_run(sources, name=name)
     local_run.prepare_run(run_input, sources, build=build,
                           echo=lambda line: console.print(line, style="dim"))
     local_run.preflight(run_input, sources)
