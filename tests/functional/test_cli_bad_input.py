@@ -322,3 +322,21 @@ def test_run_outside_the_project_root_says_where_to_run_it(run_cli, tmp_path, mo
     monkeypatch.chdir(tmp_path)
     assert_user_error(run_cli("run"), "examples/input.local.json: no such input file",
                       "fix: run from the project root")
+
+
+@pytest.mark.slow
+def test_run_report_starts_on_its_own_line_when_stderr_is_not_a_terminal(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = tmp_path / "code"
+    shutil.copytree(ROOT / "scripts", code, ignore=shutil.ignore_patterns("__pycache__"))
+    (code / "preprocessing.py").write_text("raise SystemExit('boom')\n")
+    env = {**os.environ, "SMLIFT_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-m", "smlift", "run", "--code", str(code), "--name", "f1"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    assert "FAILED arn:aws:states:us-east-1:123456789012:execution:smlift-pipeline:f1" in lines
+    assert "Traceback" not in done.stderr

@@ -75,18 +75,20 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
                           echo=lambda line: console.print(line, style="dim"))
     local_run.preflight(run_input, sources)
     sfn, arn = local_run.start_run(run_input, sources, name=name)
-    console.print(f"execution: {arn}")
+    console.print(f"execution: {arn}", highlight=False)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with Live(console=console, refresh_per_second=8, transient=False) as live:
             outcome = local_run.watch_run(
                 sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
     except KeyboardInterrupt:
+        _end_live(console)
         console.print("interrupted: stopping the execution and its running job ...")
         local_run.abort_run(sfn, arn, "smlift run was interrupted")
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
+    _end_live(console)
     _report(outcome, console)
     if not outcome.succeeded:
         sys.exit(1)
@@ -99,6 +101,11 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
             sys.exit(1)
 
 
+def _end_live(console) -> None:
+    if not console.is_terminal:
+        console.line()  # rich leaves a non-terminal Live's last frame without a newline
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -106,9 +113,9 @@ def _interrupt(signum, frame):
 def _report(outcome, console) -> None:
     execution = outcome.execution
     style = "green" if outcome.succeeded else "red"
-    console.print(f"[{style}]{execution['status']}[/] {execution['executionArn']}")
+    console.print(f"[{style}]{execution['status']}[/] {execution['executionArn']}", highlight=False)
     if outcome.succeeded:
-        console.print(f"result: {outcome.output_uri}")
+        console.print(f"result: {outcome.output_uri}", highlight=False)
         for line in outcome.preview:
             click.echo(line)
         return
