@@ -161,3 +161,18 @@ def test_jsonpath_catcher_assign_reads_the_error_output():
                                        "End": True}
     result, _ = run(definition, tasks)
     assert result.output == {"why": "failed"}
+
+
+
+def test_the_guides_complex_retry_scenario_counts_each_retrier_across_visits():
+    # Error handling page, "complex retry scenarios": errors A, B, C, B wait 1, 2 and 5 s; the
+    # fourth matches the first retrier, which has used its two attempts, so Catch takes it.
+    tasks, calls = failing_task(["ErrorA", "ErrorB", "ErrorC", "ErrorB"])
+    retry = [{"ErrorEquals": ["ErrorA", "ErrorB"], "IntervalSeconds": 1, "BackoffRate": 2.0,
+              "MaxAttempts": 2},
+             {"ErrorEquals": ["ErrorC"], "IntervalSeconds": 5}]
+    result, clock = run(task_machine(retry, [{"ErrorEquals": ["States.ALL"],
+                                             "Next": "Handler"}]), tasks)
+    assert clock.sleeps == [1, 2, 5]
+    assert result.status == "SUCCEEDED" and result.output["Error"] == "ErrorB"
+    assert len(calls) == 4
