@@ -109,6 +109,9 @@ def write_atomically(dest: Path, fill) -> None:
         blocker = next(p for p in (dest.parent, *dest.parent.parents) if p.exists() and not p.is_dir())
         raise InputError(f"cannot create the folder {dest.parent}: {blocker} is a file",
                          where=str(dest), fix="choose a destination whose folders are not files") from None
+    if dest.is_dir() and not dest.is_symlink():
+        raise InputError("is a folder, not a file", where=str(dest),
+                         fix="name a file to write, e.g. FOLDER/NAME")
     temp = _temp_name(dest.parent, dest.name)
     try:
         fill(temp)

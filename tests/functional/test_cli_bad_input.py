@@ -340,3 +340,21 @@ def test_run_report_starts_on_its_own_line_when_stderr_is_not_a_terminal(tmp_pat
     lines = done.stderr.splitlines()
     assert "FAILED arn:aws:states:us-east-1:123456789012:execution:smlift-pipeline:f1" in lines
     assert "Traceback" not in done.stderr
+
+
+# --- graph --output ---------------------------------------------------------------------------------
+
+def test_graph_output_onto_a_folder_is_refused_and_leaves_no_temporary(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "out").mkdir()
+    assert_user_error(run_cli("graph", "--output", str(tmp_path / "out")), "is a folder, not a file")
+    assert list((tmp_path / "out").iterdir()) == []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("out") and p.name != "out"]
+
+
+def test_graph_output_under_a_file_is_refused(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "file").write_text("x")
+    assert_user_error(run_cli("graph", "--output", str(tmp_path / "file" / "g.mmd")),
+                      f"{tmp_path / 'file'} is a file")
+    assert (tmp_path / "file").read_text() == "x"

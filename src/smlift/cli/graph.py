@@ -32,7 +32,7 @@ def graph(definition: str, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    temporary = output.with_name(output.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(output)
+    from ..local_s3 import write_atomically
+
+    write_atomically(output, lambda temp: temp.write_text(text, encoding="utf-8"))
     click.echo(f"wrote {output}", err=True)
