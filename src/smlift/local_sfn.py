@@ -176,6 +176,12 @@ class LocalStepFunctions:
 
     def list_executions(self, stateMachineArn: str | None = None,
                         statusFilter: str | None = None, **_: Any) -> dict:
+        if stateMachineArn is not None:  # AWS: StateMachineDoesNotExist, not an empty list
+            try:
+                self._state_machine(stateMachineArn)
+            except ExecutionError as exc:
+                exc.fix = "see the stateMachineArn of `smlift executions list`"
+                raise
         items = []
         for record in self.store.list_executions(stateMachineArn, statusFilter):
             item = {"executionArn": record["arn"], "stateMachineArn": record["state_machine_arn"],

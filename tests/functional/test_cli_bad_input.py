@@ -358,3 +358,14 @@ def test_graph_output_under_a_file_is_refused(run_cli, tmp_path, monkeypatch):
     assert_user_error(run_cli("graph", "--output", str(tmp_path / "file" / "g.mmd")),
                       f"{tmp_path / 'file'} is a file")
     assert (tmp_path / "file").read_text() == "x"
+
+
+def test_executions_list_of_an_unknown_state_machine_is_an_error_not_an_empty_list(run_cli, tmp_path):
+    (tmp_path / "pass.json").write_text(json.dumps(PASS))
+    assert run_cli("execute", "--definition", str(tmp_path / "pass.json"))[0] == 0
+    assert_user_error(run_cli("executions", "list", "--state-machine-arn",
+                              "arn:aws:states:us-east-1:123456789012:stateMachine:ghost"),
+                      "State Machine Does Not Exist", "fix:")
+    code, out, _ = run_cli("executions", "list", "--state-machine-arn",
+                           "arn:aws:states:us-east-1:123456789012:stateMachine:pass")
+    assert code == 0 and json.loads(out)["executions"][0]["status"] == "SUCCEEDED"
