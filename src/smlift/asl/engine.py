@@ -158,6 +158,8 @@ class Execution:
         lane.last = self.sink.last_id if status != "SUCCEEDED" else lane.last
         lane.emit(*_final_event(status, output, error, cause))
         self.sink.close()
+        if status == "TIMED_OUT":  # AWS's DescribeExecution of it has no error and no cause
+            error = cause = None
         stop_date = self.clock.now()
         if self.store is not None:
             self.store.finish_execution(self.arn, status, stop_date, output=output, error=error,

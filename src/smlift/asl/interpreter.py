@@ -504,7 +504,7 @@ def locate(exc: StatesError, step: Step) -> StatesError:
 def _retry(step: Step, error: StatesError) -> bool:
     """Sleep and return True when a retrier takes this error; False when none (any more)."""
     retriers = getattr(step.state, "retry", ())
-    index, retrier = retry.find_retrier(retriers, error.error)
+    index, retrier = retry.find_retrier(retriers, retry.match_name(error))
     if retrier is None:
         return False
     counts = step.retries
@@ -521,7 +521,8 @@ def _retry(step: Step, error: StatesError) -> bool:
 
 
 def _catch(step: Step, error: StatesError) -> tuple[Any, str]:
-    catcher = retry.matching_catcher(getattr(step.state, "catch", ()), error.error)
+    catcher = retry.matching_catcher(getattr(step.state, "catch", ()),
+                                     retry.match_name(error))
     if catcher is None:
         raise error
     error_output = {"Error": error.error}

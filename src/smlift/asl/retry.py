@@ -5,10 +5,11 @@ AWS semantics (States Language spec, "Error handling in Step Functions"):
   every error name except the terminal ones: `States.Runtime` (never retried nor caught) and
   `States.DataLimitExceeded` (caught only when named). `States.TaskFailed` matches every error
   except `States.Timeout` and the terminal ones ("States.TaskFailed ... matches any known error
-  name except for States.Timeout"). A heartbeat timeout (`States.HeartbeatTimeout`) is a kind
-  of `States.Timeout` ("a Task state either ran longer than the TimeoutSeconds value, or failed
-  to send a heartbeat for a period longer than the HeartbeatSeconds value"): `States.Timeout`
-  matches it too, and `States.TaskFailed` does not.
+  name except for States.Timeout"). A missed heartbeat is reported as `States.Timeout` ("a Task
+  state either ran longer than the TimeoutSeconds value, or failed to send a heartbeat for a
+  period longer than the HeartbeatSeconds value"; so AWS's recorded histories show it) but is
+  matched under the name `States.HeartbeatTimeout` (`match_name`), which `States.Timeout`,
+  `States.HeartbeatTimeout` and `States.ALL` match, and `States.TaskFailed` does not.
 - Retriers are tried in order; the first match decides. Each retrier counts its own attempts;
   `MaxAttempts: 0` never retries.
 - The n-th retry (n from 0) waits `IntervalSeconds * BackoffRate ** n`, capped by
@@ -23,6 +24,11 @@ from typing import Callable, Sequence
 NEVER_CAUGHT = frozenset({"States.Runtime"})
 ONLY_WHEN_NAMED = frozenset({"States.DataLimitExceeded"})
 TIMEOUTS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
+
+
+def match_name(error) -> str:
+    """The name a StatesError is matched under: its own, or `match_as` (a heartbeat timeout)."""
+    return getattr(error, "match_as", None) or error.error
 
 
 def error_matches(error_equals: Sequence[str], error: str) -> bool:

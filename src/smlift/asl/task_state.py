@@ -2,7 +2,8 @@
 
 The handler runs in a worker thread while the state's thread watches four things: the handler
 finishing, `TimeoutSeconds` (States.Timeout), `HeartbeatSeconds` without a `request.heartbeat()`
-(States.HeartbeatTimeout) and a stop of the execution. On a timeout or a stop the request's
+(also States.Timeout, as AWS records it, but matched by States.HeartbeatTimeout too) and a stop
+of the execution. On a timeout or a stop the request's
 `cancelled` event is set, so a handler that started a job stops it, and the engine waits a
 moment for the handler to return before going on.
 
@@ -27,6 +28,13 @@ from .tasks import TaskRequest
 
 POLL_SECONDS = 0.05
 CANCEL_GRACE_SECONDS = 10.0
+
+
+class HeartbeatTimedOut(StatesError):
+    """A missed heartbeat. AWS records it as `States.Timeout` without a cause (TaskTimedOut,
+    the error output); in ErrorEquals, `States.HeartbeatTimeout` matches it as well."""
+
+    match_as = "States.HeartbeatTimeout"
 
 
 def run_task(step: Step) -> tuple[Any, str | None]:
@@ -99,8 +107,7 @@ def invoke(step: Step, parameters: Any, timeout: float | None, heartbeat: float 
     try:
         result = _call(step, handler, request, timeout, heartbeat)
     except StatesError as exc:
-        kind = "TaskTimedOut" if exc.error in ("States.Timeout", "States.HeartbeatTimeout") \
-            else "TaskFailed"
+        kind = "TaskTimedOut" if exc.error == "States.Timeout" else "TaskFailed"
         details = {**names, "error": exc.error}
         if exc.cause is not None:
             details["cause"] = exc.cause
@@ -167,11 +174,9 @@ def _watch(step: Step, request: TaskRequest, worker: threading.Thread, done: thr
             run.check()
             raise Halted("ABORTED")
         if timeout is not None and now - started >= timeout:
-            raise StatesError("States.Timeout", f"The task '{step.state.name}' did not finish "
-                              f"within its TimeoutSeconds ({int(timeout)} s)")
+            raise StatesError("States.Timeout")  # AWS records no cause
         if heartbeat is not None and now - beats[-1] >= heartbeat:
-            raise StatesError("States.HeartbeatTimeout", f"The task '{step.state.name}' sent "
-                              f"no heartbeat for {int(heartbeat)} s")
+            raise HeartbeatTimedOut("States.Timeout")
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")

@@ -401,9 +401,11 @@ def test_task_timeout_cancels_the_handler_and_fails_with_states_timeout():
     definition = machine(("T", {"Type": "Task", "Resource": "arn:aws:states:::test:slow",
                                 "TimeoutSeconds": 5, "End": True}))
     result, _ = run(definition, tasks=registry(slow=handler), clock=clock)
-    assert result.error == "States.Timeout"
+    assert (result.error, result.cause) == ("States.Timeout", None)  # AWS records no cause
     assert cancelled == [True]
     assert "TaskTimedOut" in [e["type"] for e in result.events]
+    assert result.events[-1]["details"] == {"executionFailedEventDetails": {
+        "error": "States.Timeout"}}
 
 
 def test_timeout_seconds_path_reads_the_effective_input():
@@ -435,7 +437,11 @@ def test_task_without_heartbeat_fails_with_heartbeat_timeout():
     definition = machine(("T", {"Type": "Task", "Resource": "arn:aws:states:::test:quiet",
                                 "HeartbeatSeconds": 3, "TimeoutSeconds": 100, "End": True}))
     result, _ = run(definition, tasks=registry(quiet=handler), clock=clock)
-    assert result.error == "States.HeartbeatTimeout"
+    # as AWS records it (TaskTimedOut and ExecutionFailed): States.Timeout, no cause
+    assert (result.error, result.cause) == ("States.Timeout", None)
+    timed_out = [e for e in result.events if e["type"] == "TaskTimedOut"]
+    assert timed_out[0]["details"]["taskTimedOutEventDetails"] == {
+        "resourceType": "test", "resource": "quiet", "error": "States.Timeout"}
 
 
 def test_a_catcher_for_states_timeout_catches_a_missed_heartbeat():
@@ -454,7 +460,26 @@ def test_a_catcher_for_states_timeout_catches_a_missed_heartbeat():
                          ("Yes", {"Type": "Pass", "End": True}))
     result, _ = run(definition, tasks=registry(quiet=handler), clock=clock)
     assert result.status == "SUCCEEDED"
-    assert result.output["Error"] == "States.HeartbeatTimeout"
+    assert result.output == {"Error": "States.Timeout"}
+
+
+@pytest.mark.parametrize("limits, caught", [({"HeartbeatSeconds": 3, "TimeoutSeconds": 100}, True),
+                                            ({"TimeoutSeconds": 3}, False)])
+def test_states_heartbeat_timeout_matches_a_missed_heartbeat_only(limits, caught):
+    clock = VirtualClock()
+
+    def handler(request):
+        while not request.cancelled.wait(0.01):
+            clock.advance(1)
+
+    definition = machine(("T", {"Type": "Task", "Resource": "arn:aws:states:::test:quiet",
+                                **limits, "End": True,
+                                "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"],
+                                           "Next": "Yes"}]}),
+                         ("Yes", {"Type": "Pass", "End": True}))
+    result, _ = run(definition, tasks=registry(quiet=handler), clock=clock)
+    assert (result.status == "SUCCEEDED") is caught
+    assert result.error == (None if caught else "States.Timeout")
 
 
 def test_stop_aborts_the_execution_and_cancels_its_running_task():
@@ -484,6 +509,8 @@ def test_execution_timeout_seconds_ends_as_timed_out():
                             TimeoutSeconds=10))
     assert result.status == "TIMED_OUT"
     assert result.events[-1]["type"] == "ExecutionTimedOut"
+    # as AWS's recorded DescribeExecution of a timed-out execution: no error, no cause
+    assert "error" not in result.describe() and "cause" not in result.describe()
 
 
 def test_execution_timeout_stops_an_endless_loop_of_pure_states():
