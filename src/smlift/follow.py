@@ -111,6 +111,10 @@ def wait(side: Side, arn: str, *, timeout: float | None = None, poll: float = 5.
         described = side.describe(arn)
         if described.get("status") not in RUNNING:
             return described
+        if described.get("processAlive") is False:  # local only: its smlift process is gone
+            raise ExecutionError("the smlift process that ran this execution has ended (killed?); "
+                                 "it will never finish", where=arn,
+                                 fix="start it again under a new name")
         if deadline is not None and clock() >= deadline:
             raise ExecutionError(f"execution still {described.get('status')} after {timeout:g}s",
                                  where=arn, fix="wait again, or pass a longer --timeout")

@@ -369,3 +369,49 @@ def test_executions_list_of_an_unknown_state_machine_is_an_error_not_an_empty_li
     code, out, _ = run_cli("executions", "list", "--state-machine-arn",
                            "arn:aws:states:us-east-1:123456789012:stateMachine:pass")
     assert code == 0 and json.loads(out)["executions"][0]["status"] == "SUCCEEDED"
+
+
+# --- interrupted commands -------------------------------------------------------------------------
+
+WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": True}}}
+
+
+def _started_in_background(tmp_path, name):
+    """`smlift execute` of a 100-second Wait, in a subprocess, once its execution is recorded."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "wait.json").write_text(json.dumps(WAIT))
+    env = {**os.environ, "SMLIFT_HOME": os.environ["SMLIFT_HOME"]}
+    process = subprocess.Popen([sys.executable, "-m", "smlift", "execute", "--definition",
+                                str(tmp_path / "wait.json"), "--name", name], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(200):
+        listed = subprocess.run([sys.executable, "-m", "smlift", "executions", "list"], env=env,
+                                capture_output=True, text=True)
+        if f'"name": "{name}"' in listed.stdout:
+            return process
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError("the execution never started")
+
+
+def test_sigterm_ends_smlift_execute_with_the_execution_aborted(run_cli, tmp_path):
+    import signal
+
+    process = _started_in_background(tmp_path, "term")
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err, err
+    code, out, _ = run_cli("executions", "describe", "term")
+    assert code == 0 and json.loads(out)["status"] == "ABORTED"
+
+
+def test_wait_on_an_execution_whose_process_was_killed_says_so_instead_of_waiting(run_cli, tmp_path):
+    process = _started_in_background(tmp_path, "killed")
+    process.kill()
+    process.wait(timeout=60)
+    assert_user_error(run_cli("wait", "killed"), "has ended (killed?); it will never finish",
+                      "fix: start it again")

@@ -99,5 +99,16 @@ def execute(definition, input_, name, state_machine_name) -> None:
     Example:
       smlift execute --definition statemachine/definition.asl.json --input examples/input.local.json
     """
-    summary = execute_files(definition, input_, name, state_machine_name)
+    import signal
+
+    # SIGTERM (kill, a CI timeout) ends the execution ABORTED, as Ctrl-C does, never RUNNING
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        summary = execute_files(definition, input_, name, state_machine_name)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
