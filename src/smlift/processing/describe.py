@@ -78,9 +78,19 @@ def to_boto(description: dict) -> dict:
 
 def to_sfn(description: dict) -> dict:
     """Timestamps as epoch milliseconds, as a Step Functions `.sync` output carries them, and
-    without `SmliftLocal` (not in AWS's answer, so neither in a task's result nor its cause)."""
-    return {key: (int(round(value * 1000)) if key in TIMESTAMPS else value)
-            for key, value in description.items() if key != "SmliftLocal"}
+    without `SmliftLocal` (not in AWS's answer, so neither in a task's result nor its cause).
+    Members are in alphabetical order at every level, as Step Functions serializes an SDK
+    response (recorded `.sync` histories show it); the `Environment` map keeps its own order."""
+    return _alphabetical({key: (int(round(value * 1000)) if key in TIMESTAMPS else value)
+                          for key, value in description.items() if key != "SmliftLocal"})
+
+
+def _alphabetical(value: Any, key: str = "") -> Any:
+    if isinstance(value, list):
+        return [_alphabetical(item) for item in value]
+    if not isinstance(value, dict) or key == "Environment":
+        return value
+    return {name: _alphabetical(value[name], name) for name in sorted(value)}
 
 
 def to_json_ready(description: dict) -> dict:

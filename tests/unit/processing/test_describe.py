@@ -39,6 +39,17 @@ def test_renderings_convert_only_the_timestamps():
     assert D.to_json_ready(record)["CreationTime"] == "1970-01-01T00:00:01.500+00:00"
 
 
+def test_the_step_functions_rendering_orders_members_alphabetically_but_not_the_environment():
+    record = {"ProcessingJobName": "a", "AppSpecification": {"ImageUri": "i",
+                                                             "ContainerEntrypoint": ["p"]},
+              "Environment": {"Z": "1", "A": "2"}, "CreationTime": 1.0}
+    rendered = D.to_sfn(record)
+    assert list(rendered) == ["AppSpecification", "CreationTime", "Environment",
+                              "ProcessingJobName"]
+    assert list(rendered["AppSpecification"]) == ["ContainerEntrypoint", "ImageUri"]
+    assert list(rendered["Environment"]) == ["Z", "A"]
+
+
 def test_the_step_functions_rendering_leaves_out_the_local_only_key():
     record = {"ProcessingJobName": "a", "SmliftLocal": {"JobRoot": "/r", "ExitCode": 0}}
     assert D.to_sfn(record) == {"ProcessingJobName": "a"}
