@@ -208,6 +208,9 @@ def package_request(name: str, image_uri: str, settings: dict[str, str],
         "CustomerMetadataProperties": settings,
     }
     if description:
+        if len(description) > 1024:  # CreateModelPackage's limit, checked on both backends
+            raise InputError(f"is {len(description)} characters; SageMaker allows at most 1024",
+                             where="--description", fix="shorten the description")
         request["ModelPackageDescription"] = description
     return request
 

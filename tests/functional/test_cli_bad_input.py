@@ -415,3 +415,11 @@ def test_wait_on_an_execution_whose_process_was_killed_says_so_instead_of_waitin
     process.wait(timeout=60)
     assert_user_error(run_cli("wait", "killed"), "has ended (killed?); it will never finish",
                       "fix: start it again")
+
+
+def test_models_register_refuses_a_description_sagemaker_would_refuse(run_cli):
+    assert_user_error(run_cli("models", "register", "churn", "--image", "churn:1", "--local",
+                              "--description", "x" * 1025),
+                      "--description: is 1025 characters; SageMaker allows at most 1024")
+    code, out, _ = run_cli("models", "list", "--local")
+    assert "churn" not in out
