@@ -393,6 +393,9 @@ def copy_objects(s3: LocalS3, src: str, dst: str, *, recursive: bool = False) ->
     if not _is_s3(src) and not _is_s3(dst):
         raise InputError("one of SRC and DST must be an s3:// URI", where=f"{src} -> {dst}",
                          fix="e.g. `smlift s3 cp data.csv s3://bucket/input/`")
+    if "-" in (src, dst):
+        raise InputError("'-' (standard input or output) is not a file", where=f"{src} -> {dst}",
+                         fix="stream one object, without --recursive: `smlift s3 cp s3://B/K -`")
     if recursive:
         return _copy_tree(s3, src, dst)
     if _is_s3(src) and not s3.is_object(src):
@@ -410,6 +413,19 @@ def copy_objects(s3: LocalS3, src: str, dst: str, *, recursive: bool = False) ->
     elif dst.endswith("/") or Path(dst).is_dir():
         dst = str(Path(dst) / name)
     return [_transfer_one(s3, src, dst)]
+
+
+def copy_stream(s3: LocalS3, src: str, dst: str, stdin, stdout) -> None:
+    """`aws s3 cp s3://B/K -` (the object to binary `stdout`) and `aws s3 cp - s3://B/K`
+    (binary `stdin` to the object, written atomically)."""
+    if src == "-" and _is_s3(dst):
+        s3.put_bytes(stdin.read(), dst)
+    elif dst == "-" and _is_s3(src):
+        stdout.write(s3.get_bytes(src))
+        stdout.flush()
+    else:
+        raise InputError("'-' streams one object: the other side must be an s3:// URI",
+                         where=f"{src} -> {dst}", fix="e.g. `smlift s3 cp s3://bucket/key -`")
 
 
 def _transfer_one(s3: LocalS3, src: str, dst: str) -> Transfer:

@@ -423,3 +423,31 @@ def test_models_register_refuses_a_description_sagemaker_would_refuse(run_cli):
                       "--description: is 1025 characters; SageMaker allows at most 1024")
     code, out, _ = run_cli("models", "list", "--local")
     assert "churn" not in out
+
+
+# --- '-' for standard input and output ------------------------------------------------------------
+
+def test_execute_refuses_stdin_for_both_the_definition_and_the_input(run_cli):
+    assert_user_error(run_cli("execute", "--definition", "-", "--input", "-"),
+                      "--input: --definition and --input cannot both read standard input")
+
+
+def test_s3_cp_streams_an_object_to_stdout_and_from_stdin_without_a_file_named_dash(
+        tmp_path, monkeypatch, capsysbinary):
+    import io
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a,b\n1,2\n")))
+    from smlift.cli import main
+
+    main(["s3", "cp", "-", "s3://bucket/in/data.csv"])  # returns (exit 0) or raises SystemExit
+    main(["s3", "cp", "s3://bucket/in/data.csv", "-"])
+    assert capsysbinary.readouterr().out == b"a,b\n1,2\n"
+    assert not (tmp_path / "-").exists()
+
+
+def test_s3_cp_recursive_to_dash_is_refused(run_cli, data):
+    assert run_cli("s3", "cp", str(data / "a.csv"), "s3://bucket/d/a.csv")[0] == 0
+    assert_user_error(run_cli("s3", "cp", "s3://bucket/d/", "-", "--recursive"),
+                      "'-' (standard input or output) is not a file")

@@ -41,10 +41,13 @@ def execute_files(definition: str, input_: str | None, name: str | None,
     """Run the definition in file `definition` on the input in file `input_`; the summary.
     (`clock`: the engine's clock, real time by default; tests pass a VirtualClock.)"""
     from ..asl.engine import run_execution
-    from ..errors import DefinitionError
+    from ..errors import DefinitionError, InputError
     from ..home import smlift_home
     from ..store import open_store
 
+    if definition == "-" and input_ == "-":
+        raise InputError("--definition and --input cannot both read standard input ('-')",
+                         where="--input", fix="pass one of them as a file")
     document = read_json(definition, "definition")
     value = read_json(input_, "input") if input_ else {}
     home = smlift_home()

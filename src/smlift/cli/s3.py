@@ -29,15 +29,21 @@ def s3() -> None:
 @click.option("--recursive", is_flag=True,
               help="Copy every file of a folder or every object under a prefix.")
 def cp(src: str, dst: str, recursive: bool) -> None:
-    """Copy a local file to s3://, back, or s3:// to s3://.
+    """Copy a local file to s3://, back, or s3:// to s3://; '-' is stdin or stdout.
 
     \b
     Example:
       smlift s3 cp data.csv s3://smlift-local/input/data.csv
       smlift s3 cp s3://smlift-local/output/ results/ --recursive
+      smlift s3 cp s3://smlift-local/output/run-1/result/result.csv - | head
     """
-    from ..local_s3 import LocalS3, copy_objects
+    import sys
 
+    from ..local_s3 import LocalS3, copy_objects, copy_stream
+
+    if "-" in (src, dst) and not recursive:
+        copy_stream(LocalS3(), src, dst, sys.stdin.buffer, sys.stdout.buffer)
+        return
     _render(copy_objects(LocalS3(), src, dst, recursive=recursive))
 
 
