@@ -112,10 +112,34 @@ class LocalStepFunctions:
 
     def start_execution(self, stateMachineArn: str, name: str | None = None, input: Any = "{}",
                         **_: Any) -> dict:
-        """Start an execution on a background thread; answers at once, like AWS."""
+        """Start an execution on a background thread; answers at once, like AWS.
+
+        Idempotent as AWS documents for Standard workflows: the same name and the same input
+        as an execution still RUNNING answers with that execution; a closed one, or other
+        input, is ExecutionAlreadyExists."""
+        same = self._running_duplicate(stateMachineArn, name, input)
+        if same is not None:
+            return {"executionArn": same["arn"], "startDate": _date(same["start_date"])}
         execution = self._prepare(stateMachineArn, name, input)
         threading.Thread(target=execution.run, name=f"execution-{execution.name}").start()
         return {"executionArn": execution.arn, "startDate": _date(execution.start_date)}
+
+    def _running_duplicate(self, stateMachineArn: str, name: str | None,
+                           input: Any) -> dict | None:
+        from .asl.engine import execution_arn
+        from .asl.paths import json_equal
+
+        if not name:
+            return None
+        machine = self._state_machine(stateMachineArn)
+        try:
+            record = self.store.get_execution(execution_arn(machine["name"], name))
+            wanted = json.loads(input) if isinstance(input, str) else input
+        except (ExecutionDoesNotExist, ValueError):
+            return None
+        if record["status"] == "RUNNING" and json_equal(record["input"], wanted):
+            return record
+        return None
 
     def start_sync_execution(self, stateMachineArn: str, name: str | None = None,
                              input: Any = "{}", **_: Any) -> dict:

@@ -118,3 +118,21 @@ def test_names_follow_aws_rules(store):
     arn = sfn.create_state_machine(name="good_name-1", definition=PASS)["stateMachineArn"]
     with pytest.raises(InputError, match="Invalid Name"):
         sfn.start_execution(stateMachineArn=arn, name="x" * 81)
+
+
+def test_starting_the_same_name_and_input_while_running_answers_with_that_execution(store):
+    tasks, started = blocking_registry()
+    sfn = LocalStepFunctions(store=store, tasks=tasks)
+    definition = {"StartAt": "T", "States": {"T": {"Type": "Task",
+                                                   "Resource": "arn:aws:states:::test:block",
+                                                   "End": True}}}
+    arn = sfn.create_state_machine(name="demo", definition=definition)["stateMachineArn"]
+    first = sfn.start_execution(stateMachineArn=arn, name="nightly", input='{"day": 1}')
+    assert started.wait(10)
+    again = sfn.start_execution(stateMachineArn=arn, name="nightly", input='{ "day" : 1 }')
+    assert again == first  # idempotent while RUNNING, as AWS documents for Standard
+    with pytest.raises(ExecutionAlreadyExists):
+        sfn.start_execution(stateMachineArn=arn, name="nightly", input='{"day": 2}')
+    sfn.stop_execution(executionArn=first["executionArn"])
+    with pytest.raises(ExecutionAlreadyExists):  # closed: the name stays taken
+        sfn.start_execution(stateMachineArn=arn, name="nightly", input='{"day": 1}')
