@@ -451,3 +451,14 @@ def test_s3_cp_recursive_to_dash_is_refused(run_cli, data):
     assert run_cli("s3", "cp", str(data / "a.csv"), "s3://bucket/d/a.csv")[0] == 0
     assert_user_error(run_cli("s3", "cp", "s3://bucket/d/", "-", "--recursive"),
                       "'-' (standard input or output) is not a file")
+
+
+def test_validate_outside_the_project_root_says_where_to_run_it(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_user_error(run_cli("validate"), "statemachine/definition.asl.json: file not found",
+                      "fix: run from the project root, or pass --definition FILE")
+
+
+def test_graph_of_a_missing_definition_says_what_paths_are_relative_to(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_user_error(run_cli("graph"), f"paths are relative to {tmp_path}")

@@ -25,7 +25,8 @@ def read_json(path: str, what: str):
             Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read the {what}: {exc.strerror}", where=where,
-                         fix=f"pass an existing {what} file") from None
+                         fix=f"pass an existing {what} file (paths are relative to "
+                             f"{Path.cwd()})") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"the {what} is not UTF-8 text (byte {exc.start})", where=where,
                          fix="save the file as UTF-8 JSON") from None

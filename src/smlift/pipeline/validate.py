@@ -102,15 +102,15 @@ def _load_definition(path: Path, problems: list[Problem]):
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(Problem(str(path), "file not found",
-                                "pass --definition statemachine/definition.asl.json"))
+                                "run from the project root, or pass --definition FILE"))
         return None, None
     except IsADirectoryError:
         problems.append(Problem(str(path), "is a folder, not a JSON file",
-                                "pass --definition statemachine/definition.asl.json"))
+                                "run from the project root, or pass --definition FILE"))
         return None, None
     except OSError as exc:
         problems.append(Problem(str(path), f"cannot read the file: {exc.strerror}",
-                                "pass --definition statemachine/definition.asl.json"))
+                                "run from the project root, or pass --definition FILE"))
         return None, None
     except UnicodeDecodeError as exc:
         problems.append(Problem(str(path), f"not UTF-8 text (byte {exc.start})",
