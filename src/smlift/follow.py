@@ -130,5 +130,20 @@ def failure_message(described: dict) -> str | None:
     if described.get("error"):
         text += f": {described['error']}"
     if described.get("cause"):
-        text += f": {described['cause']}"
+        text += f": {_short_cause(described['cause'])}"
     return text
+
+
+def _short_cause(cause: str) -> str:
+    """A cause that embeds a DescribeProcessingJob answer (what a failed `.sync` Task reports)
+    shortened to the job's name and FailureReason; any other cause as it is."""
+    import json
+
+    head, brace, rest = cause.partition("{")
+    try:
+        job = json.loads(brace + rest) if brace else None
+    except ValueError:
+        return cause
+    if not isinstance(job, dict) or "FailureReason" not in job:
+        return cause
+    return f"{head}job {job.get('ProcessingJobName', '?')}: {job['FailureReason']}"

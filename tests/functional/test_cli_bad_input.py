@@ -462,3 +462,24 @@ def test_validate_outside_the_project_root_says_where_to_run_it(run_cli, tmp_pat
 def test_graph_of_a_missing_definition_says_what_paths_are_relative_to(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert_user_error(run_cli("graph"), f"paths are relative to {tmp_path}")
+
+
+def test_wait_on_a_failed_job_shows_its_failure_reason_not_the_whole_job_description(run_cli, tmp_path):
+    job = {"ProcessingJobName": "smlift-predict-x", "FailureReason": "ClientError: image ghost:9 is "
+           "not in the local registry", "ProcessingInputs": [{"InputName": "code"}] * 20}
+    fail = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "PredictFailed",
+            "Cause": "Predict failed: States.TaskFailed: " + json.dumps(job)}}}
+    (tmp_path / "fail.json").write_text(json.dumps(fail))
+    assert run_cli("execute", "--definition", str(tmp_path / "fail.json"), "--name", "f")[0] == 0
+    text = assert_user_error(run_cli("wait", "f"))
+    last = text.strip().splitlines()[-1]
+    assert ("FAILED: PredictFailed: Predict failed: States.TaskFailed: job smlift-predict-x: "
+            "ClientError: image ghost:9 is not in the local registry") in last
+    assert "ProcessingInputs" not in last
+
+
+def test_a_cause_that_is_not_a_job_description_is_shown_whole():
+    from smlift.follow import failure_message
+
+    described = {"name": "n", "status": "FAILED", "error": "E", "cause": "bad {not json"}
+    assert failure_message(described) == "execution n FAILED: E: bad {not json"
