@@ -469,7 +469,18 @@ def _join(location: str, rel: str) -> str:
     return str(Path(location) / rel)
 
 
+def _require_source_bucket(s3: LocalS3, src: str) -> None:
+    """An s3:// source in a bucket that does not exist is NoSuchBucket, as with `aws s3`, not
+    an empty copy."""
+    if _is_s3(src) and not (s3.root / split_uri(src)[0]).is_dir():
+        bucket = split_uri(src)[0]
+        raise StorageError("NoSuchBucket: the specified bucket does not exist", where=src,
+                           fix=f"check the bucket name (`smlift s3 ls` lists them); buckets appear "
+                               f"with their first object: `smlift s3 cp FILE s3://{bucket}/KEY`")
+
+
 def _copy_tree(s3: LocalS3, src: str, dst: str) -> list[Transfer]:
+    _require_source_bucket(s3, src)
     return [_transfer_one(s3, location, _join(dst, rel))
             for rel, (location, _, _) in sorted(_source_files(s3, src).items())]
 
@@ -481,6 +492,7 @@ def sync_objects(s3: LocalS3, src: str, dst: str, *, delete: bool = False) -> li
     if not _is_s3(src) and not _is_s3(dst):
         raise InputError("one of SRC and DST must be an s3:// URI", where=f"{src} -> {dst}",
                          fix="e.g. `smlift s3 sync data/ s3://bucket/input/`")
+    _require_source_bucket(s3, src)
     source = _source_files(s3, src)
     target = _target_files(s3, dst)
     done = []

@@ -483,3 +483,17 @@ def test_a_cause_that_is_not_a_job_description_is_shown_whole():
 
     described = {"name": "n", "status": "FAILED", "error": "E", "cause": "bad {not json"}
     assert failure_message(described) == "execution n FAILED: E: bad {not json"
+
+
+@pytest.mark.parametrize("args", [("sync", "s3://no-such-bucket/x/", "out"),
+                                  ("cp", "s3://no-such-bucket/x/", "out", "--recursive")])
+def test_s3_copy_from_a_missing_bucket_is_no_such_bucket_not_an_empty_success(run_cli, tmp_path,
+                                                                               monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    assert_user_error(run_cli("s3", *args), "s3://no-such-bucket/x/: NoSuchBucket")
+    assert not (tmp_path / "out").exists()
+
+
+def test_s3_sync_to_a_new_bucket_creates_it(run_cli, data):
+    code, out, err = run_cli("s3", "sync", str(data), "s3://new-bucket/x/")
+    assert code == 0 and "upload:" in out + err
