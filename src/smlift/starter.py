@@ -220,6 +220,26 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+def wait_local(target: Target, arns: list[str], *,
+               reason: str = "smlift start was interrupted") -> None:
+    """Locally, executions run in threads of this process: block until they end, so that the
+    process outlives them. On Ctrl-C (or SIGTERM made into it) stop each one, so that none is
+    left RUNNING with no process behind it. On AWS, return at once."""
+    if target.side != "local":
+        return
+    try:
+        for arn in arns:
+            target.sfn.wait(arn)
+    except KeyboardInterrupt:
+        for arn in arns:
+            try:
+                target.sfn.stop_execution(executionArn=arn, error="smlift.StartInterrupted",
+                                          cause=reason)
+            except SmliftError:
+                pass  # it ended meanwhile
+        raise
+
+
 # -- targets ------------------------------------------------------------------------------------
 def aws_target(client, deployment: str = "smlift") -> Target:
     """The deployed state machine of `deployment`, its SageMaker role and code_uri."""

@@ -497,3 +497,29 @@ def test_s3_copy_from_a_missing_bucket_is_no_such_bucket_not_an_empty_success(ru
 def test_s3_sync_to_a_new_bucket_creates_it(run_cli, data):
     code, out, err = run_cli("s3", "sync", str(data), "s3://new-bucket/x/")
     assert code == 0 and "upload:" in out + err
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_interrupting_a_local_start_aborts_its_execution_without_a_traceback(run_cli, tmp_path, how):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "wait.json").write_text(json.dumps(WAIT))
+    assert run_cli("models", "register", "churn", "--image", "churn:1", "--local")[0] == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smlift", "start", "churn", "--local", "--definition",
+         str(tmp_path / "wait.json"), "--input-uri", "s3://my-bucket/in/", "--output-uri",
+         "s3://my-bucket/out/", "--name", "st"], env=dict(os.environ),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(200):
+        if run_cli("executions", "describe", "st")[0] == 0:
+            break
+        time.sleep(0.1)
+    process.send_signal(getattr(signal, how))
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err, err
+    code, out, _ = run_cli("executions", "describe", "st")
+    assert json.loads(out)["status"] == "ABORTED" and json.loads(out)["error"] == "smlift.StartInterrupted"

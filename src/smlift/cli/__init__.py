@@ -10,6 +10,7 @@ else is a bug: the traceback is shown with a line saying so, and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
@@ -73,6 +74,23 @@ def cli() -> None:
       smlift run                      # the whole pipeline, locally
       smlift execute --definition statemachine/definition.asl.json --input examples/input.local.json
     """
+
+
+@contextlib.contextmanager
+def sigterm_interrupts():
+    """Within: SIGTERM (kill, a CI timeout) raises KeyboardInterrupt, as Ctrl-C does, so a local
+    execution run by this process ends ABORTED instead of staying RUNNING with no process."""
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> None:

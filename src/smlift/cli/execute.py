@@ -103,16 +103,8 @@ def execute(definition, input_, name, state_machine_name) -> None:
     Example:
       smlift execute --definition statemachine/definition.asl.json --input examples/input.local.json
     """
-    import signal
+    from . import sigterm_interrupts
 
-    # SIGTERM (kill, a CI timeout) ends the execution ABORTED, as Ctrl-C does, never RUNNING
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    with sigterm_interrupts():
         summary = execute_files(definition, input_, name, state_machine_name)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     click.echo(json.dumps(summary, ensure_ascii=False))
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt

@@ -86,13 +86,23 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
     started = start_model(registry, target, name, input_uri, output_uri, version=version,
                           allow_unapproved=allow_unapproved, execution=execution)
     click.echo(_dump(started.to_dict()))
+    if not wait:
+        click.echo(f"Started {started.model} version {started.version}. Follow it: "
+                   f"smlift wait {started.execution_arn}", err=True)
+        if local:
+            click.echo("It runs in this process: the command returns when the execution ends.",
+                       err=True)
+    _wait_local(target, [started.execution_arn])
     if wait:
         return _wait(target, started.execution_arn)
-    click.echo(f"Started {started.model} version {started.version}. Follow it: "
-               f"smlift wait {started.execution_arn}", err=True)
-    if local:
-        click.echo("It runs in this process: the command returns when the execution ends.",
-                   err=True)
+
+
+def _wait_local(target, arns: list[str]) -> None:
+    from ..starter import wait_local
+    from . import sigterm_interrupts
+
+    with sigterm_interrupts():
+        wait_local(target, arns)
 
 
 def _wait(target, arn: str) -> None:
@@ -129,10 +139,12 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
                           fix="register one with `smlift models register NAME --image URI`")
     click.echo(_dump([r.to_dict() for r in results]))
     failed = [r.model for r in results if r.error]
+    if not failed:
+        click.echo(f"{len(results)} executions started.", err=True)
+    _wait_local(target, [r.execution_arn for r in results if not r.error])
     if failed:
         raise SmliftError(f"{len(failed)} of {len(results)} models did not start: "
                           f"{', '.join(failed)}", fix="see the FAILED lines above")
-    click.echo(f"{len(results)} executions started.", err=True)
 
 
 @click.command(name="input")
