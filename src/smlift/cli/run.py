@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from pathlib import Path
 
 import click
+
+from . import sigterm_interrupts
 
 _STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED": "red"}
 
@@ -76,9 +77,9 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     local_run.preflight(run_input, sources)
     sfn, arn = local_run.start_run(run_input, sources, name=name)
     console.print(f"execution: {arn}", highlight=False)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with Live(console=console, refresh_per_second=8, transient=False) as live:
+        with sigterm_interrupts(), Live(console=console, refresh_per_second=8,
+                                        transient=False) as live:
             outcome = local_run.watch_run(
                 sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
     except KeyboardInterrupt:
@@ -86,8 +87,6 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
         console.print("interrupted: stopping the execution and its running job ...")
         local_run.abort_run(sfn, arn, "smlift run was interrupted")
         raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     _end_live(console)
     _report(outcome, console)
     if not outcome.succeeded:
@@ -104,10 +103,6 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
 def _end_live(console) -> None:
     if not console.is_terminal:
         console.line()  # rich leaves a non-terminal Live's last frame without a newline
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def _report(outcome, console) -> None:
