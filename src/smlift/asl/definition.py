@@ -255,7 +255,8 @@ def load_definition(data: Any, tasks=None) -> StateMachine:
                                   fix="check the file with a JSON linter") from exc
     problems = _Problems()
     if not isinstance(data, dict):
-        raise DefinitionError("the definition must be a JSON object", where="/")
+        raise DefinitionError("the definition must be a JSON object", where="/",
+                              fix='write {"StartAt": "...", "States": {...}} at the top level')
     for key in data:
         if key not in TOP_LEVEL:
             problems.add(f"/{pointer_token(key)}", _unsupported(key))
