@@ -150,6 +150,13 @@ def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = Non
 
 def preflight(run_input: dict, sources: RunSources, *, home: Path | None = None) -> None:
     """Fail before anything runs when a missing prefix, image or bad definition is knowable."""
+    check_local_resources(run_input, home)
+    check_definition(sources.definition_path, home)
+
+
+def check_local_resources(run_input: dict, home: Path | None = None) -> None:
+    """The input and code prefixes hold objects and both images resolve, in local S3 and the
+    local image registry."""
     from .images import resolve_image
     from .local_s3 import LocalS3
 
@@ -163,7 +170,6 @@ def preflight(run_input: dict, sources: RunSources, *, home: Path | None = None)
             resolve_image(run_input[name], home)
         except SmliftError as exc:
             raise exc.with_context(f"{name}: ")
-    check_definition(sources.definition_path, home)
 
 
 def _read_definition(path: Path) -> str:
