@@ -122,7 +122,7 @@ def check_definition(path: Path, home: Path | None = None) -> None:
     from .errors import DefinitionError
 
     try:
-        load_definition(_read_definition(path), tasks=task_registry(home))
+        load_definition(read_definition(path), tasks=task_registry(home))
     except DefinitionError as exc:
         exc.fix = exc.fix or "correct the definition (`smlift validate` lists every problem)"
         raise exc.with_context(f"{path}#") from None
@@ -172,15 +172,11 @@ def check_local_resources(run_input: dict, home: Path | None = None) -> None:
             raise exc.with_context(f"{name}: ")
 
 
-def _read_definition(path: Path) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the definition: {exc.strerror}", where=str(path),
-                         fix="pass --definition, or run from the project root") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"the definition is not UTF-8 text (byte {exc.start})", where=str(path),
-                         fix="save the file as UTF-8 JSON") from None
+def read_definition(path: Path) -> dict:
+    """The definition file as JSON (InputError naming the file when it cannot be read)."""
+    from .pipeline import read_json_file
+
+    return read_json_file(path, "pass --definition, or run from the project root")
 
 
 # -- start and watch ----------------------------------------------------------------------------
@@ -191,7 +187,7 @@ def start_run(run_input: dict, sources: RunSources, *, name: str | None = None,
 
     sfn = sfn or LocalStepFunctions(home=home)
     machine = sfn.create_state_machine(name=STATE_MACHINE_NAME,
-                                       definition=_read_definition(sources.definition_path),
+                                       definition=read_definition(sources.definition_path),
                                        roleArn=run_input.get("role"))
     started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=name,
                                   input=json.dumps(run_input))
@@ -226,7 +222,7 @@ def step_progress(events: list[dict], describe_job: Callable[[str], dict | None]
 
 
 def task_state_names(definition_path: Path) -> list[str]:
-    definition = json.loads(_read_definition(definition_path))
+    definition = read_definition(definition_path)
     return [name for name, state in definition["States"].items() if state.get("Type") == "Task"]
 
 
