@@ -149,12 +149,28 @@ class LocalStepFunctions:
         return self.describe_execution(execution.arn)
 
     def wait(self, executionArn: str, timeout: float | None = None) -> dict:
-        """Block until the execution has ended (or `timeout` s); its DescribeExecution."""
+        """Block until the execution has ended (or `timeout` s); its DescribeExecution.
+
+        An execution of this process that is RUNNING but not yet registered by its thread
+        (just started) is waited for too, not reported at once."""
+        import time
+
         from .asl.engine import active_execution
 
-        running = active_execution(self.store.get_execution(executionArn)["arn"])
-        if running is not None:
-            running.done.wait(timeout)
+        arn = self.store.get_execution(executionArn)["arn"]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            running = active_execution(arn)
+            if running is not None:
+                running.done.wait(None if deadline is None else
+                                  max(0.0, deadline - time.monotonic()))
+                break
+            record = self.store.get_execution(arn)
+            if record["status"] != "RUNNING" or record["pid"] != os.getpid():
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
         return self.describe_execution(executionArn)
 
     def describe_execution(self, executionArn: str) -> dict:

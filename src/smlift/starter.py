@@ -231,13 +231,19 @@ def wait_local(target: Target, arns: list[str], *,
         for arn in arns:
             target.sfn.wait(arn)
     except KeyboardInterrupt:
-        for arn in arns:
-            try:
-                target.sfn.stop_execution(executionArn=arn, error="smlift.StartInterrupted",
-                                          cause=reason)
-            except SmliftError:
-                pass  # it ended meanwhile
+        stop_local(target, arns, reason=reason)
         raise
+
+
+def stop_local(target: Target, arns: list[str], *,
+               reason: str = "smlift start was interrupted") -> None:
+    """Stop local executions started by this process (each ends ABORTED)."""
+    for arn in arns:
+        try:
+            target.sfn.stop_execution(executionArn=arn, error="smlift.StartInterrupted",
+                                      cause=reason)
+        except SmliftError:
+            pass  # it ended meanwhile
 
 
 # -- targets ------------------------------------------------------------------------------------

@@ -514,10 +514,12 @@ def test_interrupting_a_local_start_aborts_its_execution_without_a_traceback(run
          str(tmp_path / "wait.json"), "--input-uri", "s3://my-bucket/in/", "--output-uri",
          "s3://my-bucket/out/", "--name", "st"], env=dict(os.environ),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for _ in range(200):
-        if run_cli("executions", "describe", "st")[0] == 0:
+    deadline, seen = time.monotonic() + 60, []
+    while time.monotonic() < deadline:  # stderr is line-buffered: wait for the "Started" line
+        seen.append(process.stderr.readline())
+        if seen[-1].startswith("Started churn") or not seen[-1]:
             break
-        time.sleep(0.1)
+    assert seen[-1].startswith("Started churn"), seen
     process.send_signal(getattr(signal, how))
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "Traceback" not in err, err

@@ -80,11 +80,28 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
                              where="--all", fix="leave them out with --all")
         return _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved,
                           deployment, definition, local, region, profile)
-    from ..starter import start_model
+    import contextlib
+
+    from ..starter import start_model, stop_local
+    from . import sigterm_interrupts
 
     target, registry = _target_and_registry(local, region, profile, deployment, definition)
-    started = start_model(registry, target, name, input_uri, output_uri, version=version,
-                          allow_unapproved=allow_unapproved, execution=execution)
+    # Locally the execution runs in this process: from the moment it starts, Ctrl-C or SIGTERM
+    # must stop it rather than leave it RUNNING with no process behind it.
+    with sigterm_interrupts() if local else contextlib.nullcontext():
+        started = start_model(registry, target, name, input_uri, output_uri, version=version,
+                              allow_unapproved=allow_unapproved, execution=execution)
+        try:
+            _announce(started, wait, local)
+        except KeyboardInterrupt:
+            stop_local(target, [started.execution_arn])
+            raise
+        _wait_local(target, [started.execution_arn])
+    if wait:
+        return _wait(target, started.execution_arn)
+
+
+def _announce(started, wait: bool, local: bool) -> None:
     click.echo(_dump(started.to_dict()))
     if not wait:
         click.echo(f"Started {started.model} version {started.version}. Follow it: "
@@ -92,9 +109,6 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
         if local:
             click.echo("It runs in this process: the command returns when the execution ends.",
                        err=True)
-    _wait_local(target, [started.execution_arn])
-    if wait:
-        return _wait(target, started.execution_arn)
 
 
 def _wait_local(target, arns: list[str]) -> None:
