@@ -99,13 +99,8 @@ class LocalStepFunctions:
         from .asl.engine import prepare_execution
 
         record = self._state_machine(stateMachineArn)
-        if isinstance(input, str):
-            try:
-                input = json.loads(input)
-            except ValueError as exc:
-                raise InputError(f"Invalid execution input: {exc}", where="input",
-                                 fix="pass a JSON document, e.g. '{}'") from exc
-        return prepare_execution(record["definition"], input, name=name,
+        return prepare_execution(  # parses a JSON string input (InputError when it is not)
+record["definition"], input, name=name,
                                  state_machine_name=record["name"], store=self.store,
                                  tasks=self.tasks, clock=self.clock, role_arn=record["role_arn"],
                                  register=False)
@@ -121,6 +116,7 @@ class LocalStepFunctions:
         if same is not None:
             return {"executionArn": same["arn"], "startDate": _date(same["start_date"])}
         execution = self._prepare(stateMachineArn, name, input)
+        execution.register()  # stoppable and waitable from now on, before its thread runs
         threading.Thread(target=execution.run, name=f"execution-{execution.name}").start()
         return {"executionArn": execution.arn, "startDate": _date(execution.start_date)}
 

@@ -498,20 +498,30 @@ def _error_equals(raw: dict, where: str, problems: _Problems, last: bool) -> tup
     return tuple(names)
 
 
-def _retriers(items: Any, where: str, problems: _Problems) -> list[Retrier]:
+def _handlers(items: Any, where: str, problems: _Problems, field: str, kind: str,
+              allowed) -> list[tuple[str, dict, bool]]:
+    """The objects of a Retry or Catch array as (pointer, object, is last), each checked for
+    its type and unknown fields (problems are recorded, bad entries skipped)."""
     if not isinstance(items, list):
-        problems.add(where, "SCHEMA_VALIDATION_FAILED: Retry must be an array")
+        problems.add(where, f"SCHEMA_VALIDATION_FAILED: {field} must be an array")
         return []
-    built = []
+    valid = []
     for index, raw in enumerate(items):
         here = f"{where}/{index}"
         if not isinstance(raw, dict):
-            problems.add(here, "SCHEMA_VALIDATION_FAILED: a retrier must be an object")
+            problems.add(here, f"SCHEMA_VALIDATION_FAILED: a {kind} must be an object")
             continue
         for key in raw:
-            if key not in RETRIER_FIELDS:
-                problems.add(f"{here}/{pointer_token(key)}", _unsupported(key) + " in a retrier")
-        names = _error_equals(raw, here, problems, index == len(items) - 1)
+            if key not in allowed:
+                problems.add(f"{here}/{pointer_token(key)}", _unsupported(key) + f" in a {kind}")
+        valid.append((here, raw, index == len(items) - 1))
+    return valid
+
+
+def _retriers(items: Any, where: str, problems: _Problems) -> list[Retrier]:
+    built = []
+    for here, raw, last in _handlers(items, where, problems, "Retry", "retrier", RETRIER_FIELDS):
+        names = _error_equals(raw, here, problems, last)
         values = _retrier_values(raw, here, problems)
         built.append(Retrier(error_equals=names, **values))
     return built
@@ -542,19 +552,9 @@ def _retrier_values(raw: dict, where: str, problems: _Problems) -> dict:
 
 
 def _catchers(items: Any, where: str, problems: _Problems) -> list[Catcher]:
-    if not isinstance(items, list):
-        problems.add(where, "SCHEMA_VALIDATION_FAILED: Catch must be an array")
-        return []
     built = []
-    for index, raw in enumerate(items):
-        here = f"{where}/{index}"
-        if not isinstance(raw, dict):
-            problems.add(here, "SCHEMA_VALIDATION_FAILED: a catcher must be an object")
-            continue
-        for key in raw:
-            if key not in CATCHER_FIELDS:
-                problems.add(f"{here}/{pointer_token(key)}", _unsupported(key) + " in a catcher")
-        names = _error_equals(raw, here, problems, index == len(items) - 1)
+    for here, raw, last in _handlers(items, where, problems, "Catch", "catcher", CATCHER_FIELDS):
+        names = _error_equals(raw, here, problems, last)
         if not isinstance(raw.get("Next"), str):
             problems.add(f"{here}/Next", "SCHEMA_VALIDATION_FAILED: a catcher needs Next")
         built.append(Catcher(error_equals=names, next=raw.get("Next") or "",

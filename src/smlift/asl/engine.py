@@ -121,9 +121,15 @@ class Execution:
         """End the execution as ABORTED; running tasks get their cancel signal."""
         self.run_state.request_stop(Halted("ABORTED", error, cause))
 
-    def run(self) -> ExecutionResult:
+    def register(self) -> None:
+        """Make the execution findable (`active_execution`) and stoppable in this process.
+        `run` does it too; a caller that runs it on another thread calls it first, so that a
+        stop in between is not lost."""
         with _ACTIVE_LOCK:
             _ACTIVE[self.arn] = self
+
+    def run(self) -> ExecutionResult:
+        self.register()
         try:
             return self._run()
         finally:

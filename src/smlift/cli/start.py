@@ -91,12 +91,12 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
     with sigterm_interrupts() if local else contextlib.nullcontext():
         started = start_model(registry, target, name, input_uri, output_uri, version=version,
                               allow_unapproved=allow_unapproved, execution=execution)
-        try:
+        try:  # one handler from the start to the end of the wait: no gap for a signal
             _announce(started, wait, local)
+            _wait_local(target, [started.execution_arn])
         except KeyboardInterrupt:
             stop_local(target, [started.execution_arn])
             raise
-        _wait_local(target, [started.execution_arn])
     if wait:
         return _wait(target, started.execution_arn)
 
@@ -133,8 +133,11 @@ def _wait(target, arn: str) -> None:
 
 def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, deployment,
                definition, local, region, profile) -> None:
+    import contextlib
+
     from ..errors import SmliftError
-    from ..starter import start_all
+    from ..starter import start_all, stop_local
+    from . import sigterm_interrupts
 
     target, registry = _target_and_registry(local, region, profile, deployment, definition)
 
@@ -145,17 +148,23 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
             click.echo(f"started {started.model} v{started.version}: {started.execution_arn}",
                        err=True)
 
-    results = start_all(registry, target, input_prefix, output_prefix,
-                        allow_unapproved=allow_unapproved, max_concurrency=max_concurrency,
-                        on_done=report)
-    if not results:
-        raise SmliftError("no registered model to start",
-                          fix="register one with `smlift models register NAME --image URI`")
-    click.echo(_dump([r.to_dict() for r in results]))
-    failed = [r.model for r in results if r.error]
-    if not failed:
-        click.echo(f"{len(results)} executions started.", err=True)
-    _wait_local(target, [r.execution_arn for r in results if not r.error])
+    with sigterm_interrupts() if local else contextlib.nullcontext():
+        results = start_all(registry, target, input_prefix, output_prefix,
+                            allow_unapproved=allow_unapproved, max_concurrency=max_concurrency,
+                            on_done=report)
+        arns = [r.execution_arn for r in results if not r.error]
+        try:  # one handler from the start to the end of the wait, as for one model
+            if not results:
+                raise SmliftError("no registered model to start",
+                                  fix="register one with `smlift models register NAME --image URI`")
+            click.echo(_dump([r.to_dict() for r in results]))
+            failed = [r.model for r in results if r.error]
+            if not failed:
+                click.echo(f"{len(results)} executions started.", err=True)
+            _wait_local(target, arns)
+        except KeyboardInterrupt:
+            stop_local(target, arns)
+            raise
     if failed:
         raise SmliftError(f"{len(failed)} of {len(results)} models did not start: "
                           f"{', '.join(failed)}", fix="see the FAILED lines above")
