@@ -3,8 +3,11 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _isolated_smlift_home(tmp_path, monkeypatch):
-    """Every test gets its own SMLIFT_HOME and no AWS credentials or endpoints of the machine."""
+    """Every test gets its own SMLIFT_HOME and no AWS credentials or endpoints of the machine.
+    Jobs run on the local engine unless a test asks for Docker (tests/functional/
+    test_docker_engine.py), so a machine's Docker engine does not change what a test means."""
     monkeypatch.setenv("SMLIFT_HOME", str(tmp_path / "smlift-home"))
+    monkeypatch.setenv("SMLIFT_ENGINE", "local")
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                  "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
@@ -28,8 +31,14 @@ def run_cli(capsys):
 
 
 @pytest.fixture
-def local_engine(monkeypatch, tmp_path):
-    """Images run on the local engine (never Docker), and the runtimes they build land in this
-    test's folder: fake runtimes must never reach the user's shared runtime cache."""
+def local_engine(monkeypatch):
+    """Images build and run on the local engine (never Docker). Real runtimes land in the
+    user's shared cache, keyed by their requirements, as a user's would."""
     monkeypatch.setenv("SMLIFT_ENGINE", "local")
+
+
+@pytest.fixture
+def fake_runtimes(monkeypatch, tmp_path):
+    """Runtimes built by a fake pip land in this test's folder: they must never reach the
+    shared runtime cache, where a real build with the same requirements would find them."""
     monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "runtimes"))

@@ -1,13 +1,13 @@
 """Predict step: load the model baked into this image and add each booking's cancel probability.
 
 Lifted from legacy_src/predict.py (the `pickle.load` + `predict_proba` lines). Runs in the custom
-image built from this folder (WORKDIR /opt/ml/code, the model next to this file).
+image built from this folder (WORKDIR /opt/program, the model next to this file).
 
 SageMaker Processing contract:
 
-    python3 /opt/ml/code/predict.py [--input-dir /opt/ml/processing/input/data]
+    python3 /opt/program/predict.py [--input-dir /opt/ml/processing/input/data]
                                     [--output-dir /opt/ml/processing/output]
-                                    [--model /opt/ml/code/model.pkl]
+                                    [--model /opt/program/model.pkl]
                                     [--failure-message-file /opt/ml/output/message]
 
 Every CSV under the input directory (the preprocessing step's output, sorted by relative path)

@@ -279,6 +279,9 @@ class AwsClient:
     def create_repository(self, **kw: Any) -> dict:
         return self.call("ecr", "create_repository", **kw)
 
+    def get_authorization_token(self, **kw: Any) -> dict:
+        return self.call("ecr", "get_authorization_token", **kw)
+
     # -- CodeBuild ------------------------------------------------------------------------
     def create_project(self, **kw: Any) -> dict:
         return self.call("codebuild", "create_project", **kw)

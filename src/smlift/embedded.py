@@ -12,7 +12,9 @@ from pathlib import Path
 from .asl.tasks import TaskRegistry
 
 
-def task_registry(home: Path | None = None) -> TaskRegistry:
+def task_registry(home: Path | None = None, engine: str | None = None) -> TaskRegistry:
+    """The local engine's Task integrations; processing jobs run on `engine` ("local" or
+    "docker"; None: `images.engine.choose_engine`'s choice, made when a job starts)."""
     from .home import smlift_home
 
     registry = TaskRegistry()
@@ -20,5 +22,5 @@ def task_registry(home: Path | None = None) -> TaskRegistry:
         from .processing import integration
     except ImportError:  # the processing integration is not built into this checkout yet
         return registry
-    integration.register(registry, home or smlift_home())
+    integration.register(registry, home or smlift_home(), engine=engine)
     return registry

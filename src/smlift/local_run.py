@@ -129,9 +129,10 @@ def check_definition(path: Path, home: Path | None = None) -> None:
 
 
 def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = None,
-                echo: Callable[[str], None] = print, build: bool = True) -> None:
+                echo: Callable[[str], None] = print, build: bool = True,
+                engine: str | None = None) -> None:
     """Seed local S3 with the data and code, and (unless `build` is off) build the inference
-    image when it is missing or its folder changed."""
+    image for `engine` when it is missing or its folder changed."""
     from .images import build_image, image_is_stale
     from .local_s3 import LocalS3, sync_objects
 
@@ -141,22 +142,25 @@ def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = Non
         copied = sync_objects(s3, str(folder), uri)
         echo(f"local S3: {uri} ({len(copied)} file(s) updated from {folder})")
     tag = image_tag(run_input["custom_image_uri"])
-    if build and image_is_stale(sources.image_context, tag, home):
+    if build and image_is_stale(sources.image_context, tag, home, engine=engine):
         echo(f"building image {tag} from {sources.image_context} ...")
-        build_image(sources.image_context, tag, home, echo=echo)
+        build_image(sources.image_context, tag, home, echo=echo, engine=engine)
         if tag != run_input["custom_image_uri"]:
             echo(f"image {tag} also answers to {run_input['custom_image_uri']}")
 
 
-def preflight(run_input: dict, sources: RunSources, *, home: Path | None = None) -> None:
+def preflight(run_input: dict, sources: RunSources, *, home: Path | None = None,
+              engine: str | None = None, echo: Callable[[str], None] = print) -> None:
     """Fail before anything runs when a missing prefix, image or bad definition is knowable."""
-    check_local_resources(run_input, home)
+    check_local_resources(run_input, home, engine=engine, echo=echo)
     check_definition(sources.definition_path, home)
 
 
-def check_local_resources(run_input: dict, home: Path | None = None) -> None:
-    """The input and code prefixes hold objects and both images resolve, in local S3 and the
-    local image registry."""
+def check_local_resources(run_input: dict, home: Path | None = None, *,
+                          engine: str | None = None, echo: Callable[[str], None] = print) -> None:
+    """The input and code prefixes hold objects and both images resolve on `engine`, in local
+    S3 and the local image registry (the prebuilt image's runtime or look-alike is made here,
+    once, rather than in the middle of the run)."""
     from .images import resolve_image
     from .local_s3 import LocalS3
 
@@ -167,7 +171,7 @@ def check_local_resources(run_input: dict, home: Path | None = None) -> None:
                              fix=f"upload them first: smlift s3 sync DIR {run_input[name]}")
     for name in ("custom_image_uri", "scikit_image_uri"):
         try:
-            resolve_image(run_input[name], home)
+            resolve_image(run_input[name], home, echo, engine=engine)
         except SmliftError as exc:
             raise exc.with_context(f"{name}: ")
 
@@ -181,11 +185,13 @@ def read_definition(path: Path) -> dict:
 
 # -- start and watch ----------------------------------------------------------------------------
 def start_run(run_input: dict, sources: RunSources, *, name: str | None = None,
-              home: Path | None = None, sfn: Any = None) -> tuple[Any, str]:
-    """Start one execution of the pipeline on the local engine; returns (service, executionArn)."""
+              home: Path | None = None, sfn: Any = None,
+              engine: str | None = None) -> tuple[Any, str]:
+    """Start one execution of the pipeline on the local engine, its jobs on `engine`; returns
+    (service, executionArn)."""
     from .local_sfn import LocalStepFunctions
 
-    sfn = sfn or LocalStepFunctions(home=home)
+    sfn = sfn or LocalStepFunctions(home=home, engine=engine)
     machine = sfn.create_state_machine(name=STATE_MACHINE_NAME,
                                        definition=read_definition(sources.definition_path),
                                        roleArn=run_input.get("role"))

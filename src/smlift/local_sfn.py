@@ -39,12 +39,13 @@ def _date(seconds: float | None) -> datetime | None:
 class LocalStepFunctions:
     """The embedded default's Step Functions (see the module docstring)."""
 
-    def __init__(self, home: Path | None = None, tasks=None, clock=None, store=None):
+    def __init__(self, home: Path | None = None, tasks=None, clock=None, store=None,
+                 engine: str | None = None):
         from .store import open_store
 
         self.home = home
         self.store = store if store is not None else open_store(home)
-        self._tasks = tasks
+        self._tasks, self._engine = tasks, engine
         if clock is None:
             from .asl.clock import RealClock
 
@@ -56,7 +57,7 @@ class LocalStepFunctions:
         if self._tasks is None:
             from .embedded import task_registry
 
-            self._tasks = task_registry(self.home)
+            self._tasks = task_registry(self.home, self._engine)
         return self._tasks
 
     # -- state machines -------------------------------------------------------------------

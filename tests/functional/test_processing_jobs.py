@@ -444,7 +444,8 @@ def _args(mode, **paths):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_real_image_runs_preprocess_then_predict_with_docker_override_rules(home, mode):
+def test_real_image_runs_preprocess_then_predict_with_docker_override_rules(home, mode,
+                                                                            local_engine):
     from smlift.images import build_image
 
     build_image(REPO / "containers/inference", "inference:test", home, echo=lambda line: None)
@@ -483,7 +484,7 @@ def test_real_image_runs_preprocess_then_predict_with_docker_override_rules(home
          ("data", "s3://data/raw", "/opt/ml/processing/input/data")], "s3://data/features")
     final = job("predict", {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/"
                                         "inference:test",
-                            "args": _args(mode, **io, model="/opt/ml/code/model.pkl")},
+                            "args": _args(mode, **io, model="/opt/program/model.pkl")},
                 [("data", "s3://data/features", "/opt/ml/processing/input/data")],
                 "s3://data/predictions")
     [key] = s3.list_keys("s3://data/predictions")

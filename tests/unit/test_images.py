@@ -10,11 +10,13 @@ from smlift.images import build_image, image_is_stale, list_images, resolve_imag
 from smlift.images.dockerfile import pip_installs, read_dockerfile, split_run
 from smlift.images.engine import choose_engine, docker_build
 from smlift.images.registry import check_tag, parse_reference, prebuilt_sklearn_version
-from smlift.images.runtimes import (all_pinned_here, current_bin_dir, installed_version,
-                                    requirement_lines, sklearn_runtime)
+from importlib.metadata import version
 
-PANDAS = installed_version("pandas")
-SKLEARN = installed_version("scikit-learn")
+from smlift.images.prebuilt import RELEASES, sklearn_release
+from smlift.images.runtimes import requirement_lines, requirements_runtime, sklearn_runtime
+
+PANDAS = version("pandas")
+SKLEARN = version("scikit-learn")
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 
@@ -140,25 +142,13 @@ def test_check_tag_refuses_invalid_names():
 
 
 # -- runtimes -----------------------------------------------------------------------------------
-def test_current_bin_dir_has_python_and_python3_of_this_interpreter(home):
-    bin_dir = current_bin_dir(home)
-    for name in ("python", "python3"):
-        out = subprocess.run([str(bin_dir / name), "-c", "import sys; print(sys.prefix)"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        assert out == sys.prefix
-
-
-def test_exact_pins_of_installed_versions_reuse_this_environment(tmp_path):
+def test_requirement_lines_follow_nested_requirement_files(tmp_path):
     req = tmp_path / "r.txt"
     other = tmp_path / "other.txt"
     other.write_text(f"scikit-learn=={SKLEARN}\n")
     req.write_text(f"pandas=={PANDAS}  # comment\n-r other.txt\n\n")
-    lines = requirement_lines([req], [])
-    assert lines == [f"pandas=={PANDAS}", f"scikit-learn=={SKLEARN}"]
-    assert all_pinned_here(lines)
-    assert not all_pinned_here(["pandas"])
-    assert not all_pinned_here(["pandas==0.0.1"])
-    assert not all_pinned_here(["surely-not-installed-pkg==1.0"])
+    assert requirement_lines([req], ["boto3"]) == [
+        f"pandas=={PANDAS}", f"scikit-learn=={SKLEARN}", "boto3"]
 
 
 class FakePip:
@@ -183,29 +173,51 @@ class FakePip:
         return subprocess.CompletedProcess(argv, code, "", "ERROR: No matching distribution")
 
 
-def test_other_sklearn_version_builds_a_cached_venv_once(home):
+def test_prebuilt_sklearn_runtime_is_a_cached_venv_built_once(home, fake_runtimes):
     fake, messages = FakePip(), []
-    bin_dir = sklearn_runtime("1.2", home, messages.append, run=fake)
-    assert bin_dir == Path(os.environ["SMLIFT_RUNTIME_CACHE"]) / "sklearn-1.2" / "bin"
+    bin_dir = sklearn_runtime(RELEASES["1.2-1"], home, messages.append, run=fake)
+    assert bin_dir.parent.parent == Path(os.environ["SMLIFT_RUNTIME_CACHE"])
+    assert bin_dir.parent.name.startswith("sklearn-1.2-1-")
     assert "scikit-learn==1.2.*" in (bin_dir.parent / "smlift-requirements.txt").read_text()
     assert "numpy<2" in (bin_dir.parent / "smlift-requirements.txt").read_text()
     assert (bin_dir / "pip").read_text().startswith(f"#!{bin_dir.parent}/bin/python")
-    assert any("Building Python runtime sklearn-1.2" in m for m in messages)
-    assert sklearn_runtime("1.2", home, messages.append, run=fake) == bin_dir
+    assert any("Building Python runtime sklearn-1.2-1" in m for m in messages)
+    assert sklearn_runtime(RELEASES["1.2-1"], home, messages.append, run=fake) == bin_dir
     assert len(fake.calls) == 2  # venv + pip, only the first time
     assert [p.name for p in bin_dir.parent.parent.iterdir() if ".tmp-" in p.name] == []
 
 
-def test_sklearn_1_4_runtime_pins_the_images_numpy(home):
-    bin_dir = sklearn_runtime("1.4", home, lambda m: None, run=FakePip())
-    assert (bin_dir.parent / "smlift-requirements.txt").read_text().splitlines() == [
-        "scikit-learn==1.4.*", "numpy==2.1.*", "pandas"]
+def test_sklearn_1_4_2_runtime_installs_exactly_the_images_pins(home, fake_runtimes):
+    bin_dir = sklearn_runtime(RELEASES["1.4-2"], home, lambda m: None, run=FakePip())
+    lines = (bin_dir.parent / "smlift-requirements.txt").read_text().splitlines()
+    assert lines[:4] == ["scikit-learn==1.4.2", "numpy==2.1.0", "pandas==2.3.2", "scipy>=1.9.0"]
+    assert "pyarrow==17.0.0" in lines and "boto3==1.28.57" in lines
+
+
+def test_pins_matching_this_environment_still_get_a_venv_of_their_own(home, fake_runtimes):
+    fake = FakePip()
+    bin_dir = requirements_runtime([f"pandas=={PANDAS}"], home, lambda m: None, run=fake)
+    assert bin_dir.parent.parent == Path(os.environ["SMLIFT_RUNTIME_CACHE"])
+    assert bin_dir != Path(sys.executable).parent and len(fake.calls) == 2
+
+
+@pytest.mark.parametrize("uri, version", [
+    (f"683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3", "1.4-2"),
+    ("sagemaker-scikit-learn:1.2-1-cpu-py3", "1.2-1"),
+    ("sagemaker-scikit-learn:1.4", "1.4-2"),
+])
+def test_sklearn_release_reads_the_version_from_the_uri(uri, version):
+    assert sklearn_release(uri).version == version
+
+
+def test_other_images_are_not_sklearn_releases():
+    assert sklearn_release(f"{ECR}/smlift-inference:latest") is None
 
 
 def test_runtime_cache_defaults_to_the_users_cache_shared_by_homes(tmp_path, monkeypatch):
     from smlift.images.runtimes import runtimes_dir
 
-    monkeypatch.delenv("SMLIFT_RUNTIME_CACHE")
+    monkeypatch.delenv("SMLIFT_RUNTIME_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert runtimes_dir(tmp_path / "a") == runtimes_dir(tmp_path / "b") == \
         tmp_path / "cache" / "smlift" / "runtimes"
@@ -214,25 +226,16 @@ def test_runtime_cache_defaults_to_the_users_cache_shared_by_homes(tmp_path, mon
 def test_runtime_cache_can_be_shared_between_homes(tmp_path, monkeypatch):
     monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "shared"))
     fake = FakePip()
-    first = sklearn_runtime("1.2", tmp_path / "home-a", lambda m: None, run=fake)
-    assert sklearn_runtime("1.2", tmp_path / "home-b", lambda m: None, run=fake) == first
-    assert first == tmp_path / "shared" / "sklearn-1.2" / "bin" and len(fake.calls) == 2
+    first = sklearn_runtime(RELEASES["1.2-1"], tmp_path / "home-a", lambda m: None, run=fake)
+    assert sklearn_runtime(RELEASES["1.2-1"], tmp_path / "home-b", lambda m: None, run=fake) == first
+    assert first.parent.parent == tmp_path / "shared" and len(fake.calls) == 2
 
 
-def test_failed_pip_leaves_no_half_built_runtime(home):
+def test_failed_pip_leaves_no_half_built_runtime(home, fake_runtimes):
     with pytest.raises(ImageError, match="No matching distribution"):
-        sklearn_runtime("1.2", home, lambda m: None, run=FakePip(fail_pip=True))
+        sklearn_runtime(RELEASES["1.2-1"], home, lambda m: None, run=FakePip(fail_pip=True))
     runtimes = Path(os.environ["SMLIFT_RUNTIME_CACHE"])
     assert [p.name for p in runtimes.iterdir() if not p.name.startswith(".")] == []
-
-
-def test_matching_sklearn_version_uses_this_environment(home):
-    major_minor = ".".join(SKLEARN.split(".")[:2])
-    uri = ("683313688378.dkr.ecr.us-east-1.amazonaws.com/"
-           f"sagemaker-scikit-learn:{major_minor}-1-cpu-py3")
-    image = resolve_image(uri, home)
-    assert image.kind == "prebuilt" and image.bin_dir == current_bin_dir(home)
-    assert image.entrypoint is None and image.cmd is None and image.files == ()
 
 
 # -- build, resolve, stale ----------------------------------------------------------------------
@@ -250,7 +253,7 @@ def test_build_then_resolve_by_tag_ecr_uri_and_digest(tiny, home):
         image = resolve_image(uri, home)
         assert image.uri == uri and image.kind == "built" and image.digest == built.digest
         assert image.files == built.files
-    assert any("every pin matches" in m for m in messages)
+    assert any("RUN pip install (1 requirement(s)): in " in m for m in messages)
     assert any("RUN rm -rf /root/.cache: skipped" in m for m in messages)
     assert any("EXPOSE has no effect" in m for m in messages)
     assert [r["Uri"] for r in list_images(home)] == ["tiny:1"]
@@ -315,7 +318,7 @@ def test_pip_install_of_a_file_not_copied_names_the_line(tmp_path, home):
     assert "Dockerfile:2" in str(info.value) and "COPY" in str(info.value)
 
 
-def test_unpinned_requirements_build_a_venv_and_record_it(tmp_path, home):
+def test_requirements_build_a_venv_and_record_it(tmp_path, home, fake_runtimes):
     ctx = write_context(tmp_path / "ctx", "FROM python:3.11\nCOPY r.txt /r.txt\n"
                         "RUN pip install -r /r.txt requests==0.0.1\n", {"r.txt": "pandas\n"})
     fake = FakePip()
@@ -354,7 +357,7 @@ def test_docker_build_runs_docker_and_reads_the_image_config(tmp_path):
     config = docker_build(tmp_path, "x:1", lambda m: None, run=fake_run)
     assert calls[0] == ["docker", "build", "-t", "x:1", str(tmp_path)]
     assert config == {"Id": "sha256:abc", "Entrypoint": ["python3"], "Cmd": None,
-                      "Env": {"A": "1", "B": "x=y"}, "WorkingDir": "/"}
+                      "Env": {"A": "1", "B": "x=y"}, "WorkingDir": "/", "Labels": {}}
 
 
 def test_failed_docker_build_is_an_image_error(tmp_path):

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("run", "run", "Run the whole pipeline locally (the embedded default)."),
     "jobs": ("jobs", "jobs", "List, describe and read the logs of local processing jobs."),
     "s3": ("s3", "s3", "Copy, list and sync objects in local S3."),
+    "images": ("images", "images", "List local images; make the prebuilt scikit-learn image for Docker."),
     "build": ("build", "build", "Build an image from a Dockerfile folder (locally, or --remote on CodeBuild)."),
     "deploy": ("deploy", "deploy", "Deploy the state machine, roles and code to AWS (plan, then apply)."),
     "destroy": ("deploy", "destroy", "Remove exactly what `smlift deploy` created."),

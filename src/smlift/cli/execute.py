@@ -38,7 +38,8 @@ def read_json(path: str, what: str):
 
 
 def execute_files(definition: str, input_: str | None, name: str | None,
-                  state_machine_name: str | None, *, clock=None) -> dict:
+                  state_machine_name: str | None, *, clock=None, engine: str | None = None
+                  ) -> dict:
     """Run the definition in file `definition` on the input in file `input_`; the summary.
     (`clock`: the engine's clock, real time by default; tests pass a VirtualClock.)"""
     from ..asl.engine import run_execution
@@ -55,7 +56,8 @@ def execute_files(definition: str, input_: str | None, name: str | None,
     try:
         result = run_execution(document, value, name=name,
                                state_machine_name=state_machine_name or _stem(definition),
-                               store=open_store(home), tasks=LazyTasks(home), clock=clock)
+                               store=open_store(home), tasks=LazyTasks(home, engine),
+                               clock=clock)
     except DefinitionError as exc:
         raise exc.with_context(f"{definition}#") from None
     return result.summary()
@@ -65,14 +67,14 @@ class LazyTasks:
     """The embedded default's TaskRegistry, built only when a Task state needs it (a
     definition without Task states does not pay for importing the integrations)."""
 
-    def __init__(self, home: Path):
-        self.home, self._registry = home, None
+    def __init__(self, home: Path, engine: str | None = None):
+        self.home, self._engine, self._registry = home, engine, None
 
     def _get(self):
         if self._registry is None:
             from ..embedded import task_registry
 
-            self._registry = task_registry(self.home)
+            self._registry = task_registry(self.home, self._engine)
         return self._registry
 
     def resolve(self, resource: str):
@@ -95,16 +97,23 @@ def _stem(path: str) -> str:
 @click.option("--name", help="The execution name (default: a new UUID).")
 @click.option("--state-machine-name", help="The state machine name (default: the definition "
                                            "file's name without extension).")
-def execute(definition, input_, name, state_machine_name) -> None:
+@click.option("--engine", type=click.Choice(["auto", "docker", "local"]), default=None,
+              help="Where processing jobs run: docker (real containers), local (smlift's own "
+                   "runner) or auto (docker when an engine answers; default: $SMLIFT_ENGINE, "
+                   "else auto).")
+def execute(definition, input_, name, state_machine_name, engine) -> None:
     """Run one execution locally and print {"executionArn", "name", "status", "output",
     "error", "cause"} as JSON. Exit 0 whatever the status.
 
     \b
     Example:
       smlift execute --definition statemachine/definition.asl.json --input examples/input.local.json
+      smlift execute --definition my.asl.json --input in.json --engine docker
     """
+    from ..images.engine import choose_engine
     from . import sigterm_interrupts
 
     with sigterm_interrupts():
-        summary = execute_files(definition, input_, name, state_machine_name)
+        summary = execute_files(definition, input_, name, state_machine_name,
+                                engine=choose_engine(engine) if engine else None)
     click.echo(json.dumps(summary, ensure_ascii=False))

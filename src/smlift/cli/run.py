@@ -46,11 +46,17 @@ def _table(steps, execution):
 @click.option("--build/--no-build", default=True, show_default=True,
               help="Build the inference image when missing or stale; with --no-build a "
                    "missing image is an error before anything runs.")
+@click.option("--engine", type=click.Choice(["auto", "docker", "local"]), default=None,
+              help="Where the jobs run: docker (the real images, in containers), local "
+                   "(smlift's own runner, no Docker) or auto (docker when an engine answers). "
+                   "Default: $SMLIFT_ENGINE, else auto.")
 @click.option("--parity", is_flag=True,
               help="After success, run the legacy program (legacy_src/) on the same data and "
                    "compare its result files with the published ones, byte for byte.")
-def run(input_path, name, data_dir, code_dir, image_context, definition_path, build, parity):
-    """Run the whole pipeline locally, with no AWS and no Docker engine.
+def run(input_path, name, data_dir, code_dir, image_context, definition_path, build, engine,
+        parity):
+    """Run the whole pipeline locally, with no AWS: in Docker containers where an engine
+    answers, else on smlift's own runner.
 
     Uploads the data and step scripts to local S3, builds the inference image when it is
     missing or stale, runs statemachine/definition.asl.json on the local engine and shows each
@@ -62,20 +68,26 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
       smlift run
       smlift run --input examples/input.local.json --name nightly-2026-11-22
       smlift run --parity             # and prove the result equals the legacy program's
+      smlift run --engine docker      # every job in its real image, as SageMaker runs it
     """
     from rich.console import Console
     from rich.live import Live
 
     from .. import local_run
+    from ..images.engine import choose_engine, describe_engine
 
     console = Console(stderr=True)
+    engine = choose_engine(engine)
     sources = local_run.RunSources(input_path, data_dir, code_dir, image_context, definition_path)
     run_input = local_run.load_run_input(input_path)
     local_run.check_run(sources, name=name)
-    local_run.prepare_run(run_input, sources, build=build,
-                          echo=lambda line: console.print(line, style="dim"))
-    local_run.preflight(run_input, sources)
-    sfn, arn = local_run.start_run(run_input, sources, name=name)
+    def echo(line: str) -> None:
+        console.print(line, style="dim", markup=False, highlight=False)
+
+    console.print(f"engine: {describe_engine(engine)}", highlight=False, markup=False)
+    local_run.prepare_run(run_input, sources, build=build, engine=engine, echo=echo)
+    local_run.preflight(run_input, sources, engine=engine, echo=echo)
+    sfn, arn = local_run.start_run(run_input, sources, name=name, engine=engine)
     console.print(f"execution: {arn}", highlight=False)
     try:
         with sigterm_interrupts(), Live(console=console, refresh_per_second=8,

@@ -1,21 +1,27 @@
-"""Local images: what an ImageUri means on a machine with no Docker engine.
+"""Images: what an ImageUri means locally, on smlift's own engine or on a Docker engine.
 
-A SageMaker Processing job names a container image. Locally an image is a `LocalImage`: a Python
-runtime (a `bin/` folder put first on PATH) plus what the image's Dockerfile says about running
-(ENTRYPOINT, CMD, ENV, WORKDIR) and the files its COPY/ADD lay into the container.
+A SageMaker Processing job names a container image. On the **local engine** an image is a
+`LocalImage`: a Python runtime (a `bin/` folder put first on PATH, with exactly the packages the
+image installs) plus what the image's Dockerfile says about running (ENTRYPOINT, CMD, ENV,
+WORKDIR) and the files its COPY/ADD lay into the container. On the **Docker engine** it is a
+real image (`engine == "docker"`, `docker_ref`), run by `docker run`.
 
     ImageUri ──resolve_image──> registry record (smlift build)      -> kind "built"
                            └──> sagemaker-scikit-learn:<ver>-cpu-py3 -> kind "prebuilt"
+                                  local: runtimes.sklearn_runtime; docker: a look-alike
+                                  (docker_images.sklearn_lookalike) tagged with the URI
+                           └──> docker only: an image the engine has under that name
                            └──> nothing: ImageError naming `smlift build`
 
-    smlift build DIR --tag NAME:TAG
-      build.plan_build   Dockerfile (dockerfile.py) + context -> files, requirements, digest
-      build.snapshot     COPY'd files -> $SMLIFT_HOME/images/<digest>/rootfs/...
-      runtimes           this environment when every pin matches, else a cached venv
-      registry           record under NAME:TAG; any registry host's NAME:TAG finds it
+    smlift build DIR --tag NAME:TAG [--engine local|docker]
+      local:  build.plan_build  Dockerfile (dockerfile.py) + context -> files, requirements
+              build.snapshot    COPY'd files -> $SMLIFT_HOME/images/<digest>/rootfs/...
+              runtimes          a cached venv with exactly the requirements
+      docker: `docker build` (engine.docker_build) and the image's real config
+      registry  record under NAME:TAG with its Engine; any registry host's NAME:TAG finds it
 
-Where a Docker engine answers (`engine.choose_engine`), `build_image` runs `docker build` instead
-and the record says `Engine: docker`; the job runner then uses `docker run`.
+The engine is `engine.choose_engine`'s: the argument, else $SMLIFT_ENGINE, else Docker when an
+engine answers. A record built for one engine does not serve the other.
 """
 
 from __future__ import annotations
@@ -28,13 +34,8 @@ from typing import Callable
 
 from ..errors import ImageError
 
-__all__ = ["LocalImage", "resolve_image", "build_image", "image_is_stale", "list_images"]
-
-# The prebuilt sagemaker-scikit-learn image sets these (its Dockerfile's ENV); script mode, so no
-# ENTRYPOINT or CMD: the job's AppSpecification.ContainerEntrypoint says what runs.
-PREBUILT_SKLEARN_ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-                        "PYTHONIOENCODING": "UTF-8", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
-
+__all__ = ["LocalImage", "resolve_image", "build_image", "image_is_stale", "list_images",
+           "ensure_sklearn_image"]
 
 @dataclass(frozen=True)
 class LocalImage:
@@ -64,29 +65,56 @@ def _stderr(message: str) -> None:
 
 
 def resolve_image(uri: str, home: Path | None = None,
-                  echo: Callable[[str], None] = _stderr) -> LocalImage:
-    """The local image an ImageUri names: a built image by NAME:TAG (any registry host) or
-    digest, or any region's prebuilt sagemaker-scikit-learn image (a runtime with that
-    scikit-learn, built once on first use). ImageError naming `smlift build` otherwise."""
-    from .registry import ImageRegistry, prebuilt_sklearn_version
+                  echo: Callable[[str], None] = _stderr, *, engine: str | None = None
+                  ) -> LocalImage:
+    """The image an ImageUri names, on `engine` ("local", "docker", or None/"auto": see
+    `engine.choose_engine`).
+
+    Local engine: a built image by NAME:TAG (any registry host) or digest, or any region's
+    prebuilt sagemaker-scikit-learn image (a runtime with that image's packages, built once).
+    Docker engine: an image `smlift build` built with Docker, the prebuilt scikit-learn image
+    (its local look-alike, built once and tagged with the very URI), or any image the engine
+    already has under that name (`docker build -t`, `sm-docker`, a pull).
+    ImageError naming `smlift build` otherwise."""
+    from .engine import choose_engine
+    from .prebuilt import sklearn_release
+    from .registry import ImageRegistry
 
     home = _home(home)
+    chosen = choose_engine(engine)
     registry = ImageRegistry(home)
     record = registry.get(uri)
-    if record is not None:
+    if record is not None and record.get("Engine", "local") == chosen:
         return _from_record(uri, record)
-    version = prebuilt_sklearn_version(uri)
-    if version is not None:
+    release = sklearn_release(uri)
+    if chosen == "docker":
+        from .docker_images import docker_image, sklearn_lookalike
+
+        image = sklearn_lookalike(uri, release, echo) if release else docker_image(uri)
+        if image is not None:
+            return image
+    elif release is not None:
+        from .prebuilt import PREBUILT_SKLEARN_ENV
         from .runtimes import sklearn_runtime
 
-        return LocalImage(uri=uri, bin_dir=sklearn_runtime(version, home, echo), entrypoint=None,
+        return LocalImage(uri=uri, bin_dir=sklearn_runtime(release, home, echo), entrypoint=None,
                           cmd=None, env=dict(PREBUILT_SKLEARN_ENV), workdir="/", files=(),
                           kind="prebuilt")
+    raise _not_built(uri, record, chosen, registry)
+
+
+def _not_built(uri: str, record: dict | None, engine: str, registry) -> ImageError:
+    context = (record or {}).get("ContextDir", "containers/inference")
+    if record is not None:
+        return ImageError(f"image {uri} was built for the {record.get('Engine', 'local')} engine, "
+                          f"and this job runs on the {engine} engine", where="ImageUri",
+                          fix=f"rebuild it for this engine: `smlift build {context} --tag "
+                              f"{record['Uri']} --engine {engine}`")
     known = ", ".join(r["Uri"] for r in registry.list()) or "none yet"
-    raise ImageError(f"image {uri} is not in the local registry (built images: {known})",
-                     where="ImageUri",
-                     fix="build it first: `smlift build containers/inference --tag NAME:TAG`; "
-                         "an ECR URI resolves by its NAME:TAG")
+    return ImageError(f"image {uri} is not in the local registry (built images: {known})",
+                      where="ImageUri",
+                      fix="build it first: `smlift build containers/inference --tag NAME:TAG`; "
+                          "an ECR URI resolves by its NAME:TAG")
 
 
 def _from_record(uri: str, record: dict) -> LocalImage:
@@ -148,18 +176,16 @@ def _build_locally(context_dir: Path, key: str, home: Path, echo, run) -> dict:
     echo(f"COPY/ADD: {len(layout)} file(s) snapshotted into {home / 'images' / plan.digest}")
     requirements = requirement_lines([layout[c] for c in plan.requirement_files],
                                      list(plan.packages))
-    bin_dir, how = requirements_runtime(requirements, home, echo, run)
+    bin_dir = requirements_runtime(requirements, home, echo, run)
     if requirements:
-        echo(f"RUN pip install ({len(requirements)} requirement(s)): "
-             + ("every pin matches this environment; reusing it" if how == "reused"
-                else f"installed into {bin_dir.parent}"))
+        echo(f"RUN pip install ({len(requirements)} requirement(s)): in {bin_dir.parent}")
     for line in plan.skipped:
         echo(f"{line}: skipped (a local build runs only pip install)")
     for note in spec.notes:
         echo(f"note: {note}")
     return {"Uri": key, "Digest": f"sha256:{plan.digest}", "ContextHash": plan.digest,
             "Kind": "built", "Engine": "local", "ContextDir": str(context_dir),
-            "BaseImage": spec.base_image, "BinDir": str(bin_dir), "Runtime": how,
+            "BaseImage": spec.base_image, "BinDir": str(bin_dir), "Runtime": "venv",
             "Requirements": requirements, "Entrypoint": spec.entrypoint, "Cmd": spec.cmd,
             "Env": spec.env, "WorkingDir": spec.workdir,
             "Files": [[str(layout[c]), c] for c in sorted(layout)],
@@ -179,13 +205,16 @@ def _build_with_docker(context_dir: Path, key: str, home: Path, echo, run) -> di
             "WorkingDir": config["WorkingDir"], "Files": [], "Created": time.time()}
 
 
-def image_is_stale(context_dir: Path, tag: str, home: Path | None = None) -> bool:
-    """True when `tag` was never built, its files are gone, or the context changed since."""
+def image_is_stale(context_dir: Path, tag: str, home: Path | None = None, *,
+                   engine: str | None = None) -> bool:
+    """True when `tag` was never built for `engine`, its files are gone, or the context changed
+    since."""
     from .build import plan_build
+    from .engine import choose_engine
     from .registry import ImageRegistry, check_tag
 
     record = ImageRegistry(_home(home)).get(check_tag(tag))
-    if record is None:
+    if record is None or record.get("Engine", "local") != choose_engine(engine):
         return True
     try:
         _from_record(tag, record)
@@ -199,3 +228,24 @@ def list_images(home: Path | None = None) -> list[dict]:
     from .registry import ImageRegistry
 
     return ImageRegistry(_home(home)).list()
+
+
+def ensure_sklearn_image(version: str, region: str = "us-east-1", *,
+                         echo: Callable[[str], None] = _stderr) -> LocalImage:
+    """The prebuilt sagemaker-scikit-learn:VERSION-cpu-py3 image of `region` on the Docker
+    engine: present, pulled, or a look-alike built once (docker_images.sklearn_lookalike)."""
+    from .docker_images import sklearn_lookalike
+    from .engine import choose_engine
+    from .prebuilt import RELEASES, default_scikit_image
+
+    release = RELEASES.get(version.removesuffix("-cpu-py3"))
+    if release is None:
+        raise ImageError(f"sagemaker-scikit-learn:{version} is not a published image version",
+                         where="VERSION", fix="use one of: " + ", ".join(RELEASES))
+    base = default_scikit_image(region)
+    if base is None:
+        raise ImageError(f"AWS publishes no scikit-learn image in region {region!r}",
+                         where="--region", fix="use a commercial AWS region, e.g. us-east-1")
+    choose_engine("docker")
+    uri = base.rsplit(":", 1)[0] + f":{release.version}-cpu-py3"
+    return sklearn_lookalike(uri, release, echo)

@@ -1,13 +1,12 @@
 """Python runtimes that stand in for an image's interpreter: a `bin/` folder with `python` and
 `python3`, put first on the job's PATH.
 
-Two ways to get one:
-- **Reuse this environment** when it already is what the image asks for: the prebuilt
-  sagemaker-scikit-learn image of the same scikit-learn major.minor, or a built image whose every
-  requirement is pinned (`name==version`) to exactly the version installed here. Nothing is
-  built; the bin folder of this interpreter is used (a venv's bin has `python` and `python3`; if
-  this interpreter has no such folder, a folder of two tiny shims is written).
-- **Build a venv** otherwise, once, cached under `runtimes_dir()/NAME/`: it is made
+Each image gets a venv with exactly what it installs, never smlift's own environment, so that a
+step importing a package its image lacks fails locally as it would in the container:
+- a built image: the requirements its Dockerfile's `pip install` lines name;
+- the prebuilt sagemaker-scikit-learn image: that image's packages (`prebuilt.RELEASES`).
+
+A venv is built once, cached under `runtimes_dir()/NAME/` (NAME from the requirements' hash): it is made
   in a temporary folder (`python -m venv`, then `pip install`), its scripts' shebangs are
   rewritten to the final path, and only then renamed into place, so a half-built runtime is
   never used. A lock file keeps two processes from building the same runtime at once.
@@ -26,19 +25,11 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ..errors import ImageError
 
 Run = Callable[..., subprocess.CompletedProcess]
-_PIN_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*"
-                     r"(?P<version>[A-Za-z0-9.+!_-]+)$")
-
-
-# What the prebuilt images pin beside scikit-learn (aws/sagemaker-scikit-learn-container's
-# docker/<version>/base/Dockerfile.cpu); older images predate NumPy 2.
-SKLEARN_COMPANIONS = {"1.4": ["numpy==2.1.*"]}
-NUMPY_1 = ["numpy<2"]
 
 
 def runtimes_dir(home: Path) -> Path:
@@ -54,52 +45,6 @@ def runtimes_dir(home: Path) -> Path:
         return Path(shared)
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(cache) / "smlift" / "runtimes"
-
-
-def current_bin_dir(home: Path) -> Path:
-    """A bin folder whose `python` and `python3` are this interpreter."""
-    exe = Path(sys.executable)
-    real = os.path.realpath(exe)
-    folder = exe.parent
-    if all(os.path.realpath(folder / name) == real for name in ("python", "python3")):
-        return folder
-    digest = hashlib.sha256(str(exe).encode()).hexdigest()[:12]
-    shims = runtimes_dir(home) / f"current-{digest}" / "bin"
-    if not (shims / "python3").exists():
-        _write_shims(shims, exe)
-    return shims
-
-
-def _write_shims(shims: Path, exe: Path) -> None:
-    temp = shims.parent.with_name(shims.parent.name + f".tmp-{uuid.uuid4().hex[:8]}") / "bin"
-    temp.mkdir(parents=True)
-    for name in ("python", "python3"):
-        (temp / name).write_text(f'#!/bin/sh\nexec "{exe}" "$@"\n')
-        (temp / name).chmod(0o755)
-    try:
-        temp.parent.rename(shims.parent)
-    except OSError:  # another process won the race
-        shutil.rmtree(temp.parent, ignore_errors=True)
-
-
-def installed_version(name: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _same_version(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    try:
-        from packaging.version import Version
-
-        return Version(a) == Version(b)
-    except Exception:
-        return False
 
 
 def requirement_lines(files: list[Path], packages: list[str]) -> list[str]:
@@ -124,18 +69,6 @@ def requirement_lines(files: list[Path], packages: list[str]) -> list[str]:
     for path in files:
         read(path)
     return lines + list(packages)
-
-
-def all_pinned_here(requirements: list[str]) -> bool:
-    """True when every requirement is `name==version` and exactly that version is installed."""
-    for line in requirements:
-        match = _PIN_RE.match(line)
-        if not match:
-            return False
-        have = installed_version(match["name"])
-        if have is None or not _same_version(have, match["version"]):
-            return False
-    return True
 
 
 def ensure_venv(name: str, requirements: list[str], home: Path,
@@ -199,24 +132,22 @@ def _relocate(temp: Path, final: Path) -> None:
 
 
 # -- the runtimes images ask for --------------------------------------------------------------
-def sklearn_runtime(version: str, home: Path, echo: Callable[[str], None],
+def sklearn_runtime(release: Any, home: Path, echo: Callable[[str], None],
                     run: Run = subprocess.run) -> Path:
-    """A runtime with scikit-learn `version` (major.minor) and pandas, as in the prebuilt
-    sagemaker-scikit-learn image: this environment when its scikit-learn matches."""
-    have = installed_version("scikit-learn")
-    if have and ".".join(have.split(".")[:2]) == version:
-        return current_bin_dir(home)
-    older = tuple(int(p) for p in version.split(".")) < (1, 4)
-    companions = SKLEARN_COMPANIONS.get(version, NUMPY_1 if older else [])
-    requirements = [f"scikit-learn=={version}.*", *companions, "pandas"]
-    return ensure_venv(f"sklearn-{version}", requirements, home, echo, run)
+    """A runtime with exactly the packages of a prebuilt sagemaker-scikit-learn image
+    (`prebuilt.SklearnRelease`), never this environment: a script that imports a package the
+    image lacks fails here as it would in the image."""
+    return ensure_venv(f"sklearn-{release.version}-{_key(release.packages)}",
+                       list(release.packages), home, echo, run)
 
 
 def requirements_runtime(requirements: list[str], home: Path, echo: Callable[[str], None],
-                         run: Run = subprocess.run) -> tuple[Path, str]:
-    """A runtime for a built image's requirements -> (bin folder, how: "reused" or "venv")."""
-    if all_pinned_here(requirements):
-        return current_bin_dir(home), "reused"
-    key = hashlib.sha256("\n".join([sys.version, os.path.realpath(sys.executable),
-                                    *requirements]).encode()).hexdigest()[:16]
-    return ensure_venv(f"req-{key}", requirements, home, echo, run), "venv"
+                         run: Run = subprocess.run) -> Path:
+    """A runtime with exactly what a built image's `pip install` lines install (cached by the
+    requirements' hash, built once); never this environment."""
+    return ensure_venv(f"req-{_key(requirements)}", requirements, home, echo, run)
+
+
+def _key(requirements: Any) -> str:
+    return hashlib.sha256("\n".join([sys.version, os.path.realpath(sys.executable),
+                                      *requirements]).encode()).hexdigest()[:16]

@@ -45,12 +45,13 @@ ERROR_NAMES = {
 GENERIC_ERROR = "SageMaker.AmazonSageMakerException"
 
 
-def register(registry: TaskRegistry, home: Path, *, service: Any = None) -> Any:
-    """Register both handlers, backed by `service` (default: a LocalProcessing under `home`).
-    Returns the service, so a caller can inspect or stop its jobs."""
+def register(registry: TaskRegistry, home: Path, *, service: Any = None,
+             engine: str | None = None) -> Any:
+    """Register both handlers, backed by `service` (default: a LocalProcessing under `home`
+    whose jobs run on `engine`). Returns the service, so a caller can inspect or stop its jobs."""
     if service is None:
         from .service import LocalProcessing
-        service = LocalProcessing(home)
+        service = LocalProcessing(home, engine=engine)
     registry.register(SYNC, lambda request: run_sync(service, request))
     registry.register(REQUEST_RESPONSE, lambda request: run_request_response(service, request))
     return service

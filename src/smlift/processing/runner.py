@@ -20,9 +20,8 @@ else of the caller's environment leaks in. The working directory is the image's 
   cannot change. Where overlayfs is refused, a tmpfs on /opt with the host's entries and the job
   root's `opt/*` bound onto it does the same (the host's /opt entries are then writable). The
   job sees the real `/opt/ml/...` paths; nothing outside its namespace changes.
-- `docker`: for an image `smlift build` built with a Docker engine (`image.engine ==
-  "docker"`), `docker run --rm -v ROOT/opt/ml:/opt/ml` (`docker_command`); Docker applies the
-  ENTRYPOINT/CMD overrides and the image's ENV itself. Not exercised by the tests here.
+- `docker`: for an image of a Docker engine (`image.engine == "docker"`), `docker run` with
+  SageMaker's mounts only, the image's own files left visible (`container.py`).
 - `path-rewrite`: where no namespace can be made, every `/opt/ml` prefix (and the image's file
   folders) in the arguments, the environment and the working directory is rewritten to the job
   root. A job that builds `/opt/ml/...` paths itself, or reads them from
@@ -52,10 +51,12 @@ from pathlib import Path
 from typing import IO, Any, Callable, Protocol
 
 from ..errors import ProcessingJobError
+from . import container
+from .container import DOCKER
 from .spec import JobSpec
 from .staging import StagedJob, host_path
 
-NAMESPACE, REWRITE, DOCKER = "mount-namespace", "path-rewrite", "docker"
+NAMESPACE, REWRITE = "mount-namespace", "path-rewrite"
 MODES = (NAMESPACE, REWRITE)
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 EXIT_MESSAGE_BYTES = 1024
@@ -182,6 +183,7 @@ class Command:
     mode: str
     job_argv: list[str]      # the job's own command, as the job sees it
     workdir: str             # the job's working directory, as the job sees it
+    container: str | None = None  # the container's name, in docker mode
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -241,20 +243,12 @@ def plan_command(spec: JobSpec, image: Any, staged: StagedJob, mode: str, *,
 
 
 def docker_command(spec: JobSpec, image: Any, staged: StagedJob) -> Command:
-    """`docker run` of an image built by Docker: the job root's opt/ml mounted on /opt/ml, the
-    job's Environment passed by name, Docker itself applying the ENTRYPOINT/CMD overrides."""
-    argv = ["docker", "run", "--rm", "--name", f"smlift-{spec.name}",
-            "-v", f"{staged.opt_ml}:/opt/ml"]
-    for key in spec.environment:
-        argv += ["-e", key]
-    if spec.entrypoint:
-        argv += ["--entrypoint", spec.entrypoint[0], image.docker_ref, *spec.entrypoint[1:],
-                 *(spec.arguments or ())]
-    else:
-        argv += [image.docker_ref, *(spec.arguments or ())]
-    env = {**os.environ, **spec.environment}
-    return Command(argv, env, str(staged.root), DOCKER, argv[argv.index(image.docker_ref):],
-                   image.workdir or "/")
+    """`docker run` of an image of the Docker engine (see container.py)."""
+    name = container.container_name(staged, spec.name)
+    argv = container.docker_run_argv(spec, image, staged, name)
+    job_argv = argv[argv.index(image.docker_ref):]
+    return Command(argv, container.docker_client_env(spec), str(staged.root), DOCKER, job_argv,
+                   image.workdir or "/", container=name)
 
 
 def _working_dir(workdir: str, mode: str, staged: StagedJob,
@@ -343,12 +337,27 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
     note = _runner_log(staged)
     note(f"mode={mode} command={command.job_argv} workdir={command.workdir}")
     with open(log_file, "ab", buffering=0) as log:
-        process = launcher(command.argv, command.env, command.cwd, log)
+        process = _launch(command, launcher, log)
         exit_code, reason = supervise(process, control, spec.max_runtime, clock, grace_seconds,
                                       on_stopping, note)
     note(f"exit_code={exit_code} stop_reason={reason}")
     return _result(staged, mode, log_file, exit_code, reason, spec.max_runtime,
                    command.job_argv[0])
+
+
+def _launch(command: Command, launcher: Launcher, log: IO[bytes]) -> Process:
+    """Launch the command; a container is first cleared of a leftover of its name, watched by a
+    reaper, and driven through `docker kill` (container.ContainerProcess)."""
+    if command.container is None:
+        return launcher(command.argv, command.env, command.cwd, log)
+    container.remove_container(command.container)
+    reaper = container.start_reaper(command.container)
+    try:
+        client = launcher(command.argv, command.env, command.cwd, log)
+    except BaseException:
+        reaper.kill()
+        raise
+    return container.ContainerProcess(client, command.container, reaper)
 
 
 def supervise(process: Process, control: JobControl, max_runtime: float, clock: Any,

@@ -52,12 +52,13 @@ class LocalProcessing:
                  resolve_image: Callable[[str], Any] | None = None,
                  launcher: Callable = popen_launcher, clock: Any = None, mode: str | None = None,
                  grace_seconds: float = DEFAULT_GRACE_SECONDS, region: str | None = None,
-                 account: str | None = None):
+                 account: str | None = None, engine: str | None = None):
         from ..home import smlift_home
 
         self.home = Path(home) if home is not None else smlift_home()
         self._store, self._s3, self._resolve_image = store, s3, resolve_image
         self._launcher, self._mode, self._grace = launcher, mode, grace_seconds
+        self._engine = engine
         if clock is None:
             from ..asl.clock import RealClock
             clock = RealClock()
@@ -88,7 +89,7 @@ class LocalProcessing:
         if self._resolve_image is not None:
             return self._resolve_image(uri)
         from ..images import resolve_image
-        return resolve_image(uri, self.home)
+        return resolve_image(uri, self.home, engine=self._engine)
 
     # -- the API --------------------------------------------------------------------------------
     def create_processing_job(self, **request: Any) -> dict:
@@ -242,7 +243,9 @@ class LocalProcessing:
                 image = self._image(spec.image_uri)
                 if getattr(image, "engine", "local") == "docker":
                     mode = DOCKER  # the image's files are inside it, not laid into the root
-                    self._update(spec.name, "InProgress", local={"IsolationMode": mode})
+                self._update(spec.name, "InProgress", local={
+                    "IsolationMode": mode, "Engine": getattr(image, "engine", "local"),
+                    "Image": _image_note(image)})
                 files = () if mode == DOCKER else getattr(image, "files", ())
                 staged = stage_job(root, spec, self.s3, files)
             except (ClientError, ImageError) as exc:
@@ -303,6 +306,15 @@ class LocalProcessing:
         return self._finish(name, "Failed", FailureReason=(
             f"InternalServerError: the smlift process that ran this job (pid {pid}) ended "
             "before the job did"))
+
+
+def _image_note(image: Any) -> str:
+    """What stood for the job's image, for its description (`SmliftLocal.Image`)."""
+    kind, engine = getattr(image, "kind", "built"), getattr(image, "engine", "local")
+    if engine == "docker":
+        what = "the image" if kind == "built" else "the prebuilt image (real or look-alike)"
+        return f"{what} {getattr(image, 'docker_ref', '')} on the Docker engine"
+    return f"a local runtime ({getattr(image, 'bin_dir', '')}) with the image's packages"
 
 
 def _client_error(exc: SmliftError) -> str:

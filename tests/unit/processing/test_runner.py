@@ -223,13 +223,20 @@ def test_failure_reason_without_a_message_points_at_the_logs():
     assert "SIGKILL" in R.failure_reason(-9, None)
 
 
-def test_docker_engine_images_run_with_docker_run_and_opt_ml_mounted(spec, tmp_path):
+def test_docker_engine_mounts_only_what_sagemaker_provides_not_all_of_opt_ml(spec, tmp_path):
     staged = create_root(tmp_path / "job", spec)
     image = dataclasses.replace(Image(), entrypoint=["python3", "/opt/program/predict.py"])
     image = type("DockerImage", (), {**dataclasses.asdict(image), "docker_ref": "inference:1",
                                       "engine": "docker"})()
     command = R.plan_command(with_app(spec, ("python3", "s.py"), ("-v",)), image, staged, R.DOCKER)
     assert command.argv[:4] == ["docker", "run", "--rm", "--name"]
-    assert f"{staged.opt_ml}:/opt/ml" in command.argv
+    options = command.argv[:command.argv.index("inference:1")]
+    mounts = [options[i + 1] for i, arg in enumerate(options) if arg == "-v"]
+    assert f"{staged.opt_ml}:/opt/ml" not in mounts  # the image's own /opt/ml files stay visible
+    assert f"{staged.opt_ml / 'config'}:/opt/ml/config:ro" in mounts
+    assert f"{staged.opt_ml / 'output'}:/opt/ml/output" in mounts
+    for local_path in [i.local_path for i in spec.inputs] + [o.local_path for o in spec.outputs]:
+        assert any(m.endswith(":" + local_path.rstrip("/")) for m in mounts), local_path
+    assert command.container and command.container in command.argv
     assert command.argv[-5:] == ["--entrypoint", "python3", "inference:1", "s.py", "-v"]
     assert ["-e", "A"] == command.argv[command.argv.index("-e"):command.argv.index("-e") + 2]

@@ -1,0 +1,55 @@
+"""`smlift images`: the local images, and the prebuilt scikit-learn image on a Docker engine."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.group()
+def images() -> None:
+    """List local images; build the prebuilt scikit-learn image for the Docker engine.
+
+    \b
+    Example:
+      smlift images list
+      smlift images build-sklearn 1.4-2
+    """
+
+
+@images.command("list")
+def list_() -> None:
+    """Every image `smlift build` recorded, as JSON (Uri, Engine, Digest, ...).
+
+    \b
+    Example:
+      smlift images list
+    """
+    from ..images import list_images
+
+    rows = [{key: record.get(key) for key in ("Uri", "Engine", "Digest", "ContextDir", "Created")}
+            for record in list_images()]
+    click.echo(json.dumps({"images": rows}, indent=2))
+
+
+@images.command("build-sklearn")
+@click.argument("version", default="1.4-2")
+@click.option("--region", default="us-east-1", show_default=True,
+              help="The region whose ECR URI the image is tagged with (the URI your execution "
+                   "input names as scikit_image_uri).")
+def build_sklearn(version: str, region: str) -> None:
+    """Make sagemaker-scikit-learn:VERSION-cpu-py3 available to the Docker engine, tagged with
+    its ECR URI, so the same execution input runs unchanged. The real image is pulled where AWS
+    credentials reach it; otherwise a local look-alike is built from the image's public recipe
+    (docs/fidelity.md lists what differs). Prints the URI.
+
+    \b
+    Example:
+      smlift images build-sklearn 1.4-2
+      smlift images build-sklearn 1.4-2 --region eu-west-1
+    """
+    from ..images import ensure_sklearn_image
+
+    image = ensure_sklearn_image(version, region, echo=lambda line: click.echo(line, err=True))
+    click.echo(image.uri)

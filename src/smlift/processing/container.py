@@ -1,0 +1,142 @@
+"""Run one staged job in a Docker container, as SageMaker Processing runs it.
+
+SageMaker starts the job's image with its own volumes mounted over a few container paths and
+leaves the rest of the image alone (the code an image keeps in `/opt/program`, or even in
+`/opt/ml/code`, stays visible). `docker_run_argv` does the same with bind mounts of the job root:
+
+    ROOT/opt/ml/config                -> /opt/ml/config  (read-only: processingjobconfig.json,
+                                                          resourceconfig.json)
+    ROOT/opt/ml/output                -> /opt/ml/output  (the job may write `message` here)
+    ROOT/<each input's LocalPath>     -> its LocalPath   (the staged S3 input, File mode)
+    ROOT/<each output's LocalPath>    -> its LocalPath   (published by smlift on Completed)
+
+**Command**: Docker applies the image's ENTRYPOINT/CMD and SageMaker's override rules itself:
+`ContainerEntrypoint` becomes `--entrypoint FIRST` with the rest as the first arguments (Docker
+then drops the image's CMD), `ContainerArguments` replace CMD.
+
+**Environment**: exactly the job's `Environment` (`-e NAME`, so values never show in `ps`), on
+top of the image's own ENV, as SageMaker does. Nothing of the caller's environment is passed.
+
+**Network**: `NetworkConfig.EnableNetworkIsolation` -> `--network none`; otherwise Docker's
+default bridge (a SageMaker job has network access unless isolated).
+
+**Stopping** (`ContainerProcess`): SIGTERM reaches the container's main process through
+`docker kill --signal TERM`, and after the grace period `docker kill` sends SIGKILL: `docker
+stop`'s semantics, which SageMaker's StopProcessingJob follows. The container is removed when it
+ends (`--rm`, then `docker rm -f` to be sure).
+
+**No container outlives smlift**: each container is named after the home and the job
+(`container_name`) and labelled with the runner's pid. A small reaper process, in a session of its
+own, waits for the smlift process that started the container and removes the container when
+that process is gone (kill -9, OOM, a closed terminal). A container left over under the same name
+(its reaper killed too) is removed before a job of that name starts, since the store already
+guarantees that no live job has that name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .spec import JobSpec
+from .staging import StagedJob
+
+DOCKER = "docker"
+_REAPER = ('while kill -0 "$1" 2>/dev/null; do sleep 1; done; '
+           'docker rm -f "$2" >/dev/null 2>&1')
+
+
+def container_name(staged: StagedJob, job_name: str) -> str:
+    """A name unique to this job root (so to its home) and job: `smlift-<hash>-<job>`."""
+    digest = hashlib.sha256(str(Path(staged.root).absolute()).encode()).hexdigest()[:10]
+    return f"smlift-{digest}-{job_name.lower()}"
+
+
+def docker_run_argv(spec: JobSpec, image: Any, staged: StagedJob, name: str) -> list[str]:
+    """`docker run ...` for the job: SageMaker's mounts, the job's Environment, the overrides."""
+    argv = ["docker", "run", "--rm", "--name", name, "--label", "smlift.job=" + spec.name,
+            "--label", f"smlift.runner-pid={os.getpid()}"]
+    argv += ["-v", f"{staged.opt_ml / 'config'}:/opt/ml/config:ro",
+             "-v", f"{staged.opt_ml / 'output'}:/opt/ml/output"]
+    for local_path in sorted({i.local_path.rstrip("/") for i in spec.inputs}
+                             | {o.local_path.rstrip("/") for o in spec.outputs}):
+        host = staged.root.joinpath(*[p for p in local_path.split("/") if p])
+        argv += ["-v", f"{host}:{local_path}"]
+    if _network_isolated(spec):
+        argv += ["--network", "none"]
+    for key in spec.environment:
+        argv += ["-e", key]
+    if spec.entrypoint:
+        argv += ["--entrypoint", spec.entrypoint[0], image.docker_ref, *spec.entrypoint[1:],
+                 *(spec.arguments or ())]
+    else:
+        argv += [image.docker_ref, *(spec.arguments or ())]
+    return argv
+
+
+def docker_client_env(spec: JobSpec) -> dict[str, str]:
+    """The `docker` client's own environment: what it needs to reach the engine, plus the job's
+    Environment, which `-e NAME` then passes into the container (and nothing else)."""
+    keep = ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH",
+            "DOCKER_TLS_VERIFY", "XDG_RUNTIME_DIR", "LANG")
+    env = {key: os.environ[key] for key in keep if key in os.environ}
+    env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    env.update(spec.environment)
+    return env
+
+
+def _network_isolated(spec: JobSpec) -> bool:
+    network = spec.config.get("NetworkConfig") or {}
+    return bool(network.get("EnableNetworkIsolation"))
+
+
+def remove_container(name: str) -> None:
+    """`docker rm -f NAME`, quietly (it may be gone already)."""
+    _docker_quietly(["rm", "-f", name])
+
+
+def _docker_quietly(args: list[str]) -> None:
+    try:
+        subprocess.run(["docker", *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        pass  # the engine is gone or hung: the reaper and the next job's clean-up remain
+
+
+def start_reaper(name: str) -> subprocess.Popen:
+    """A process of its own session that removes the container once this process is gone."""
+    return subprocess.Popen(["/bin/sh", "-c", _REAPER, "smlift-reaper", str(os.getpid()), name],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+
+
+class ContainerProcess:
+    """The runner's `Process` for a container: signals go to the container, not to the client.
+
+    Wraps the launched `docker run` client process; `signal` is `docker kill --signal`, and
+    `kill_group` SIGKILLs the container, removes it and ends the client and the reaper."""
+
+    def __init__(self, client: Any, name: str, reaper: subprocess.Popen | None = None):
+        self._client, self.name, self._reaper = client, name, reaper
+        self.pid = client.pid
+
+    def poll(self) -> int | None:
+        return self._client.poll()
+
+    def wait(self) -> int:
+        return self._client.wait()
+
+    def signal(self, signum: int) -> None:
+        if self._client.poll() is None:
+            _docker_quietly(["kill", "--signal", signal.Signals(signum).name, self.name])
+
+    def kill_group(self) -> None:
+        remove_container(self.name)
+        self._client.kill_group()
+        if self._reaper is not None and self._reaper.poll() is None:
+            self._reaper.kill()
+            self._reaper.wait()
