@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 
@@ -42,3 +44,18 @@ def fake_runtimes(monkeypatch, tmp_path):
     """Runtimes built by a fake pip land in this test's folder: they must never reach the
     shared runtime cache, where a real build with the same requirements would find them."""
     monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "runtimes"))
+
+
+@pytest.fixture
+def docker_engine(monkeypatch):
+    """Jobs run on the Docker engine. Skips (with one line) where no engine answers; under
+    CI=true that is a failure, since .ci/run starts one (../shared/tools/docker-standin-base)."""
+    from smlift.images.engine import docker_engine_available
+
+    monkeypatch.setenv("SMLIFT_ENGINE", "docker")
+    if docker_engine_available():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI=true but no Docker engine answers: .ci/run must start one "
+                    "(../shared/tools/docker-standin-base)")
+    pytest.skip("no Docker engine answers `docker info` (start one to run the container tests)")
