@@ -366,3 +366,67 @@ def test_failed_docker_build_is_an_image_error(tmp_path):
 
     with pytest.raises(ImageError, match="failed to solve"):
         docker_build(tmp_path, "x:1", lambda m: None, run=fake_run)
+
+
+# -- the prebuilt image on Docker: pull the real one where AWS credentials reach it ------------
+class FakeEcr:
+    def __init__(self):
+        self.calls = []
+
+    def get_authorization_token(self, **kwargs):
+        import base64
+
+        self.calls.append(kwargs)
+        return {"authorizationData": [{"authorizationToken": base64.b64encode(b"AWS:pw").decode()}]}
+
+
+SKLEARN_URI = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"
+
+
+def test_with_credentials_the_real_prebuilt_image_is_pulled_after_an_ecr_login(monkeypatch):
+    from smlift.images.engine import pull_with_ecr_login
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    calls, ecr = [], FakeEcr()
+
+    def fake_run(argv, **kwargs):
+        calls.append((argv, kwargs.get("input")))
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    assert pull_with_ecr_login(SKLEARN_URI, lambda m: None, fake_run, lambda region: ecr)
+    assert ecr.calls == [{"registryIds": ["683313688378"]}]
+    assert calls == [(["docker", "login", "--username", "AWS", "--password-stdin",
+                       "683313688378.dkr.ecr.us-east-1.amazonaws.com"], "pw"),
+                     (["docker", "pull", SKLEARN_URI], None)]
+
+
+def test_without_credentials_nothing_is_pulled_and_a_look_alike_is_built(monkeypatch, tmp_path):
+    from smlift.images.engine import pull_with_ecr_login
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    calls = []
+    assert not pull_with_ecr_login(SKLEARN_URI, lambda m: None,
+                                   lambda argv, **kw: calls.append(argv), lambda r: FakeEcr())
+    assert calls == []
+
+
+def test_a_failed_pull_says_so_and_falls_back(monkeypatch):
+    from smlift.images.engine import pull_with_ecr_login
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    messages = []
+
+    def fake_run(argv, **kwargs):
+        return subprocess.CompletedProcess(argv, 1 if argv[1] == "pull" else 0, "", "denied")
+
+    assert not pull_with_ecr_login(SKLEARN_URI, messages.append, fake_run, lambda r: FakeEcr())
+    assert messages == [f"cannot pull {SKLEARN_URI}; building a look-alike instead"]
+
+
+def test_the_look_alike_dockerfile_installs_the_images_pins_and_env():
+    from smlift.images.prebuilt import lookalike_dockerfile
+
+    text = lookalike_dockerfile(RELEASES["1.4-2"])
+    assert text.startswith("# A local look-alike of sagemaker-scikit-learn:1.4-2-cpu-py3")
+    assert "'scikit-learn==1.4.2'" in text and "'pandas==2.3.2'" in text
+    assert "PYTHONUNBUFFERED=1" in text and 'org.smlift.prebuilt=' in text

@@ -50,6 +50,7 @@ class LocalImage:
     engine: str = "local"         # "local" (run with bin_dir) or "docker" (docker run docker_ref)
     digest: str = ""
     docker_ref: str | None = None
+    origin: str = ""              # docker: "smlift look-alike" or "AWS image" for prebuilt ones
 
 
 def _home(home: Path | None) -> Path:

@@ -60,13 +60,8 @@ def sklearn_lookalike(uri: str, release: SklearnRelease, echo: Callable[[str], N
         if config is None:
             raise ImageError(f"the look-alike of {uri} was built but the engine does not show it",
                              fix="check `docker images`, then run again")
+    origin = "smlift look-alike" if LOOKALIKE_LABEL in config["Labels"] else "AWS image"
     return LocalImage(uri=uri, bin_dir=Path("/usr/local/bin"), entrypoint=config["Entrypoint"],
                       cmd=config["Cmd"], env=config["Env"], workdir=config["WorkingDir"],
                       files=(), kind="prebuilt", engine="docker", digest=config["Id"],
-                      docker_ref=uri)
-
-
-def is_lookalike(uri: str) -> bool:
-    """True when the engine's image under `uri` is smlift's look-alike, not AWS's image."""
-    config = inspect_image(uri)
-    return bool(config and LOOKALIKE_LABEL in (config.get("Labels") or {}))
+                      docker_ref=uri, origin=origin)

@@ -312,7 +312,8 @@ def _image_note(image: Any) -> str:
     """What stood for the job's image, for its description (`SmliftLocal.Image`)."""
     kind, engine = getattr(image, "kind", "built"), getattr(image, "engine", "local")
     if engine == "docker":
-        what = "the image" if kind == "built" else "the prebuilt image (real or look-alike)"
+        origin = getattr(image, "origin", "")
+        what = "the image" if kind == "built" else f"the prebuilt image ({origin or 'as found'})"
         return f"{what} {getattr(image, 'docker_ref', '')} on the Docker engine"
     return f"a local runtime ({getattr(image, 'bin_dir', '')}) with the image's packages"
 
