@@ -25,6 +25,11 @@ default bridge (a SageMaker job has network access unless isolated).
 stop`'s semantics, which SageMaker's StopProcessingJob follows. The container is removed when it
 ends (`--rm`, then `docker rm -f` to be sure).
 
+**Ownership**: the container runs as its image's user (root, as on SageMaker), so what it writes
+into the mounted folders may belong to root. When smlift itself is not root, `reclaim_ownership`
+hands those folders back to smlift's user (a `chown -R` in a throw-away container of the same
+image) so that publishing and clean-up can move and remove them.
+
 **No container outlives smlift**: each container is named after the home and the job
 (`container_name`) and labelled with the runner's pid. A small reaper process, in a session of its
 own, waits for the smlift process that started the container and removes the container when
@@ -92,6 +97,19 @@ def docker_client_env(spec: JobSpec) -> dict[str, str]:
 def _network_isolated(spec: JobSpec) -> bool:
     network = spec.config.get("NetworkConfig") or {}
     return bool(network.get("EnableNetworkIsolation"))
+
+
+def reclaim_ownership(spec: JobSpec, image: Any, staged: StagedJob) -> None:
+    """Give the job's writable mounts back to this process's user when it is not root."""
+    if os.geteuid() == 0:
+        return
+    argv = ["docker", "run", "--rm", "--network", "none", "--entrypoint", "chown"]
+    targets = []
+    for index, host in enumerate([staged.opt_ml / "output", *(path for _, path in staged.outputs)]):
+        argv += ["-v", f"{host}:/smlift-reclaim/{index}"]
+        targets.append(f"/smlift-reclaim/{index}")
+    _docker_quietly([*argv[1:], image.docker_ref, "-R", f"{os.geteuid()}:{os.getegid()}",
+                     *targets])
 
 
 def remove_container(name: str) -> None:

@@ -341,6 +341,8 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
         exit_code, reason = supervise(process, control, spec.max_runtime, clock, grace_seconds,
                                       on_stopping, note)
     note(f"exit_code={exit_code} stop_reason={reason}")
+    if command.container is not None:
+        container.reclaim_ownership(spec, image, staged)
     return _result(staged, mode, log_file, exit_code, reason, spec.max_runtime,
                    command.job_argv[0])
 
