@@ -36,6 +36,8 @@ DEFAULT_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE",
                  "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE")
 DEFAULT_ROLE_NAME = "smlift-image-build"
+PROJECT_PREFIX = "smlift-build-"      # temporary projects: smlift-build-<repository>-<8 hex>
+CONTEXT_PREFIX = "smlift/build/"      # zipped contexts: s3://BUCKET/smlift/build/<project>.zip
 TERMINAL = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED")
 POLL_SECONDS = 5.0
 _ECR_BASE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
@@ -82,8 +84,8 @@ def build_remote(context_dir, *, tag: str | None = None, repository: str | None 
     require_bucket(client, bucket, InputError)
     registry = ecr_registry(client)
     image_uri = f"{registry}/{repository}:{tag}"
-    project = f"smlift-build-{_slug(repository)}-{secrets.token_hex(4)}"
-    key = f"smlift/build/{project}.zip"
+    project = f"{PROJECT_PREFIX}{_slug(repository)}-{secrets.token_hex(4)}"
+    key = f"{CONTEXT_PREFIX}{project}.zip"
     with tempfile.TemporaryDirectory(prefix="smlift-build-") as tmp:
         archive = Path(tmp) / "context.zip"
         count = zip_context(context, archive)
