@@ -81,10 +81,18 @@ def test_remote_build_hands_the_flags_to_build_remote(run_cli, context, monkeypa
     assert "BUILD_GENERAL1_NOPE" in err  # the flag reached build_remote, which checked it
 
 
+@pytest.mark.parametrize("flag,value", [("--build-arg", "A=b"), ("--file", "Dockerfile")])
+def test_file_and_build_arg_without_remote_are_refused(run_cli, context, flag, value):
+    code, _, err = run_cli("build", str(context), flag, value)
+    assert (code, err.splitlines()[0]) == (
+        1, f"Error: {flag}: only remote builds take it (fix: add --remote, or build locally from "
+           "CONTEXT_DIR/Dockerfile with its ARG defaults)")
+
+
 def test_build_help_lists_the_remote_flags_and_an_example():
     result = subprocess.run([sys.executable, "-m", "smlift", "build", "--help"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and "Example:" in result.stdout
     for flag in ("--remote", "--repository", "--role", "--bucket", "--vpc-id", "--subnet-ids",
-                 "--security-group-ids", "--compute-type", "--no-logs"):
+                 "--security-group-ids", "--compute-type", "--no-logs", "--file", "--build-arg"):
         assert flag in result.stdout
