@@ -125,3 +125,34 @@ def test_a_build_context_read_without_sm_docker_zip_keys_fails(run_cli, project)
     assert ('add "s3:GetObject" to a statement whose Resource covers '
             "arn:aws:s3:::sagemaker-us-east-1-111122223333/codebuild-sagemaker-container-*") in out
     assert "smlift build --remote" not in out  # its own smlift/build/ prefix is still covered
+
+
+def test_a_dockerfile_writing_under_opt_ml_is_a_warning_not_a_failure(run_cli, project):
+    (project / "containers/inference").mkdir(parents=True)
+    (project / "containers/inference/Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY predict.py /opt/ml/code/\n")
+    (project / "containers/inference/predict.py").write_text("")
+    code, out, err = run_cli("validate")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "warning: containers/inference/Dockerfile:2: COPY writes /opt/ml/code, under /opt/ml, "
+        "which SageMaker reserves with all its subfolders",
+        "  fix: put code in /opt/program",
+        "ok: statemachine/definition.asl.json, examples/input.json, iam, containers/inference"]
+
+
+def test_validate_checks_the_container_it_is_given(run_cli, project, tmp_path):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "Dockerfile").write_text("FROM python:3.11-slim\nRUN mkdir -p /opt/ml/code\n")
+    code, out, _ = run_cli("validate", "--no-input", "--no-iam", "--container", str(other))
+    assert code == 0
+    assert out.splitlines()[0] == (f"warning: {other}/Dockerfile:2: RUN mkdir writes /opt/ml/code, "
+                                   "under /opt/ml, which SageMaker reserves with all its subfolders")
+
+
+def test_the_repository_containers_validate_without_warnings(run_cli, project):
+    shutil.copytree(ROOT / "containers", project / "containers")
+    code, out, _ = run_cli("validate")
+    assert (code, out.strip()) == (
+        0, "ok: statemachine/definition.asl.json, examples/input.json, iam, containers/inference")

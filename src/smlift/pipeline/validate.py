@@ -21,6 +21,9 @@ How it works
 5. **The IAM policies** are rendered with values derived from the input and evaluated
    (`iam.allows`) against what those requests need; `Resource: "*"` where a scoped ARN works and
    service-wide action wildcards are flagged; each trust policy must name its service.
+6. **The images' Dockerfiles** (`containers=`) are read as `smlift build` reads them; what builds
+   but breaks SageMaker's container contract (code under `/opt/ml`) is a *warning*: a `Problem`
+   with `severity="warning"`, which does not make the pipeline invalid.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, NamedTuple
 
 from .. import smdocker
 from ..errors import DefinitionError, SmliftError
+from ..images.dockerfile import dockerfile_warnings
 from . import iam
 from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
 
@@ -50,6 +54,7 @@ class Problem:
     where: str
     message: str
     fix: str
+    severity: str = "error"   # or "warning": reported, but the pipeline is still valid
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}\n  fix: {self.fix}"
@@ -64,8 +69,11 @@ class JobRequest:
 
 
 def validate_pipeline(definition_path: str | Path, input_path: str | Path | None = None,
-                      iam_dir: str | Path | None = None) -> list[Problem]:
-    """Every problem found, each with where, what and the fix. Empty = everything holds."""
+                      iam_dir: str | Path | None = None,
+                      containers: list[str | Path] | tuple = ()) -> list[Problem]:
+    """Every problem found, each with where, what and the fix. Empty = everything holds;
+    only warnings (`severity == "warning"`) = valid. `containers`: build-context folders whose
+    Dockerfiles are checked."""
     definition_path = Path(definition_path)
     problems: list[Problem] = []
     machine, raw = _load_definition(definition_path, problems)
@@ -82,6 +90,8 @@ def validate_pipeline(definition_path: str | Path, input_path: str | Path | None
         problems += _check_runs_disjoint(runs, str(definition_path))
     if iam_dir is not None:
         problems += _check_iam(Path(iam_dir), pipeline, runs.get(ORDINARY_NAME, []))
+    for context in containers:
+        problems += _check_dockerfile(Path(context))
     return _unique(problems)
 
 
@@ -562,3 +572,13 @@ def _one_build_needs(region: str, account: str, bucket: str, names, route: str) 
     needs += [("imagebuild", action, f"{group}:log-stream:0f6c2d1e-build", None, why_log,
                f"{group_cover}:*") for action in ("logs:CreateLogStream", "logs:PutLogEvents")]
     return needs
+
+
+# --- 6. Dockerfiles -----------------------------------------------------------------------------
+
+def _check_dockerfile(context: Path) -> list[Problem]:
+    try:
+        warnings = dockerfile_warnings(context)
+    except SmliftError as exc:  # smlift build would refuse it too: say so, without failing
+        return [Problem(exc.where or str(context), exc.message, exc.fix or "", "warning")]
+    return [Problem(w.where, w.message, w.fix, "warning") for w in warnings]
