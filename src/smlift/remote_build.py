@@ -10,7 +10,8 @@ For users with no Docker engine (SageMaker Studio, a locked-down laptop). The st
     4. create a temporary CodeBuild project: a current standard image, privileged mode (Docker
        inside), the role, optional VPC, and a buildspec that logs in with
        `aws ecr get-login-password | docker login --password-stdin` (never the removed
-       `aws ecr get-login`), builds, tags and pushes
+       `aws ecr get-login`), builds (with sm-docker's `--file` and `--build-arg`, handed to
+       `docker build` as sm-docker's buildspec does, but shell-quoted), tags and pushes
     5. start the build, stream its CloudWatch log (unless no_logs), poll until it ends
        (the injectable `client.sleep` paces the polling)
     6. always delete the project and the zip, whether the build succeeded, failed or was interrupted
@@ -22,8 +23,10 @@ that deployment (the one its policy lets CodeBuild read); else the SageMaker def
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import shlex
 import tempfile
 import zipfile
 from pathlib import Path
@@ -36,6 +39,8 @@ DEFAULT_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE",
                  "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE")
 DEFAULT_ROLE_NAME = "smlift-image-build"
+PROJECT_PREFIX = "smlift-build-"      # temporary projects: smlift-build-<repository>-<8 hex>
+CONTEXT_PREFIX = "smlift/build/"      # zipped contexts: s3://BUCKET/smlift/build/<project>.zip
 TERMINAL = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED")
 POLL_SECONDS = 5.0
 _ECR_BASE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
@@ -52,7 +57,7 @@ phases:
     on-failure: ABORT
     commands:
       - echo Build started on `date`
-      - docker build -t $IMAGE_REPO_NAME:$IMAGE_TAG .
+      - {docker_build}
       - docker tag $IMAGE_REPO_NAME:$IMAGE_TAG $ECR_REGISTRY/$IMAGE_REPO_NAME:$IMAGE_TAG
   post_build:
     commands:
@@ -67,9 +72,16 @@ _BASE_LOGIN = ("      - aws ecr get-login-password --region {region} | docker lo
 def build_remote(context_dir, *, tag: str | None = None, repository: str | None = None,
                  role: str | None = None, bucket: str | None = None, vpc_id: str | None = None,
                  subnet_ids=None, security_group_ids=None, compute_type: str | None = None,
-                 no_logs: bool = False, echo: Callable[[str], None] = print, client=None) -> str:
-    """Build `context_dir` on CodeBuild, push it to ECR and return the image URI."""
+                 no_logs: bool = False, dockerfile: str | None = None, build_args=(),
+                 echo: Callable[[str], None] = print, client=None) -> str:
+    """Build `context_dir` on CodeBuild, push it to ECR and return the image URI.
+
+    `dockerfile`: a Dockerfile other than CONTEXT/Dockerfile (relative to the current folder, as
+    `docker build --file` takes it; it must be inside the context). `build_args`: "KEY=VALUE"
+    strings, as `docker build --build-arg` takes them."""
     context = _check_context(Path(context_dir))
+    dockerfile_rel = dockerfile_in_context(context, dockerfile)
+    args = parse_build_args(build_args)
     repository, tag = _repository_and_tag(repository, tag, context)
     subnets, groups = _split(subnet_ids), _split(security_group_ids)
     _check_options(compute_type, vpc_id, subnets, groups)
@@ -82,17 +94,21 @@ def build_remote(context_dir, *, tag: str | None = None, repository: str | None 
     require_bucket(client, bucket, InputError)
     registry = ecr_registry(client)
     image_uri = f"{registry}/{repository}:{tag}"
-    project = f"smlift-build-{_slug(repository)}-{secrets.token_hex(4)}"
-    key = f"smlift/build/{project}.zip"
+    project = f"{PROJECT_PREFIX}{_slug(repository)}-{secrets.token_hex(4)}"
+    key = f"{CONTEXT_PREFIX}{project}.zip"
     with tempfile.TemporaryDirectory(prefix="smlift-build-") as tmp:
         archive = Path(tmp) / "context.zip"
-        count = zip_context(context, archive)
+        count = zip_context(context, archive, dockerfile_rel)
         echo(f"Uploading the build context ({count} files) to s3://{bucket}/{key}")
         try:
             with archive.open("rb") as body:
                 client.put_object(Bucket=bucket, Key=key, Body=body)
             ensure_repository(client, repository, echo)
-            spec = buildspec(base_registries(context, client.region))
+            if dockerfile_rel != "Dockerfile" or args:  # names only: values may be private
+                echo(f"Dockerfile {dockerfile_rel}"
+                     + (f", build arguments {', '.join(args)}" if args else ""))
+            spec = buildspec(base_registries(context, client.region, dockerfile_rel, args),
+                             docker_build_command(dockerfile_rel, args))
             _create_project(client, project, f"{bucket}/{key}", spec, role_arn, registry,
                             repository, tag, compute_type, vpc_id, subnets, groups)
             build = _run_build(client, project, no_logs, echo)
@@ -108,10 +124,56 @@ def _check_context(context: Path) -> Path:
     if not context.is_dir():
         raise InputError(f"build context {str(context)!r} is not a folder", where="DIR",
                          fix="pass the folder that holds the Dockerfile, e.g. containers/inference")
-    if not (context / "Dockerfile").is_file():
-        raise InputError("no Dockerfile in the build context", where=str(context / "Dockerfile"),
-                         fix="run from, or pass, the folder that holds the Dockerfile")
     return context.resolve()
+
+
+def dockerfile_in_context(context: Path, dockerfile: str | None) -> str:
+    """The Dockerfile's path relative to the context (sm-docker, too, refuses one outside it)."""
+    if dockerfile is None:
+        if not (context / "Dockerfile").is_file():
+            raise InputError("no Dockerfile in the build context", where=str(context / "Dockerfile"),
+                             fix="run from, or pass, the folder that holds the Dockerfile "
+                                 "(or name another with --file)")
+        return "Dockerfile"
+    path = Path(dockerfile).resolve()
+    if not path.is_file():
+        raise InputError(f"no such Dockerfile {dockerfile!r}", where="--file",
+                         fix="give its path from the current folder, as `docker build --file` "
+                             f"takes it, e.g. {Path(context.name) / Path(dockerfile).name}")
+    if not path.is_relative_to(context):
+        raise InputError(f"the Dockerfile {dockerfile!r} is outside the build context {context}",
+                         where="--file", fix="move it into the build context (CodeBuild receives "
+                                             "only the context), or build from a folder holding both")
+    return path.relative_to(context).as_posix()
+
+
+_BUILD_ARG = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def parse_build_args(build_args) -> dict[str, str]:
+    """`["KEY=VALUE", ...]` (or a mapping) -> {KEY: VALUE}, in order; InputError on a bad one."""
+    if isinstance(build_args, dict):
+        build_args = [f"{key}={value}" for key, value in build_args.items()]
+    parsed: dict[str, str] = {}
+    for item in build_args or ():
+        match = _BUILD_ARG.match(item)
+        if match is None:
+            raise InputError(f"--build-arg {item!r} is not KEY=VALUE", where="--build-arg",
+                             fix="write --build-arg NAME=value (NAME: letters, digits, _); the "
+                                 "build runs on CodeBuild, so a bare NAME would take nothing")
+        parsed[match[1]] = match[2]
+    return parsed
+
+
+def docker_build_command(dockerfile_rel: str, build_args: dict[str, str]) -> str:
+    """The buildspec's `docker build` line: sm-docker's, with every argument shell-quoted."""
+    words = ["docker", "build", "-t", "$IMAGE_REPO_NAME:$IMAGE_TAG"]
+    if dockerfile_rel != "Dockerfile":
+        words += ["--file", shlex.quote(dockerfile_rel)]
+    for key, value in build_args.items():
+        words += ["--build-arg", shlex.quote(f"{key}={value}")]
+    command = " ".join(words + ["."])
+    return command if len(words) == 4 else json.dumps(command)  # a YAML double-quoted scalar
 
 
 def default_repository(context: Path) -> str:
@@ -191,13 +253,13 @@ def ecr_registry(client) -> str:
 
 
 # -- the build context -----------------------------------------------------------------------
-def zip_context(context: Path, archive: Path) -> int:
+def zip_context(context: Path, archive: Path, dockerfile: str = "Dockerfile") -> int:
     """Zip every file Docker would send (honouring .dockerignore); return the file count."""
     from .dockerignore import context_files
 
     count = 0
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for path, rel in context_files(context):
+        for path, rel in context_files(context, dockerfile):
             info = zipfile.ZipInfo.from_file(path, rel)
             info.compress_type = zipfile.ZIP_DEFLATED
             with path.open("rb") as src, zf.open(info, "w") as dst:
@@ -207,13 +269,16 @@ def zip_context(context: Path, archive: Path) -> int:
     return count
 
 
-def base_registries(context: Path, region: str) -> list[tuple[str, str]]:
+def base_registries(context: Path, region: str, dockerfile: str = "Dockerfile",
+                    build_args: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """(registry, region) of every ECR image the Dockerfile builds FROM: they need a login too."""
     from dockerfile_parse import DockerfileParser
 
-    parser = DockerfileParser(path=str(context / "Dockerfile"))
+    with (context / dockerfile).open("rb") as source:  # any file name (path= wants a folder)
+        parser = DockerfileParser(fileobj=source, build_args=build_args or {})
+        images = parser.parent_images
     found = []
-    for image in parser.parent_images:
+    for image in images:
         match = _ECR_BASE.match(image or "")
         if match:
             registry = image.split("/", 1)[0]
@@ -222,9 +287,10 @@ def base_registries(context: Path, region: str) -> list[tuple[str, str]]:
     return found
 
 
-def buildspec(base: list[tuple[str, str]]) -> str:
+def buildspec(base: list[tuple[str, str]],
+              docker_build: str = "docker build -t $IMAGE_REPO_NAME:$IMAGE_TAG .") -> str:
     logins = "".join(_BASE_LOGIN.format(region=r, registry=reg) for reg, r in base)
-    return BUILDSPEC.format(base_logins=logins)
+    return BUILDSPEC.format(base_logins=logins, docker_build=docker_build)
 
 
 # -- AWS -------------------------------------------------------------------------------------

@@ -81,10 +81,36 @@ def test_remote_build_hands_the_flags_to_build_remote(run_cli, context, monkeypa
     assert "BUILD_GENERAL1_NOPE" in err  # the flag reached build_remote, which checked it
 
 
+def test_build_warns_about_code_under_opt_ml_and_still_builds(run_cli, context):
+    dockerfile = context / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("/opt/program", "/opt/ml/code"))
+    code, out, err = run_cli("build", str(context), "--tag", "opt-ml:1")
+    assert code == 0, err
+    warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
+    assert warnings[0] == (f"warning: {dockerfile}:2: WORKDIR writes /opt/ml/code, under /opt/ml, "
+                           "which SageMaker reserves with all its subfolders (fix: put code in "
+                           "/opt/program)")
+    assert [w.split(": ")[1].rsplit(":", 1)[1] for w in warnings] == ["2", "3", "5"]  # + both COPYs
+    assert resolve_image("opt-ml:1").workdir == "/opt/ml/code"
+
+
+def test_build_of_code_in_opt_program_prints_no_warning(run_cli, context):
+    code, out, _ = run_cli("build", str(context))
+    assert (code, "warning:" in out) == (0, False)
+
+
+@pytest.mark.parametrize("flag,value", [("--build-arg", "A=b"), ("--file", "Dockerfile")])
+def test_file_and_build_arg_without_remote_are_refused(run_cli, context, flag, value):
+    code, _, err = run_cli("build", str(context), flag, value)
+    assert (code, err.splitlines()[0]) == (
+        1, f"Error: {flag}: only remote builds take it (fix: add --remote, or build locally from "
+           "CONTEXT_DIR/Dockerfile with its ARG defaults)")
+
+
 def test_build_help_lists_the_remote_flags_and_an_example():
     result = subprocess.run([sys.executable, "-m", "smlift", "build", "--help"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and "Example:" in result.stdout
     for flag in ("--remote", "--repository", "--role", "--bucket", "--vpc-id", "--subnet-ids",
-                 "--security-group-ids", "--compute-type", "--no-logs"):
+                 "--security-group-ids", "--compute-type", "--no-logs", "--file", "--build-arg"):
         assert flag in result.stdout

@@ -64,3 +64,95 @@ def test_a_missing_definition_file_is_a_problem_not_a_traceback(run_cli, project
 def test_help_has_an_example(run_cli):
     code, out, _ = run_cli("validate", "--help")
     assert code == 0 and "Example:" in out and "smlift validate --input" in out
+
+
+def _edit_build_policy(project, sid, change):
+    path = project / "iam/imagebuild-policy.json"
+    policy = json.loads(path.read_text())
+    statement = next(s for s in policy["Statement"] if s["Sid"] == sid)
+    statement["Resource"] = change(statement["Resource"])
+    path.write_text(json.dumps(policy))
+
+
+def test_build_logs_scoped_to_smlift_projects_only_fail_naming_sm_docker_log_groups(run_cli, project):
+    _edit_build_policy(project, "WriteBuildLogs",
+                       lambda resources: [r for r in resources if "sagemaker-studio" not in r])
+    code, out, err = run_cli("validate")
+    assert code == 1
+    group = "arn:aws:logs:us-east-1:111122223333:log-group:/aws/codebuild"
+    assert out.splitlines()[:2] == [
+        f"iam/imagebuild-policy.json: does not allow logs:CreateLogGroup on {group}/"
+        "sagemaker-studio-d-abcdefghijkl-data-scientist-AbCdEfGhIjKlMnOp, which `sm-docker build .` "
+        "in Studio (sagemaker-studio-image-build 0.6.0: project "
+        "sagemaker-studio-d-abcdefghijkl-data-scientist-AbCdEfGhIjKlMnOp) logs to /aws/codebuild/"
+        "sagemaker-studio-d-abcdefghijkl-data-scientist-AbCdEfGhIjKlMnOp",
+        f'  fix: add "logs:CreateLogGroup" to a statement whose Resource covers {group}/sagemaker-studio-*']
+    assert f'"logs:CreateLogStream", "logs:PutLogEvents" to a statement whose Resource covers ' \
+           f"{group}/sagemaker-studio-*:*" in out
+    assert "project sagemaker-studio-image-build-AbCdEfGhIjKlMnOp) logs to " \
+           "/aws/codebuild/sagemaker-studio-image-build-AbCdEfGhIjKlMnOp" in out
+    assert err.strip() == "4 problems in statemachine/definition.asl.json, examples/input.json, iam"
+
+
+def test_build_logs_for_the_project_name_without_its_random_suffix_do_not_cover_sm_docker(
+        run_cli, project):
+    # sm-docker appends 16 random letters: /aws/codebuild/sagemaker-studio-image-build matches nothing
+    exact = "arn:aws:logs:${Region}:${AccountId}:log-group:/aws/codebuild/sagemaker-studio-image-build"
+    _edit_build_policy(project, "WriteBuildLogs",
+                       lambda resources: [r for r in resources if "sagemaker-studio" not in r]
+                       + [exact, exact + ":*"])
+    code, out, _ = run_cli("validate")
+    assert code == 1
+    assert out.count("does not allow logs:CreateLogStream, logs:PutLogEvents on ") == 2
+
+
+def test_push_rights_on_the_pipeline_repository_only_fail_for_sm_docker_default_repositories(
+        run_cli, project):
+    _edit_build_policy(project, "PushAndPullTheInferenceRepository", lambda resources: resources[:1])
+    code, out, _ = run_cli("validate")
+    assert code == 1
+    problems = [line for line in out.splitlines() if not line.startswith("  fix:")]
+    assert [p.split(" on ")[1].split(",")[0] for p in problems] == [
+        "arn:aws:ecr:us-east-1:111122223333:repository/sagemaker-studio-d-abcdefghijkl",
+        "arn:aws:ecr:us-east-1:111122223333:repository/sagemaker-studio"]
+    assert "covers arn:aws:ecr:us-east-1:111122223333:repository/sagemaker-studio-*" in out
+
+
+def test_a_build_context_read_without_sm_docker_zip_keys_fails(run_cli, project):
+    _edit_build_policy(project, "ReadTheBuildContext", lambda resources: resources[:1])
+    code, out, _ = run_cli("validate")
+    assert code == 1
+    assert ('add "s3:GetObject" to a statement whose Resource covers '
+            "arn:aws:s3:::sagemaker-us-east-1-111122223333/codebuild-sagemaker-container-*") in out
+    assert "smlift build --remote" not in out  # its own smlift/build/ prefix is still covered
+
+
+def test_a_dockerfile_writing_under_opt_ml_is_a_warning_not_a_failure(run_cli, project):
+    (project / "containers/inference").mkdir(parents=True)
+    (project / "containers/inference/Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY predict.py /opt/ml/code/\n")
+    (project / "containers/inference/predict.py").write_text("")
+    code, out, err = run_cli("validate")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "warning: containers/inference/Dockerfile:2: COPY writes /opt/ml/code, under /opt/ml, "
+        "which SageMaker reserves with all its subfolders",
+        "  fix: put code in /opt/program",
+        "ok: statemachine/definition.asl.json, examples/input.json, iam, containers/inference"]
+
+
+def test_validate_checks_the_container_it_is_given(run_cli, project, tmp_path):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "Dockerfile").write_text("FROM python:3.11-slim\nRUN mkdir -p /opt/ml/code\n")
+    code, out, _ = run_cli("validate", "--no-input", "--no-iam", "--container", str(other))
+    assert code == 0
+    assert out.splitlines()[0] == (f"warning: {other}/Dockerfile:2: RUN mkdir writes /opt/ml/code, "
+                                   "under /opt/ml, which SageMaker reserves with all its subfolders")
+
+
+def test_the_repository_containers_validate_without_warnings(run_cli, project):
+    shutil.copytree(ROOT / "containers", project / "containers")
+    code, out, _ = run_cli("validate")
+    assert (code, out.strip()) == (
+        0, "ok: statemachine/definition.asl.json, examples/input.json, iam, containers/inference")

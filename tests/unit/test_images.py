@@ -430,3 +430,56 @@ def test_the_look_alike_dockerfile_installs_the_images_pins_and_env():
     assert text.startswith("# A local look-alike of sagemaker-scikit-learn:1.4-2-cpu-py3")
     assert "'scikit-learn==1.4.2'" in text and "'pandas==2.3.2'" in text
     assert "PYTHONUNBUFFERED=1" in text and 'org.smlift.prebuilt=' in text
+
+
+# -- code under /opt/ml -------------------------------------------------------------------------
+OPT_ML = """\
+FROM python:3.11-slim
+WORKDIR /opt/ml/code
+COPY predict.py ./
+ADD model.pkl /opt/ml/model/
+RUN mkdir -p /opt/ml/extra && cp predict.py /opt/ml/extra/ && mv predict.py /srv/p.py
+WORKDIR /opt/program
+COPY predict.py /opt/mlflow/
+RUN cp predict.py . && cp -t /opt/ml/code predict.py
+"""
+
+
+def test_every_write_under_opt_ml_is_a_warning_with_its_line_and_the_fix(tmp_path):
+    ctx = write_context(tmp_path / "ctx", OPT_ML, {"predict.py": "", "model.pkl": ""})
+    path = ctx / "Dockerfile"
+    warnings = read_dockerfile(ctx).warnings
+    assert [(w.where, w.message) for w in warnings] == [
+        (f"{path}:2", "WORKDIR writes /opt/ml/code, under /opt/ml, which SageMaker reserves with all its subfolders"),
+        (f"{path}:3", "COPY writes /opt/ml/code, under /opt/ml, which SageMaker reserves with all its subfolders"),
+        (f"{path}:4", "ADD writes /opt/ml/model, under /opt/ml, which SageMaker reserves with all its subfolders"),
+        (f"{path}:5", "RUN mkdir writes /opt/ml/extra, under /opt/ml, which SageMaker reserves with all its subfolders"),
+        (f"{path}:5", "RUN cp writes /opt/ml/extra, under /opt/ml, which SageMaker reserves with all its subfolders"),
+        (f"{path}:8", "RUN cp writes /opt/ml/code, under /opt/ml, which SageMaker reserves with all its subfolders")]
+    assert {w.fix for w in warnings} == {"put code in /opt/program"}
+    assert str(warnings[0]) == (f"{path}:2: WORKDIR writes /opt/ml/code, under /opt/ml, which "
+                                "SageMaker reserves with all its subfolders (fix: put code in "
+                                "/opt/program)")
+
+
+def test_the_projects_inference_image_keeps_its_code_out_of_opt_ml():
+    root = Path(__file__).resolve().parents[2]
+    assert read_dockerfile(root / "containers/inference").warnings == ()
+
+
+def test_docker_engine_build_prints_the_opt_ml_warning_and_still_builds(tmp_path, home, docker_engine):
+    ctx = write_context(tmp_path / "ctx", "FROM python:3.11-slim\nCOPY predict.py /opt/ml/code/\n",
+                        {"predict.py": ""})
+
+    def fake_docker(argv, **kwargs):  # `docker build`, then `docker image inspect`
+        if argv[1] == "build":
+            return subprocess.CompletedProcess(argv, 0, "", "")
+        return subprocess.CompletedProcess(argv, 0, '{"Id": "sha256:abc", "Config": {"Entrypoint":'
+                                           ' null, "Cmd": ["python3"], "Env": [], "WorkingDir": ""}}', "")
+
+    printed: list[str] = []
+    image = build_image(ctx, "opt-ml:1", home, printed.append, engine="docker", run=fake_docker)
+    assert image.engine == "docker"
+    assert [line for line in printed if line.startswith("warning: ")] == [
+        f"warning: {ctx / 'Dockerfile'}:2: COPY writes /opt/ml/code, under /opt/ml, which SageMaker "
+        "reserves with all its subfolders (fix: put code in /opt/program)"]

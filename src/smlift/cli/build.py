@@ -28,9 +28,15 @@ DEFAULT_TAG = "smlift-inference:latest"
 @click.option("--compute-type", default="BUILD_GENERAL1_SMALL", show_default=True,
               help="[--remote] CodeBuild compute type.")
 @click.option("--no-logs", is_flag=True, help="[--remote] Do not stream the build logs.")
+@click.option("--file", "-f", "dockerfile", metavar="PATH",
+              help="[--remote] The Dockerfile, if not CONTEXT_DIR/Dockerfile (a path from the "
+                   "current folder, inside CONTEXT_DIR).")
+@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
+              help="[--remote] A Dockerfile ARG for the build; repeat for more.")
 def build(context_dir: str, tag: str, engine: str | None, remote: bool, repository: str | None,
           role: str | None, bucket: str | None, vpc_id: str | None, subnet_ids: str | None,
-          security_group_ids: str | None, compute_type: str, no_logs: bool) -> None:
+          security_group_ids: str | None, compute_type: str, no_logs: bool,
+          dockerfile: str | None, build_args: tuple[str, ...]) -> None:
     """Build an image from the Dockerfile in CONTEXT_DIR.
 
     Locally (no Docker needed): reads the Dockerfile (ENV, WORKDIR, COPY, ENTRYPOINT, CMD),
@@ -41,13 +47,20 @@ def build(context_dir: str, tag: str, engine: str | None, remote: bool, reposito
     Example:
       smlift build containers/inference --tag smlift-inference:latest
       smlift build containers/inference --remote --role arn:aws:iam::123456789012:role/build
+      smlift build containers/inference --remote --file containers/inference/Dockerfile.gpu \\
+          --build-arg BASE_IMAGE=python:3.11-slim
     """
     if remote:
         click.echo(_build_remote(context_dir, tag=tag, repository=repository, role=role,
                                  bucket=bucket, vpc_id=vpc_id, subnet_ids=subnet_ids,
                                  security_group_ids=security_group_ids,
-                                 compute_type=compute_type, no_logs=no_logs))
+                                 compute_type=compute_type, no_logs=no_logs,
+                                 dockerfile=dockerfile, build_args=build_args))
         return
+    if dockerfile or build_args:
+        raise SmliftError("only remote builds take it", where="--file" if dockerfile else "--build-arg",
+                          fix="add --remote, or build locally from CONTEXT_DIR/Dockerfile with "
+                              "its ARG defaults")
     from pathlib import Path
 
     from ..images import build_image

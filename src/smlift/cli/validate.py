@@ -14,6 +14,7 @@ import click
 DEFAULT_DEFINITION = Path("statemachine/definition.asl.json")
 DEFAULT_INPUT = Path("examples/input.json")
 DEFAULT_IAM = Path("iam")
+DEFAULT_CONTAINERS = Path("containers")  # every containers/*/ that holds a Dockerfile
 
 
 @click.command()
@@ -26,24 +27,35 @@ DEFAULT_IAM = Path("iam")
               help=f"The folder of IAM policy templates [default: {DEFAULT_IAM} when it exists].")
 @click.option("--no-input", is_flag=True, help="Skip the input, request and hand-off checks.")
 @click.option("--no-iam", is_flag=True, help="Skip the IAM checks.")
+@click.option("--container", "containers", multiple=True, type=click.Path(path_type=Path),
+              help=f"A build context whose Dockerfile to check; repeatable [default: every "
+                   f"{DEFAULT_CONTAINERS}/*/ with a Dockerfile].")
 def validate(definition: Path, input_path: Path | None, iam_dir: Path | None, no_input: bool,
-             no_iam: bool) -> None:
-    """Check the definition, an input, the IAM policies and the data hand-offs.
+             no_iam: bool, containers: tuple[Path, ...]) -> None:
+    """Check the definition, an input, the IAM policies, the data hand-offs and the Dockerfiles.
 
     Each Task's Arguments are resolved against the input by the engine itself (a dry run with a
-    recording SageMaker) and checked as CreateProcessingJob requests.
+    recording SageMaker) and checked as CreateProcessingJob requests. A Dockerfile that puts
+    anything under /opt/ml (reserved for SageMaker) gets a warning, which does not fail.
 
     \b
     Example:
       smlift validate
-      smlift validate --input examples/input.local.json --iam iam
+      smlift validate --input examples/input.local.json --iam iam --container containers/inference
     """
     from ..pipeline.validate import validate_pipeline
 
     input_path = None if no_input else input_path or _if_exists(DEFAULT_INPUT)
     iam_dir = None if no_iam else iam_dir or _if_exists(DEFAULT_IAM)
-    problems = validate_pipeline(definition, input_path, iam_dir)
-    checked = ", ".join(str(p) for p in (definition, input_path, iam_dir) if p is not None)
+    containers = containers or tuple(sorted(dockerfile.parent for dockerfile
+                                            in DEFAULT_CONTAINERS.glob("*/Dockerfile")))
+    found = validate_pipeline(definition, input_path, iam_dir, containers)
+    checked = ", ".join(str(p) for p in (definition, input_path, iam_dir, *containers)
+                        if p is not None)
+    problems = [p for p in found if p.severity != "warning"]
+    for warning in (p for p in found if p.severity == "warning"):
+        click.echo(f"warning: {warning.where}: {warning.message}")
+        click.echo(f"  fix: {warning.fix}")
     if not problems:
         click.echo(f"ok: {checked}")
         return

@@ -17,14 +17,13 @@ import re
 from pathlib import Path
 
 from ..errors import DeployError, InputError
+from ..pipeline import iam
 from .models import CODE_PREFIX, CodeObject, Deployment, Role, StateMachine, resource_names
 
 DEFINITION = Path("statemachine") / "definition.asl.json"
 SCRIPTS = Path("scripts")
 IAM = Path("iam")
 DEFAULT_IMAGE_REPOSITORY = "sagemaker-*"   # the repositories `smlift build --remote` creates
-BUILD_CONTEXT_PREFIX = "smlift/build/"      # where smlift.remote_build uploads contexts
-BUILD_PROJECT = "smlift-build-*"            # smlift.remote_build's temporary project names
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}[A-Za-z0-9])?$")
 _SKIPPED = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
 
@@ -64,11 +63,9 @@ def desired_deployment(client, *, project_root: str | Path = ".", name: str = "s
         "AccountId": client.account_id, "Region": client.region,
         "StateMachineName": names["state_machine"], "SageMakerRoleName": names["sagemaker"],
         "ImageRepository": image_repository, "ScikitImageAccount": scikit_account,
-        "BuildBucket": bucket, "BuildContextPrefix": BUILD_CONTEXT_PREFIX,
-        "BuildProject": BUILD_PROJECT, "CodeBucket": bucket, "CodePrefix": CODE_PREFIX,
+        "BuildBucket": bucket, "BuildContextPrefix": iam.BUILD_CONTEXT_PREFIX,
+        "BuildProject": iam.BUILD_PROJECT, "CodeBucket": bucket, "CodePrefix": CODE_PREFIX,
     }
-    from ..pipeline import iam
-
     values["JobNamePrefix"] = iam.JOB_NAME_PREFIX
     for field, uri in (("Input", input_prefix), ("Output", output_prefix)):
         values[f"{field}Bucket"], values[f"{field}Prefix"] = iam.split_s3(uri)

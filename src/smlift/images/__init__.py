@@ -156,6 +156,10 @@ def build_image(context_dir: Path, tag: str, home: Path | None = None,
     run = run or subprocess.run
     chosen = choose_engine(engine)
     builder = _build_with_docker if chosen == "docker" else _build_locally
+    from .dockerfile import dockerfile_warnings
+
+    for warning in dockerfile_warnings(context_dir):  # either engine: code under /opt/ml
+        echo(f"warning: {warning}")
     record = builder(context_dir, key, home, echo, run)
     from .registry import ImageRegistry
 

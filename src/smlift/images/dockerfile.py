@@ -7,6 +7,12 @@ COPY/ADD and RUN steps in order. Only the last stage of a multi-stage file is an
 `COPY --from=...` cannot be honoured without Docker and is refused. Instructions with no local
 meaning (USER, EXPOSE, LABEL, ...) are reported in `notes`, never silently dropped.
 
+`warnings` holds what builds but goes against SageMaker's container contract: a WORKDIR, a
+COPY/ADD destination or a RUN mkdir/cp/mv/touch/ln target under `/opt/ml`. AWS's guide for
+Processing containers reserves `/opt/ml` and all its subfolders for SageMaker (it mounts the
+inputs, outputs and config there), so code belongs elsewhere, e.g. `/opt/program`. `smlift build`
+and `smlift validate` print them; they never fail a build.
+
 `pip_installs(run)` splits a RUN line into its `pip install` parts (requirement files and
 packages) and the parts a local build skips.
 """
@@ -54,6 +60,18 @@ class RunStep:
 
 
 @dataclass(frozen=True)
+class DockerfileWarning:
+    """Builds, but goes against SageMaker's container contract."""
+
+    where: str      # "<Dockerfile>:<line>"
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message} (fix: {self.fix})"
+
+
+@dataclass(frozen=True)
 class DockerfileSpec:
     path: Path
     base_image: str
@@ -63,6 +81,7 @@ class DockerfileSpec:
     cmd: list[str] | None
     steps: tuple[CopyStep | RunStep, ...]
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple["DockerfileWarning", ...] = field(default=())
 
 
 def read_dockerfile(context_dir: Path, build_args: dict[str, str] | None = None) -> DockerfileSpec:
@@ -79,6 +98,11 @@ def read_dockerfile(context_dir: Path, build_args: dict[str, str] | None = None)
         raise ImageError(f"cannot parse the Dockerfile: {exc}", where=str(path),
                          fix="correct the Dockerfile syntax (docs/building.md)") from None
     return _Reader(path, build_args or {}).read(structure)
+
+
+def dockerfile_warnings(context_dir: Path) -> tuple[DockerfileWarning, ...]:
+    """What in `context_dir/Dockerfile` builds but goes against SageMaker's container contract."""
+    return read_dockerfile(context_dir).warnings
 
 
 class _Reader:
@@ -106,6 +130,7 @@ class _Reader:
         self.steps: list[CopyStep | RunStep] = []
         self.notes: list[str] = [f"multi-stage Dockerfile: only the last stage ({base}) is "
                                  "built"] if len(froms) > 1 else []
+        self.warnings: list[DockerfileWarning] = []
         for ins in structure[froms[-1] + 1:]:
             handler = _HANDLERS.get(ins["instruction"])
             if handler:
@@ -116,7 +141,14 @@ class _Reader:
         # Docker: setting ENTRYPOINT resets a CMD inherited from the base image.
         cmd = self.own_cmd if self.own_cmd is not None else (None if self.entrypoint else self.cmd)
         return DockerfileSpec(self.path, base, self.env, self.workdir, self.entrypoint, cmd,
-                              tuple(self.steps), tuple(self.notes))
+                              tuple(self.steps), tuple(self.notes), tuple(self.warnings))
+
+    def warn_if_opt_ml(self, line: int, what: str, container_path: str) -> None:
+        """A warning when `container_path` is /opt/ml or below it."""
+        if under_opt_ml(container_path):
+            self.warnings.append(DockerfileWarning(
+                f"{self.path}:{line}", f"{what} writes {container_path}, under /opt/ml, which "
+                "SageMaker reserves with all its subfolders", OPT_ML_FIX))
 
     def _args(self, instructions: list[dict], known: dict[str, str]) -> dict[str, str]:
         args = dict(known)
@@ -159,6 +191,7 @@ class _Reader:
 
     def on_workdir(self, value: str, line: int) -> None:
         self.workdir = posixpath.normpath(posixpath.join(self.workdir, self.substitute(value)))
+        self.warn_if_opt_ml(line, "WORKDIR", self.workdir)
         folder = self.workdir
         while folder not in self.dirs:
             self.dirs.add(folder)
@@ -180,6 +213,7 @@ class _Reader:
         dest = posixpath.normpath(posixpath.join(self.workdir, raw))
         into_dir = raw.endswith(("/", "/.")) or raw == "." or dest in self.dirs
         self.steps.append(CopyStep(instruction, tuple(words[:-1]), dest, line, into_dir))
+        self.warn_if_opt_ml(line, instruction, dest)
 
     def _check_source(self, instruction: str, src: str, line: int) -> None:
         if instruction == "ADD" and ("://" in src or src.startswith("git@")):
@@ -195,6 +229,9 @@ class _Reader:
     def on_run(self, value: str, line: int) -> None:
         command = " ".join(json.loads(value)) if value.lstrip().startswith("[") else value
         self.steps.append(RunStep(command, self.workdir, dict(self.env), line))
+        for verb, target in file_writes(command):
+            self.warn_if_opt_ml(line, f"RUN {verb}", posixpath.normpath(
+                posixpath.join(self.workdir, target)))
 
     def on_entrypoint(self, value: str, line: int) -> None:
         self.entrypoint = _command_form(value, self, line)
@@ -234,6 +271,41 @@ def _image_name(reference: str) -> str:
     """`docker.io/library/python:3.11-slim` -> `python`."""
     name = reference.split("@")[0].rsplit("/", 1)[-1]
     return name.split(":")[0]
+
+
+# -- /opt/ml ---------------------------------------------------------------------------------
+OPT_ML_FIX = "put code in /opt/program"
+_WRITERS = {"mkdir", "cp", "mv", "touch", "ln", "install"}
+
+
+def under_opt_ml(container_path: str) -> bool:
+    path = posixpath.normpath(container_path)
+    return path == "/opt/ml" or path.startswith("/opt/ml/")
+
+
+def file_writes(command: str) -> list[tuple[str, str]]:
+    """(command, path) for what the RUN line's mkdir/touch create and cp/mv/ln/install write
+    to; paths as written (relative to the WORKDIR when not absolute)."""
+    writes = []
+    for part in split_run(command):
+        try:
+            words = shlex.split(part)
+        except ValueError:
+            continue
+        words = words[1:] if words[:1] == ["sudo"] else words
+        if not words or posixpath.basename(words[0]) not in _WRITERS:
+            continue
+        verb = posixpath.basename(words[0])
+        args = [w for w in words[1:] if not w.startswith("-")]
+        target_dir = next((words[i + 1] for i, w in enumerate(words[:-1])
+                           if w in ("-t", "--target-directory")), None)
+        if target_dir is not None:
+            writes.append((verb, target_dir))
+        elif verb in ("mkdir", "touch") or (verb == "install" and "-d" in words):
+            writes.extend((verb, arg) for arg in args)
+        elif args:
+            writes.append((verb, args[-1]))   # cp/mv/ln/install SOURCE... DEST
+    return writes
 
 
 # -- RUN lines --------------------------------------------------------------------------------

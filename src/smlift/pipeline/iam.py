@@ -5,7 +5,9 @@ Three roles, each a trust policy and a permission policy (`iam/<role>-trust.json
 
     stepfunctions   the state machine's role: run our processing jobs (.sync), pass one role
     sagemaker       the jobs' execution role: read input and code, write output, pull, log
-    imagebuild      the CodeBuild role of remote image builds (sm-docker style)
+    imagebuild      the CodeBuild role of remote image builds: `smlift build --remote` and
+                    sm-docker's (its project, log group, context and repository names are
+                    written into the policy; smlift.smdocker lists them)
 
 `render` fills the placeholders in (on the parsed JSON, so a value never breaks the quoting) and
 refuses to leave any unfilled, naming each one and its file. `values_for_input` derives the values
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import InputError
+from ..remote_build import CONTEXT_PREFIX, PROJECT_PREFIX
 from . import read_json_file
 
 ROLES = ("stepfunctions", "sagemaker", "imagebuild")
@@ -32,6 +35,10 @@ TRUSTED_SERVICE = {"stepfunctions": "states.amazonaws.com", "sagemaker": "sagema
 JOB_NAME_PREFIX = "smlift-"  # every job name in statemachine/definition.asl.json starts with it
 STATE_MACHINE_NAME = "smlift-pipeline"
 SCIKIT_IMAGE_ACCOUNT_US_EAST_1 = "683313688378"
+# `smlift build --remote`'s names (${BuildContextPrefix}, ${BuildProject}); the image-build
+# policy names sm-docker's own (smlift.smdocker) literally, so one role serves both routes.
+BUILD_CONTEXT_PREFIX = CONTEXT_PREFIX
+BUILD_PROJECT = PROJECT_PREFIX + "*"
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9]*)\}")
 # Actions that have no resource-level permissions: "Resource": "*" is the only choice.
 RESOURCE_WILDCARD_ONLY = frozenset({"ecr:getauthorizationtoken", "cloudwatch:putmetricdata"})
@@ -146,8 +153,8 @@ def image_repository(uri: str) -> str:
 def values_for_input(pipeline, *, account_id: str | None = None, region: str | None = None,
                      state_machine_name: str = STATE_MACHINE_NAME,
                      job_name_prefix: str = JOB_NAME_PREFIX, build_bucket: str | None = None,
-                     build_context_prefix: str = "codebuild-sagemaker-container-",
-                     build_project: str = "sagemaker-studio-image-build") -> dict[str, str]:
+                     build_context_prefix: str = BUILD_CONTEXT_PREFIX,
+                     build_project: str = BUILD_PROJECT) -> dict[str, str]:
     """Placeholder values for a `PipelineInput`; keyword arguments override what is derived."""
     role_account = pipeline.role.split(":")[4]
     role_name = pipeline.role.split(":role", 1)[1].lstrip("/")

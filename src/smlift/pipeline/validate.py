@@ -21,6 +21,9 @@ How it works
 5. **The IAM policies** are rendered with values derived from the input and evaluated
    (`iam.allows`) against what those requests need; `Resource: "*"` where a scoped ARN works and
    service-wide action wildcards are flagged; each trust policy must name its service.
+6. **The images' Dockerfiles** (`containers=`) are read as `smlift build` reads them; what builds
+   but breaks SageMaker's container contract (code under `/opt/ml`) is a *warning*: a `Problem`
+   with `severity="warning"`, which does not make the pipeline invalid.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from .. import smdocker
 from ..errors import DefinitionError, SmliftError
+from ..images.dockerfile import dockerfile_warnings
 from . import iam
 from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
 
@@ -49,6 +54,7 @@ class Problem:
     where: str
     message: str
     fix: str
+    severity: str = "error"   # or "warning": reported, but the pipeline is still valid
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}\n  fix: {self.fix}"
@@ -63,8 +69,11 @@ class JobRequest:
 
 
 def validate_pipeline(definition_path: str | Path, input_path: str | Path | None = None,
-                      iam_dir: str | Path | None = None) -> list[Problem]:
-    """Every problem found, each with where, what and the fix. Empty = everything holds."""
+                      iam_dir: str | Path | None = None,
+                      containers: list[str | Path] | tuple = ()) -> list[Problem]:
+    """Every problem found, each with where, what and the fix. Empty = everything holds;
+    only warnings (`severity == "warning"`) = valid. `containers`: build-context folders whose
+    Dockerfiles are checked."""
     definition_path = Path(definition_path)
     problems: list[Problem] = []
     machine, raw = _load_definition(definition_path, problems)
@@ -81,6 +90,8 @@ def validate_pipeline(definition_path: str | Path, input_path: str | Path | None
         problems += _check_runs_disjoint(runs, str(definition_path))
     if iam_dir is not None:
         problems += _check_iam(Path(iam_dir), pipeline, runs.get(ORDINARY_NAME, []))
+    for context in containers:
+        problems += _check_dockerfile(Path(context))
     return _unique(problems)
 
 
@@ -420,13 +431,32 @@ def _check_iam(iam_dir: Path, pipeline: PipelineInput | None, jobs: list[JobRequ
         problems += [Problem(f"{role.policy_file}:{pointer}", message,
                              "name the exact ARNs (or prefixes) and actions needed")
                      for pointer, message in iam.broad_grants(role.policy)]
-    for role, action, resource, context, why in required_permissions(jobs, values, pipeline):
-        if not iam.allows(roles[role].policy, action, resource, context):
-            condition = f" when {context}" if context else ""
-            problems.append(Problem(str(roles[role].policy_file),
-                                    f"does not allow {action} on {resource}{condition}, which {why}",
-                                    f'add "{action}" to a statement whose Resource covers {resource}'))
+    missing: dict[tuple, list[str]] = {}  # one problem per resource and reason, all its actions
+    for need in (Need(*item) for item in required_permissions(jobs, values, pipeline)):
+        if not iam.allows(roles[need.role].policy, need.action, need.resource, need.context):
+            key = (need.role, need.resource, json.dumps(need.context), need.why, need.cover)
+            missing.setdefault(key, []).append(need.action)
+    for (role, resource, context, why, cover), actions in missing.items():
+        condition = f" when {json.loads(context)}" if context != "null" else ""
+        quoted = ", ".join(f'"{action}"' for action in actions)
+        problems.append(Problem(str(roles[role].policy_file),
+                                f"does not allow {', '.join(actions)} on {resource}{condition}, "
+                                f"which {why}",
+                                f"add {quoted} to a statement whose Resource covers "
+                                f"{cover or resource}"))
     return problems
+
+
+class Need(NamedTuple):
+    """One permission the pipeline needs; `cover` is the resource pattern the fix should name
+    when the resource holds a name made up at run time (sm-docker's random suffixes)."""
+
+    role: str
+    action: str
+    resource: str
+    context: dict | None
+    why: str
+    cover: str | None = None
 
 
 def _check_trust(role: iam.RolePolicies) -> list[Problem]:
@@ -492,12 +522,63 @@ def _job_data_needs(job: JobRequest, name: str, region: str, account: str):
 
 
 def _build_needs(values: dict, pipeline: PipelineInput):
-    repo = (f"arn:aws:ecr:{values['Region']}:{values['AccountId']}:repository/"
-            f"{values['ImageRepository']}")
-    context = f"arn:aws:s3:::{values['BuildBucket']}/{values['BuildContextPrefix']}context.zip"
-    why = f"a remote build pushes {pipeline.custom_image_uri}"
-    return [("imagebuild", action, repo, None, why)
-            for action in ("ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-                           "ecr:CompleteLayerUpload", "ecr:PutImage")] + [
-        ("imagebuild", "ecr:GetAuthorizationToken", "*", None, why),
-        ("imagebuild", "s3:GetObject", context, None, "a remote build reads its build context")]
+    """The image-build role serves two routes: `smlift build --remote` (its names come from the
+    placeholders) and `sm-docker build .` (names fixed by sagemaker-studio-image-build: both of
+    its project forms, their log groups, its context key and its default repositories)."""
+    region, account, bucket = values["Region"], values["AccountId"], values["BuildBucket"]
+    project = values["BuildProject"]  # a pattern such as smlift-build-*: fill the wildcard in
+    if project.endswith("*"):
+        project = f"{project[:-1]}{values['ImageRepository'].replace('/', '-')}-1a2b3c4d"
+    key = f"{values['BuildContextPrefix']}{project}.zip"
+    smlift = _BuildNames(values["ImageRepository"], project, key,
+                         values["BuildProject"], values["ImageRepository"], key)
+    needs = _one_build_needs(region, account, bucket, smlift,
+                             f"`smlift build --remote` ({pipeline.custom_image_uri})")
+    for names in smdocker.example_names():
+        route = (f"`sm-docker build .` {names.where} (sagemaker-studio-image-build "
+                 f"{smdocker.VERSION}: project {names.project})")
+        needs += _one_build_needs(region, account, bucket, names, route)
+    return needs
+
+
+class _BuildNames(NamedTuple):
+    """smlift's own remote-build names, shaped as smdocker.SmDockerNames."""
+
+    repository: str
+    project: str
+    context_key: str
+    project_pattern: str
+    repository_pattern: str
+    context_pattern: str
+
+
+def _one_build_needs(region: str, account: str, bucket: str, names, route: str) -> list[tuple]:
+    """What one remote build's CodeBuild role does: push, log in, read the context, log."""
+    repo, repo_cover = (f"arn:aws:ecr:{region}:{account}:repository/{name}"
+                        for name in (names.repository, names.repository_pattern))
+    group, group_cover = (f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{name}"
+                          for name in (names.project, names.project_pattern))
+    key_cover = names.context_pattern
+    why_log = f"{route} logs to /aws/codebuild/{names.project}"
+    needs = [("imagebuild", action, repo, None, f"{route} pushes to {names.repository}", repo_cover)
+             for action in ("ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                            "ecr:CompleteLayerUpload", "ecr:PutImage")]
+    needs += [
+        ("imagebuild", "ecr:GetAuthorizationToken", "*", None, f"{route} logs in to ECR"),
+        ("imagebuild", "s3:GetObject", f"arn:aws:s3:::{bucket}/{names.context_key}", None,
+         f"{route} reads its build context s3://{bucket}/{names.context_key}",
+         f"arn:aws:s3:::{bucket}/{key_cover}"),
+        ("imagebuild", "logs:CreateLogGroup", group, None, why_log, group_cover)]
+    needs += [("imagebuild", action, f"{group}:log-stream:0f6c2d1e-build", None, why_log,
+               f"{group_cover}:*") for action in ("logs:CreateLogStream", "logs:PutLogEvents")]
+    return needs
+
+
+# --- 6. Dockerfiles -----------------------------------------------------------------------------
+
+def _check_dockerfile(context: Path) -> list[Problem]:
+    try:
+        warnings = dockerfile_warnings(context)
+    except SmliftError as exc:  # smlift build would refuse it too: say so, without failing
+        return [Problem(exc.where or str(context), exc.message, exc.fix or "", "warning")]
+    return [Problem(w.where, w.message, w.fix, "warning") for w in warnings]

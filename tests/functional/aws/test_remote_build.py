@@ -256,3 +256,86 @@ def test_remote_build_through_the_cli_prints_the_uri(aws, context, monkeypatch):
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == \
         f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-inference:latest"
+
+
+SKLEARN_BASE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+def _docker_build_line(spec: str) -> list[str]:
+    """The buildspec's docker build command, as the shell on CodeBuild splits it."""
+    import shlex
+
+    import yaml
+
+    commands = yaml.safe_load(spec)["phases"]["build"]["commands"]
+    [line] = [c for c in commands if c.startswith("docker build")]
+    return shlex.split(line)
+
+
+@pytest.fixture
+def args_context(context):
+    """sm-docker's own example: a second Dockerfile whose base image is a build argument."""
+    (context / "Dockerfile.args").write_text("ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE}\n"
+                                             "ARG GREETING\nCOPY src /opt/program\n")
+    (context / ".dockerignore").write_text("Dockerfile.args\n")  # always sent all the same
+    return context
+
+
+def test_remote_build_hands_file_and_build_args_to_docker_build(aws, args_context, monkeypatch):
+    monkeypatch.chdir(args_context.parent)
+    printed: list[str] = []
+    build_remote("inference", dockerfile="inference/Dockerfile.args",
+                 build_args=[f"BASE_IMAGE={SKLEARN_BASE}", "GREETING=it's $HOME; `x`: #1"],
+                 no_logs=True, echo=printed.append, client=aws)
+    spec = aws.params("create_project")["source"]["buildspec"]
+    assert _docker_build_line(spec) == [
+        "docker", "build", "-t", "$IMAGE_REPO_NAME:$IMAGE_TAG", "--file", "Dockerfile.args",
+        "--build-arg", f"BASE_IMAGE={SKLEARN_BASE}", "--build-arg", "GREETING=it's $HOME; `x`: #1", "."]
+    # the base image named by the build argument is in another ECR registry: it gets a login
+    assert "--password-stdin 683313688378.dkr.ecr.us-east-1.amazonaws.com" in spec
+    (body,) = aws.uploads.values()
+    assert "Dockerfile.args" in zipfile.ZipFile(io.BytesIO(body)).namelist()
+    assert "Dockerfile Dockerfile.args, build arguments BASE_IMAGE, GREETING" in printed
+
+
+def test_remote_build_cli_takes_file_and_repeated_build_args(aws, args_context, monkeypatch, run_cli):
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.chdir(args_context.parent)
+    code, out, err = run_cli("build", "inference", "--remote", "--no-logs",
+                             "-f", "inference/Dockerfile.args",
+                             "--build-arg", "BASE_IMAGE=python:3.12-slim", "--build-arg", "GREETING=hi")
+    assert code == 0, err
+    assert "Dockerfile Dockerfile.args, build arguments BASE_IMAGE, GREETING" in out.splitlines()
+
+
+def test_remote_build_without_file_or_build_args_keeps_the_plain_docker_build(aws, context):
+    build_remote(context, echo=lambda _: None, client=aws)
+    spec = aws.params("create_project")["source"]["buildspec"]
+    assert "      - docker build -t $IMAGE_REPO_NAME:$IMAGE_TAG .\n" in spec
+
+
+def test_remote_build_dockerfile_outside_the_context_is_refused_before_any_aws_call(
+        aws, context, tmp_path):
+    outside = tmp_path / "Dockerfile.elsewhere"
+    outside.write_text("FROM python:3.11-slim\n")
+    with pytest.raises(InputError) as err:
+        build_remote(context, dockerfile=str(outside), echo=lambda _: None, client=aws)
+    assert (err.value.where, "outside the build context" in err.value.message) == ("--file", True)
+    assert aws.calls == []
+
+
+def test_remote_build_missing_dockerfile_names_the_path_convention(aws, context):
+    with pytest.raises(InputError) as err:
+        build_remote(context, dockerfile="Dockerfile.gpu", echo=lambda _: None, client=aws)
+    assert err.value.message == "no such Dockerfile 'Dockerfile.gpu'"
+    assert err.value.fix.endswith("e.g. inference/Dockerfile.gpu")
+    assert aws.calls == []
+
+
+@pytest.mark.parametrize("bad", ["NAME", "=value", "1X=y", "A B=c"])
+def test_remote_build_arg_that_is_not_key_value_is_refused(aws, context, bad):
+    with pytest.raises(InputError) as err:
+        build_remote(context, build_args=[bad], echo=lambda _: None, client=aws)
+    assert (err.value.where, err.value.message) == ("--build-arg", f"--build-arg {bad!r} is not KEY=VALUE")
+    assert aws.calls == []
+

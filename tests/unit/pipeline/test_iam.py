@@ -97,3 +97,28 @@ def test_star_resource_is_flagged_unless_the_action_cannot_be_scoped():
     assert iam.broad_grants(policy) == [
         ("/Statement/1/Resource", "'*' for sagemaker:CreateProcessingJob, which can be scoped to an ARN"),
         ("/Statement/2/Action", "'s3:*' grants every action; list the actions needed")]
+
+
+def test_image_build_role_covers_both_sm_docker_project_forms_and_their_repositories(roles):
+    from smlift import smdocker
+
+    policy = roles["imagebuild"].policy
+    logs = "arn:aws:logs:us-east-1:111122223333:log-group:/aws/codebuild/"
+    ecr = "arn:aws:ecr:us-east-1:111122223333:repository/"
+    covered = {}
+    for names in smdocker.example_names():
+        covered[names.where] = (
+            iam.allows(policy, "logs:PutLogEvents", f"{logs}{names.project}:log-stream:x"),
+            iam.allows(policy, "ecr:PutImage", ecr + names.repository),
+            iam.allows(policy, "s3:GetObject",
+                       f"arn:aws:s3:::sagemaker-us-east-1-111122223333/{names.context_key}"))
+    assert covered == {"in Studio": (True, True, True), "outside Studio": (True, True, True)}
+    # smlift's own remote builds stay covered, and nothing else is
+    assert iam.allows(policy, "logs:PutLogEvents", f"{logs}smlift-build-x-1a2b3c4d:log-stream:x")
+    assert not iam.allows(policy, "logs:PutLogEvents", f"{logs}other-project:log-stream:x")
+    assert not iam.allows(policy, "ecr:PutImage", ecr + "sagemaker-studiox")
+
+
+def test_image_build_names_default_to_smlift_remote_builds():
+    values = iam.values_for_input(PipelineInput.model_validate(EXAMPLES))
+    assert (values["BuildProject"], values["BuildContextPrefix"]) == ("smlift-build-*", "smlift/build/")
