@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from .errors import InputError, SmliftError
+from .images.prebuilt import default_scikit_image
 from .registry import ModelRegistry, ModelVersion, choose_version
 
 # settings that fall back to the target's defaults when the version has none
@@ -272,35 +273,6 @@ def aws_target(client, deployment: str = "smlift") -> Target:
     client.client("sagemaker")
     prefixes = {key: record[key] for key in ("input_prefix", "output_prefix") if record.get(key)}
     return Target("aws", record["state_machine_arn"], role, defaults, client, prefixes)
-
-
-# The prebuilt SageMaker scikit-learn image's account in each region (AWS documents these under
-# "Docker Registry Paths and Example Code"); the pipeline's pre/postprocessing run on it.
-SCIKIT_IMAGE_TAG = "1.4-2-cpu-py3"
-SCIKIT_IMAGE_ACCOUNTS = {
-    "af-south-1": "510948584623", "ap-east-1": "651117190479", "ap-northeast-1": "354813040037",
-    "ap-northeast-2": "366743142698", "ap-northeast-3": "867004704886",
-    "ap-south-1": "720646828776", "ap-south-2": "628508329040", "ap-southeast-1": "121021644041",
-    "ap-southeast-2": "783357654285", "ap-southeast-3": "951798379941",
-    "ap-southeast-4": "106583098589", "ca-central-1": "341280168497",
-    "ca-west-1": "190319476487", "cn-north-1": "450853457545", "cn-northwest-1": "451049120500",
-    "eu-central-1": "492215442770", "eu-central-2": "680994064768", "eu-north-1": "662702820516",
-    "eu-south-1": "978288397137", "eu-south-2": "104374241257", "eu-west-1": "141502667606",
-    "eu-west-2": "764974769150", "eu-west-3": "659782779980", "il-central-1": "898809789911",
-    "me-central-1": "272398656194", "me-south-1": "801668240914", "sa-east-1": "737474898029",
-    "us-east-1": "683313688378", "us-east-2": "257758044811", "us-gov-east-1": "237065988967",
-    "us-gov-west-1": "414596584902", "us-west-1": "746614075791", "us-west-2": "246618743249",
-}
-
-
-def default_scikit_image(region: str) -> str | None:
-    """The region's prebuilt scikit-learn image URI, or None for a region not in the table
-    (then the model version must carry scikit_image_uri)."""
-    account = SCIKIT_IMAGE_ACCOUNTS.get(region)
-    if account is None:
-        return None
-    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"{account}.dkr.ecr.{region}.{domain}/sagemaker-scikit-learn:{SCIKIT_IMAGE_TAG}"
 
 
 # The embedded default's stand-ins for what `smlift deploy` sets up on AWS.

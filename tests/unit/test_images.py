@@ -9,7 +9,7 @@ from smlift.errors import ImageError, InputError
 from smlift.images import build_image, image_is_stale, list_images, resolve_image
 from smlift.images.dockerfile import pip_installs, read_dockerfile, split_run
 from smlift.images.engine import choose_engine, docker_build
-from smlift.images.registry import check_tag, parse_reference, prebuilt_sklearn_version
+from smlift.images.registry import check_tag, parse_reference
 from importlib.metadata import version
 
 from smlift.images.prebuilt import RELEASES, sklearn_release
@@ -123,16 +123,40 @@ def test_parse_reference_drops_the_registry_host(uri, expected):
 
 
 @pytest.mark.parametrize("uri, version", [
-    ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3", "1.4"),
-    ("141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3", "1.2"),
-    ("746614075791.dkr.ecr.us-west-1.amazonaws.com/sagemaker-scikit-learn:1.0-1", "1.0"),
-    ("451049120500.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-scikit-learn:0.23-1-cpu-py3",
-     "0.23"),
+    ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3", "1.4-2"),
+    ("141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3", "1.2-1"),
+    ("450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-scikit-learn:0.23-1-cpu-py3",
+     "0.23-1"),
     (f"{ECR}/my-own:1.4-2-cpu-py3", None),
     (f"{ECR}/sagemaker-xgboost:1.7-1", None),
 ])
-def test_prebuilt_sklearn_uri_of_any_region_gives_major_minor(uri, version):
-    assert prebuilt_sklearn_version(uri) == version
+def test_published_sklearn_uri_of_any_region_names_its_release(uri, version):
+    release = sklearn_release(uri)
+    assert (release.version if release else None) == version
+
+
+@pytest.mark.parametrize("uri, words", [
+    ("683313688378.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3",
+     "account 683313688378 publishes no sagemaker-scikit-learn image in eu-west-1"),
+    ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.3-9-cpu-py3",
+     "sagemaker-scikit-learn:1.3-9-cpu-py3 was never published"),
+    ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2",
+     "sagemaker-scikit-learn:1.4-2 was never published"),
+    ("683313688378.dkr.ecr.mars-north-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3",
+     "no sagemaker-scikit-learn image in region 'mars-north-1'"),
+    ("sagemaker-scikit-learn:1.4-2-cpu-py3", "names no ECR registry"),
+])
+def test_sklearn_uris_aws_does_not_publish_are_named_with_the_reason(uri, words):
+    from smlift.images.prebuilt import prebuilt_problem
+
+    assert words in prebuilt_problem(uri)
+    assert sklearn_release(uri) is None
+
+
+def test_an_unpublished_sklearn_image_fails_to_resolve_as_aws_fails_to_pull_it(home):
+    with pytest.raises(ImageError, match=r"API error \(404\): manifest for .* not found"):
+        resolve_image("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.3-9"
+                      "-cpu-py3", home)
 
 
 def test_check_tag_refuses_invalid_names():
@@ -199,15 +223,6 @@ def test_pins_matching_this_environment_still_get_a_venv_of_their_own(home, fake
     bin_dir = requirements_runtime([f"pandas=={PANDAS}"], home, lambda m: None, run=fake)
     assert bin_dir.parent.parent == Path(os.environ["SMLIFT_RUNTIME_CACHE"])
     assert bin_dir != Path(sys.executable).parent and len(fake.calls) == 2
-
-
-@pytest.mark.parametrize("uri, version", [
-    (f"683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3", "1.4-2"),
-    ("sagemaker-scikit-learn:1.2-1-cpu-py3", "1.2-1"),
-    ("sagemaker-scikit-learn:1.4", "1.4-2"),
-])
-def test_sklearn_release_reads_the_version_from_the_uri(uri, version):
-    assert sklearn_release(uri).version == version
 
 
 def test_other_images_are_not_sklearn_releases():

@@ -139,7 +139,7 @@ def _prefix(uri: str, option: str) -> str:
 
 
 def _scikit(region: str) -> tuple[str, str]:
-    from ..starter import SCIKIT_IMAGE_ACCOUNTS, default_scikit_image
+    from ..images.prebuilt import SCIKIT_IMAGE_ACCOUNTS, default_scikit_image
 
     account = SCIKIT_IMAGE_ACCOUNTS.get(region)
     if account is None:

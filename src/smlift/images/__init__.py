@@ -78,11 +78,17 @@ def resolve_image(uri: str, home: Path | None = None,
     already has under that name (`docker build -t`, `sm-docker`, a pull).
     ImageError naming `smlift build` otherwise."""
     from .engine import choose_engine
-    from .prebuilt import sklearn_release
+    from .prebuilt import default_scikit_image, prebuilt_problem, sklearn_release
     from .registry import ImageRegistry
 
     home = _home(home)
     chosen = choose_engine(engine)
+    problem = prebuilt_problem(uri) if "/" in uri else None
+    if problem is not None:  # an ECR URI of sagemaker-scikit-learn that AWS does not publish
+        raise ImageError(f"API error (404): manifest for {uri} not found: manifest unknown: "
+                         f"Requested image not found ({problem})", where="ImageUri",
+                         fix="use a published image, e.g. "
+                             f"{default_scikit_image('us-east-1')}")
     registry = ImageRegistry(home)
     record = registry.get(uri)
     if record is not None and record.get("Engine", "local") == chosen:

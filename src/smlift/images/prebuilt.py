@@ -66,10 +66,11 @@ RELEASES = {
        for version, python in (("1.2-1", "3.9"), ("1.0-1", "3.8"), ("0.23-1", "3.7"))},
 }
 
+# Every version AWS has published; each as the tag `VERSION-cpu-py3`.
+PUBLISHED_VERSIONS = ("0.20.0", "0.23-1", "1.0-1", "1.2-1", "1.4-2")
 _URI_RE = re.compile(
     r"^(?:(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/)?"
     r"sagemaker-scikit-learn:(?P<tag>\S+)$")
-_LOOSE_TAG_RE = re.compile(r"^(?P<major>\d+)\.(?P<minor>\d+)(?:\.\d+)?(?:-\d+)?(?:-cpu)?(?:-py3)?$")
 
 
 def default_scikit_image(region: str) -> str | None:
@@ -81,26 +82,43 @@ def default_scikit_image(region: str) -> str | None:
     return f"{account}.dkr.ecr.{region}.{domain}/sagemaker-scikit-learn:{SCIKIT_IMAGE_TAG}"
 
 
-def sklearn_release(uri: str) -> SklearnRelease | None:
-    """The release a `...sagemaker-scikit-learn:TAG` URI names, or None for any other image.
+def is_sklearn_uri(uri: str) -> bool:
+    """True for any URI of a `sagemaker-scikit-learn` repository, published or not."""
+    return bool(_URI_RE.match(uri.strip()))
 
-    `VERSION-cpu-py3` names a release exactly; a looser tag (`1.4`, `1.4-2`) takes the newest
-    release of that scikit-learn major.minor."""
+
+def prebuilt_problem(uri: str) -> str | None:
+    """Why AWS would find no image at a `sagemaker-scikit-learn` URI (a missing or foreign
+    registry, a region without it, a tag never published), or None when AWS publishes it. Other
+    repositories are not this table's business: None."""
     match = _URI_RE.match(uri.strip())
     if not match:
         return None
-    tag = match["tag"]
-    exact = RELEASES.get(tag.removesuffix("-cpu-py3"))
-    if exact is not None:
-        return exact
-    loose = _LOOSE_TAG_RE.match(tag)
-    if not loose:
+    if not match["account"]:
+        return (f"{uri} names no ECR registry; SageMaker pulls the prebuilt image from "
+                f"ACCOUNT.dkr.ecr.REGION.amazonaws.com, e.g. {default_scikit_image('us-east-1')}")
+    region, account, tag = match["region"], match["account"], match["tag"]
+    expected = SCIKIT_IMAGE_ACCOUNTS.get(region)
+    if expected is None:
+        return f"AWS publishes no sagemaker-scikit-learn image in region {region!r} ({uri})"
+    if account != expected:
+        return (f"account {account} publishes no sagemaker-scikit-learn image in {region}; "
+                f"the region's image is {default_scikit_image(region).rsplit(':', 1)[0]}")
+    if tag.removesuffix("-cpu-py3") not in PUBLISHED_VERSIONS or not tag.endswith("-cpu-py3"):
+        published = ", ".join(f"{v}-cpu-py3" for v in PUBLISHED_VERSIONS)
+        return f"sagemaker-scikit-learn:{tag} was never published (published tags: {published})"
+    return None
+
+
+def sklearn_release(uri: str) -> SklearnRelease | None:
+    """The release a published `sagemaker-scikit-learn` URI names, or None (another image, or
+    one AWS does not publish: see `prebuilt_problem`)."""
+    match = _URI_RE.match(uri.strip())
+    if not match or prebuilt_problem(uri) is not None:
         return None
-    sklearn = f"{loose['major']}.{loose['minor']}"
-    matching = [r for r in RELEASES.values() if r.sklearn == sklearn]
-    if matching:
-        return matching[0]
-    return SklearnRelease(f"{sklearn}-1", "3", (f"scikit-learn=={sklearn}.*", "pandas"))
+    version = match["tag"].removesuffix("-cpu-py3")
+    return RELEASES.get(version) or SklearnRelease(
+        version, "3", (f"scikit-learn=={version.split('-')[0]}.*", "numpy<2", "pandas<2"))
 
 
 def lookalike_dockerfile(release: SklearnRelease, base: str = "python:3.11-slim") -> str:

@@ -3,7 +3,7 @@
 An ImageUri resolves against it by repository and tag, whatever registry host it names, so
 `smlift-inference:latest`, `123456789012.dkr.ecr.us-east-1.amazonaws.com/smlift-inference:latest`
 and `...@sha256:<digest>` of a built image all find the same record. Prebuilt SageMaker images
-are recognised by `prebuilt_sklearn_version`, not stored.
+are recognised by `prebuilt.sklearn_release`, not stored.
 """
 
 from __future__ import annotations
@@ -17,13 +17,6 @@ from ..errors import InputError
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 _NAME_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_SKLEARN_RE = re.compile(
-    r"^(?:\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/)?sagemaker-scikit-learn:"
-    r"(?P<major>\d+)\.(?P<minor>\d+)(?:\.\d+)?(?:-\d+)?(?:-cpu)?(?:-py3)?$")
-ECR_RE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
-                    r"(?:\.cn)?/(?P<rest>.+)$")
-
-
 def parse_reference(uri: str) -> tuple[str, str, str | None]:
     """`HOST/NAME:TAG` or `NAME@sha256:...` -> (name, tag, digest). The registry host (a first
     component with a '.' or ':' or `localhost`) is dropped; the tag defaults to `latest`."""
@@ -45,12 +38,6 @@ def check_tag(tag: str) -> str:
         raise InputError(f"invalid image tag {tag!r}", where="--tag",
                          fix="use NAME:TAG with a lowercase name, e.g. smlift-inference:latest")
     return f"{name}:{image_tag}"
-
-
-def prebuilt_sklearn_version(uri: str) -> str | None:
-    """`...sagemaker-scikit-learn:1.4-2-cpu-py3` -> "1.4" (scikit-learn major.minor), else None."""
-    match = _SKLEARN_RE.match(uri.strip())
-    return f"{match['major']}.{match['minor']}" if match else None
 
 
 class ImageRegistry:

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
+from ..images.prebuilt import prebuilt_problem
 from . import read_json_file
 
 DEFAULTS = {"instance_type": "ml.m5.xlarge", "volume_size": 30, "max_runtime": 3600}
@@ -74,6 +75,14 @@ def _image_uri(value: str) -> str:
     return value
 
 
+def _scikit_image_uri(value: str) -> str:
+    """An image URI; a `sagemaker-scikit-learn` one must be an image AWS publishes."""
+    problem = prebuilt_problem(_image_uri(value))
+    if problem is not None:
+        raise ValueError(f"{problem}; on AWS the jobs would fail to pull it")
+    return value
+
+
 def _instance_type(value: str) -> str:
     if not _INSTANCE.match(value):
         raise ValueError(f"must be a SageMaker instance type such as ml.m5.xlarge, not {value!r}")
@@ -101,7 +110,7 @@ class PipelineInput(BaseModel):
     output_uri: S3Uri = Field(description="S3 prefix; each execution writes under <output_uri>/<execution name>/")
     code_uri: S3Uri = Field(description="S3 prefix holding preprocessing.py and postprocessing.py")
     custom_image_uri: ImageUri = Field(description="the inference image built from containers/inference/")
-    scikit_image_uri: ImageUri = Field(description="the prebuilt SageMaker scikit-learn image")
+    scikit_image_uri: Annotated[str, AfterValidator(_scikit_image_uri)] = Field(description="the prebuilt SageMaker scikit-learn image")
     role: RoleArn = Field(description="the SageMaker execution role the jobs run as")
     instance_type: Annotated[str, AfterValidator(_instance_type)] = DEFAULTS["instance_type"]
     volume_size: int = Field(DEFAULTS["volume_size"], ge=1, le=16384, description="GB of disk per job")

@@ -41,6 +41,7 @@ ERROR_NAMES = {
     "ResourceInUse": "SageMaker.ResourceInUseException",
     "ResourceNotFound": "SageMaker.ResourceNotFoundException",
     "ResourceLimitExceeded": "SageMaker.ResourceLimitExceededException",
+    "NotEmulated": "smlift.NotEmulated",  # local-only: no AWS retrier names it
 }
 GENERIC_ERROR = "SageMaker.AmazonSageMakerException"
 
@@ -79,6 +80,7 @@ def create(service: Any, request: TaskRequest) -> dict:
 
     request_id = str(uuid.uuid4())
     region, account = execution_region_account(request.context)
+    check_parameters(request)
     try:
         response = service.create_job(with_managed_tag(request.parameters), region=region,
                                       account=account)
@@ -87,6 +89,25 @@ def create(service: Any, request: TaskRequest) -> dict:
     except SmliftError as exc:
         raise api_failure("InternalFailure", str(exc), request_id, status=500) from exc
     return {**response, **sdk_metadata(request_id, response)}
+
+
+def check_parameters(request: TaskRequest) -> None:
+    """Step Functions refuses Parameters that do not fit CreateProcessingJob's shape (an unknown
+    field, a wrong JSON type) before it calls SageMaker: `States.Runtime`, which no Retry or
+    Catch handles, in its words."""
+    from .request import check_request_shape
+
+    problems = check_request_shape(request.parameters)
+    if not problems:
+        return
+    details = ", ".join(f"The field '{path or 'Parameters'}' {message}"
+                        for path, message in problems)
+    entered = ((request.context or {}).get("State") or {}).get("EnteredTime", "")
+    raise StatesError("States.Runtime", (
+        f"An error occurred while executing the state '{request.state_name}'"
+        + (f" (entered at {entered})" if entered else "")
+        + f". The Parameters '{json.dumps(request.parameters, separators=(',', ':'))}' could "
+        f"not be used to start the Task: [{details}]"))
 
 
 def with_managed_tag(parameters: Any) -> Any:

@@ -29,6 +29,12 @@ from typing import Any, Callable, Iterator
 
 Problem = tuple[str, str]
 
+
+class ShapeProblem(tuple):
+    """A (path, message) problem with the request's shape itself: an unknown field, a null or a
+    value of the wrong JSON type. Step Functions refuses these before it calls SageMaker (a
+    `States.Runtime` error at run time); SageMaker answers the others (`ValidationException`)."""
+
 # A fix hint per model shape name, appended to pattern/length messages.
 HINTS: dict[str, str] = {
     "ProcessingJobName": "use 1-63 letters, digits and hyphens, starting and ending with a letter or digit",
@@ -47,6 +53,13 @@ def check_create_processing_job(request: Any) -> list[Problem]:
     if not isinstance(request, dict):
         return [("", f"the request must be a JSON object, not {_json_type(request)}")]
     return list(_check(_request_shape(), request, ""))
+
+
+def check_request_shape(request: Any) -> list[Problem]:
+    """Only the shape problems of a request (see `ShapeProblem`): what Step Functions itself
+    refuses in a Task's Parameters, before SageMaker sees them."""
+    return [problem for problem in check_create_processing_job(request)
+            if isinstance(problem, ShapeProblem)]
 
 
 def format_problems(problems: list[Problem]) -> str:
@@ -72,7 +85,8 @@ def _check_nothing(shape, value: Any, path: str) -> Iterator[Problem]:
 
 def _check_structure(shape, value: Any, path: str) -> Iterator[Problem]:
     if not isinstance(value, dict):
-        yield path, f"must be an object with fields {', '.join(shape.members)}, not {_json_type(value)}"
+        yield ShapeProblem((path, f"must be an object with fields {', '.join(shape.members)}, "
+                                  f"not {_json_type(value)}"))
         return
     for name in shape.required_members:
         if name not in value:
@@ -80,9 +94,9 @@ def _check_structure(shape, value: Any, path: str) -> Iterator[Problem]:
     for name, member_value in value.items():
         member = shape.members.get(name)
         if member is None:
-            yield _join(path, name), _unknown_field(name, shape)
+            yield ShapeProblem((_join(path, name), _unknown_field(name, shape)))
         elif member_value is None:
-            yield _join(path, name), "is null: give a value or leave the field out"
+            yield ShapeProblem((_join(path, name), "is null: give a value or leave the field out"))
         else:
             yield from _check(member, member_value, _join(path, name))
 
@@ -95,7 +109,7 @@ def _unknown_field(name: str, shape) -> str:
 
 def _check_list(shape, value: Any, path: str) -> Iterator[Problem]:
     if not isinstance(value, list):
-        yield path, f"must be a list, not {_json_type(value)}"
+        yield ShapeProblem((path, f"must be a list, not {_json_type(value)}"))
         return
     yield from _check_size(shape, len(value), path, "items")
     for index, item in enumerate(value):
@@ -104,7 +118,7 @@ def _check_list(shape, value: Any, path: str) -> Iterator[Problem]:
 
 def _check_map(shape, value: Any, path: str) -> Iterator[Problem]:
     if not isinstance(value, dict):
-        yield path, f"must be an object of key/value pairs, not {_json_type(value)}"
+        yield ShapeProblem((path, f"must be an object of key/value pairs, not {_json_type(value)}"))
         return
     yield from _check_size(shape, len(value), path, "entries")
     for key, item in value.items():
@@ -115,7 +129,7 @@ def _check_map(shape, value: Any, path: str) -> Iterator[Problem]:
 
 def _check_string(shape, value: Any, path: str) -> Iterator[Problem]:
     if not isinstance(value, str):
-        yield path, f"must be a string, not {_json_type(value)} {value!r}"
+        yield ShapeProblem((path, f"must be a string, not {_json_type(value)} {value!r}"))
         return
     enum = shape.metadata.get("enum")
     if enum and value not in enum:
@@ -137,7 +151,7 @@ def _not_in_enum(value: str, enum: list[str], shape_name: str) -> str:
 
 def _check_integer(shape, value: Any, path: str) -> Iterator[Problem]:
     if isinstance(value, bool) or not isinstance(value, int):
-        yield path, f"must be an integer, not {_json_type(value)} {value!r}"
+        yield ShapeProblem((path, f"must be an integer, not {_json_type(value)} {value!r}"))
         return
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
@@ -146,17 +160,18 @@ def _check_integer(shape, value: Any, path: str) -> Iterator[Problem]:
 
 def _check_float(shape, value: Any, path: str) -> Iterator[Problem]:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        yield path, f"must be a number, not {_json_type(value)} {value!r}"
+        yield ShapeProblem((path, f"must be a number, not {_json_type(value)} {value!r}"))
 
 
 def _check_boolean(shape, value: Any, path: str) -> Iterator[Problem]:
     if not isinstance(value, bool):
-        yield path, f"must be true or false, not {_json_type(value)} {value!r}"
+        yield ShapeProblem((path, f"must be true or false, not {_json_type(value)} {value!r}"))
 
 
 def _check_timestamp(shape, value: Any, path: str) -> Iterator[Problem]:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        yield path, f"must be a timestamp (ISO 8601 text or epoch seconds), not {_json_type(value)}"
+        yield ShapeProblem((path, "must be a timestamp (ISO 8601 text or epoch seconds), not "
+                                  f"{_json_type(value)}"))
 
 
 def _check_size(shape, size: int, path: str, unit: str, shown: str | None = None) -> Iterator[Problem]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,9 +97,13 @@ def build_spec(request: Any, *, arn: str) -> JobSpec:
     """Validate `request` like SageMaker, refuse what cannot run locally, fill the defaults."""
     problems = _validate(request)
     if not problems:
-        problems = list(_unsupported(request))
+        problems = list(_duplicates(request))
     if problems:
         raise validation_error(problems)
+    local_only = list(_not_emulated(request))
+    if local_only:
+        raise not_emulated_error(local_only)
+    check_image_region(request["AppSpecification"]["ImageUri"], arn)
     filled = fill_defaults(request)
     app = filled["AppSpecification"]
     cluster = filled["ProcessingResources"]["ClusterConfig"]
@@ -116,6 +121,23 @@ def build_spec(request: Any, *, arn: str) -> JobSpec:
         max_runtime=filled["StoppingCondition"]["MaxRuntimeInSeconds"],
         instance_type=cluster["InstanceType"], instance_count=cluster["InstanceCount"],
         config={"ProcessingJobArn": arn, **filled})
+
+
+_ECR_REGION_RE = re.compile(r"^\d{12}\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com")
+
+
+def check_image_region(image_uri: str, arn: str) -> None:
+    """SageMaker pulls ECR images from the job's own region only (ValidationException, in
+    SageMaker's words, otherwise)."""
+    match = _ECR_REGION_RE.match(image_uri)
+    region = arn.split(":")[3] if arn.count(":") >= 5 else ""
+    if match and region and match["region"] != region:
+        raise ApiError("ValidationException",
+                       f"Invalid region {match['region']} in image URI {image_uri}. Please "
+                       f"provide an image URI in region {region}.",
+                       where="AppSpecification.ImageUri",
+                       fix=f"use the image's copy in {region} (for the prebuilt scikit-learn "
+                           "image, that region's account: smlift validate names it)")
 
 
 def validation_error(problems: list[tuple[str, str]]) -> ApiError:
@@ -142,14 +164,23 @@ def _camel_path(path: str) -> str:
     return ".".join(part[:1].lower() + part[1:] for part in parts if part)
 
 
-def _unsupported(request: dict):
+def not_emulated_error(problems: list[tuple[str, str]]) -> ApiError:
+    """A request AWS would accept but the local runner cannot run faithfully. Its code,
+    `NotEmulated`, is smlift's own (the task error `smlift.NotEmulated`), so no retrier written
+    for AWS's errors retries it."""
+    details = "; ".join(f"{path}: {message}" for path, message in problems)
+    return ApiError("NotEmulated", f"not emulated by the local runner: {details}",
+                    where=problems[0][0], problems=problems,
+                    fix="run this job on AWS, or change the field named for local runs")
+
+
+def _not_emulated(request: dict):
     """What the local runner refuses (rather than silently running differently)."""
     cluster = request["ProcessingResources"]["ClusterConfig"]
     if cluster["InstanceCount"] != 1:
         yield ("ProcessingResources.ClusterConfig.InstanceCount",
                f"the local runner runs one instance (algo-1), not {cluster['InstanceCount']}; "
                "set InstanceCount to 1 for local runs")
-    yield from _duplicates(request)
     for index, item in enumerate(request.get("ProcessingInputs", [])):
         yield from _unsupported_input(item, f"ProcessingInputs[{index}]")
     for index, item in enumerate(request.get("ProcessingOutputConfig", {}).get("Outputs", [])):

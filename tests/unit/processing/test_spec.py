@@ -22,11 +22,16 @@ def minimal():  # the same request as the minimal_request fixture, with argument
     }
 
 
-def problems_of(request):
+def problems_of(request, code="ValidationException"):
     with pytest.raises(ApiError) as caught:
         build_spec(request, arn=ARN)
-    assert caught.value.code == "ValidationException"
+    assert caught.value.code == code
     return caught.value.problems
+
+
+def local_only_problems_of(request):
+    """What the local runner refuses with smlift's own `NotEmulated` (no AWS retrier names it)."""
+    return problems_of(request, "NotEmulated")
 
 
 def test_defaults_are_filled_as_describe_processing_job_shows_them():
@@ -60,7 +65,7 @@ def test_spec_carries_what_the_runner_needs_and_the_config_file():
 def test_pipe_mode_is_refused_with_the_field_named():
     request = minimal()
     request["ProcessingInputs"][0]["S3Input"]["S3InputMode"] = "Pipe"
-    [(where, message)] = problems_of(request)
+    [(where, message)] = local_only_problems_of(request)
     assert where == "ProcessingInputs[0].S3Input.S3InputMode"
     assert "Pipe mode is not emulated" in message
 
@@ -68,14 +73,14 @@ def test_pipe_mode_is_refused_with_the_field_named():
 def test_continuous_upload_is_refused():
     request = minimal()
     request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3UploadMode"] = "Continuous"
-    [(where, message)] = problems_of(request)
+    [(where, message)] = local_only_problems_of(request)
     assert where.endswith("S3UploadMode") and "Continuous upload is not emulated" in message
 
 
 def test_more_than_one_instance_is_refused():
     request = minimal()
     request["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = 2
-    [(where, _)] = problems_of(request)
+    [(where, _)] = local_only_problems_of(request)
     assert where == "ProcessingResources.ClusterConfig.InstanceCount"
 
 
@@ -83,7 +88,7 @@ def test_more_than_one_instance_is_refused():
 def test_local_paths_must_be_under_opt_ml_processing(local_path):
     request = minimal()
     request["ProcessingInputs"][0]["S3Input"]["LocalPath"] = local_path
-    [(where, message)] = problems_of(request)
+    [(where, message)] = local_only_problems_of(request)
     assert where == "ProcessingInputs[0].S3Input.LocalPath" and "/opt/ml/processing/" in message
 
 
@@ -102,3 +107,35 @@ def test_input_names_and_local_paths_must_be_unique():
     problems = problems_of(request)
     assert [where for where, _ in problems] == ["ProcessingInputs[1]", "ProcessingInputs[1]"]
     assert "used twice" in problems[0][1] and "LocalPath" in problems[1][1]
+
+
+def test_an_ecr_image_of_another_region_is_refused_in_sagemakers_words():
+    request = minimal()
+    request["AppSpecification"]["ImageUri"] = ("141502667606.dkr.ecr.eu-west-1.amazonaws.com/"
+                                               "sagemaker-scikit-learn:1.4-2-cpu-py3")
+    with pytest.raises(ApiError) as caught:
+        build_spec(request, arn=ARN)
+    assert caught.value.code == "ValidationException"
+    assert caught.value.message == (
+        "Invalid region eu-west-1 in image URI 141502667606.dkr.ecr.eu-west-1.amazonaws.com/"
+        "sagemaker-scikit-learn:1.4-2-cpu-py3. Please provide an image URI in region us-east-1.")
+
+
+@pytest.mark.parametrize("field, value, words", [
+    (("ProcessingResources", "ClusterConfig", "VolumeSizeInGB"), "30", "must be an integer"),
+    (("StoppingCondition", "MaxRuntimeInSeconds"), 3600.5, "must be an integer"),
+    (("Environmnet",), {"A": "1"}, "unknown field 'Environmnet' (did you mean Environment?)"),
+])
+def test_shape_problems_are_told_apart_from_sagemakers_own_checks(field, value, words):
+    from smlift.processing.request import check_request_shape
+
+    request = minimal()
+    target = request
+    for key in field[:-1]:
+        target = target.setdefault(key, {})
+    target[field[-1]] = value
+    [(where, message)] = check_request_shape(request)
+    assert where == ".".join(field) and words in message
+    request = minimal()
+    request["ProcessingJobName"] = "bad_name"  # a value SageMaker refuses, not a shape problem
+    assert check_request_shape(request) == []
