@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Protocol
 
+from ..confined import LinkRefused, open_file
 from ..errors import ProcessingJobError
 from .spec import JobSpec
 from .staging import StagedJob, host_path
@@ -61,6 +62,9 @@ BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 EXIT_MESSAGE_BYTES = 1024
 NOT_UTF8_MESSAGE = ("ClientError: the file /opt/ml/output/message is not UTF-8 encoded; write "
                     "the exit message as UTF-8 text")
+NOT_A_FILE_MESSAGE = ("ClientError: {what}; smlift does not follow links or read special files "
+                      "out of a job's folders. Write the exit message to /opt/ml/output/message "
+                      "as a regular UTF-8 file")
 SETUP_FAILED = 125  # like `docker run`: the container could not be started
 DEFAULT_GRACE_SECONDS = 120.0
 
@@ -384,17 +388,20 @@ def _wait_and_wake(process: Process, exited: threading.Event, wake: threading.Ev
 
 def read_exit_message(staged: StagedJob) -> str | None:
     """The first 1 KB of /opt/ml/output/message, or None when the job wrote none. Raises
-    UnicodeDecodeError when the file is not UTF-8 (SageMaker then fails the job: ClientError)."""
+    UnicodeDecodeError when the file is not UTF-8 (SageMaker then fails the job: ClientError),
+    and LinkRefused when it, or a folder on its way, is a link, a FIFO or a device: that is
+    never followed nor read, so a job cannot make smlift read a host file or block on a pipe."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        with open(staged.message_path, "rb") as handle:
-            head = handle.read(EXIT_MESSAGE_BYTES)
-            decoder.decode(head)
-            for chunk in iter(lambda: handle.read(1 << 16), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except (FileNotFoundError, IsADirectoryError):
+        fd = open_file(staged.root, staged.message_path)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
+    with os.fdopen(fd, "rb") as handle:
+        head = handle.read(EXIT_MESSAGE_BYTES)
+        decoder.decode(head)
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
     # a character cut by the 1 KB limit is dropped, not replaced
     return head.decode("utf-8", errors="ignore") or None
 
@@ -403,9 +410,11 @@ def _result(staged: StagedJob, mode: str, log_file: Path, exit_code: int,
             reason: str | None, max_runtime: float, program: str = "") -> RunResult:
     try:
         message = read_exit_message(staged)
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, LinkRefused) as exc:
         if reason is None:
-            return RunResult("Failed", exit_code, None, NOT_UTF8_MESSAGE, mode, log_file)
+            why = (NOT_UTF8_MESSAGE if isinstance(exc, UnicodeDecodeError)
+                   else NOT_A_FILE_MESSAGE.format(what=_what(exc, staged.root)))
+            return RunResult("Failed", exit_code, None, why, mode, log_file)
         message = None
     if reason is not None:
         why = (f"MaxRuntimeExceeded: the job ran longer than MaxRuntimeInSeconds "
@@ -416,6 +425,13 @@ def _result(staged: StagedJob, mode: str, log_file: Path, exit_code: int,
         return RunResult("Completed", 0, message, None, mode, log_file)
     return RunResult("Failed", exit_code, message, failure_reason(exit_code, message, program),
                      mode, log_file)
+
+
+def _what(exc: LinkRefused, root: Path) -> str:
+    """'/opt/ml/output/message is a FIFO': the refused path as the job sees it."""
+    where = Path(str(exc.where))
+    shown = "/" + where.relative_to(root).as_posix() if where.is_relative_to(root) else str(where)
+    return exc.message.split(";")[0].replace(str(where), shown, 1)
 
 
 def failure_reason(exit_code: int, message: str | None, program: str = "") -> str:

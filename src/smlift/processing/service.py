@@ -18,7 +18,8 @@ DescribeProcessingJob-shaped description (`describe.py`):
       resolve the image (images.py) and stage the job root (staging.py)   -> Failed: ClientError
       launch and supervise the job (runner.py); a stop -> Stopping        -> Completed | Failed
                                                                              | Stopped
-      Completed only: publish each output folder to S3 by rename (symlinks are not followed)
+      Completed only: publish each output folder to S3 by rename (no link is followed at any
+      level: a linked output folder fails the job, links inside it are skipped)
       end: status, ExitMessage, FailureReason, ProcessingEndTime; staged data removed, the
       config and the logs kept under home/jobs/NAME/
 
@@ -272,7 +273,7 @@ class LocalProcessing:
         if status == "Completed":
             try:
                 for output, folder in staged.outputs:
-                    self.s3.publish_dir(folder, output.s3_uri, move=True)
+                    self.s3.publish_dir(folder, output.s3_uri, move=True, root=staged.root)
             except SmliftError as exc:
                 status, reason = "Failed", f"ClientError: cannot upload outputs: {exc}"[:1024]
         log_name = result.log_file.name
