@@ -11,8 +11,12 @@ PATH (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), HOME (the
 else `/root`) and LANG=C.UTF-8. The image's `bin_dir` (its python) is put first on PATH. Nothing
 else of the caller's environment leaks in. The working directory is the image's WORKDIR.
 
-**Isolation modes** (`MODES`), recorded in the description (`SmliftLocal.IsolationMode`) and in
+**Isolation modes** (`MODES`, in auto-detection's order of preference), recorded in the
+description (`SmliftLocal.IsolationMode`, and `SmliftLocal.Sandboxed`) and in
 `logs/smlift-runner.log`:
+- `bubblewrap`: the sandbox (`sandbox.py`). The job sees only a read-only system, its image's
+  runtime, its own `/opt/ml` and a private /tmp, as uid 65534 in its own PID namespace; HOME is
+  /tmp. Nothing is rewritten. A stop's SIGTERM reaches the job's main process inside it.
 - `mount-namespace`: the job runs in a private mount namespace (`unshare --mount --propagation
   private` as root, `unshare -Urm` in an unprivileged user namespace otherwise) whose /opt is an
   overlay: the host's /opt below, the job root's `opt/` (its `/opt/ml`, the image's
@@ -27,6 +31,9 @@ else of the caller's environment leaks in. The working directory is the image's 
   folders) in the arguments, the environment and the working directory is rewritten to the job
   root. A job that builds `/opt/ml/...` paths itself, or reads them from
   processingjobconfig.json, will not find them in this mode.
+
+`mount-namespace` and `path-rewrite` are **not sandboxes**: the job has the caller's access to
+the machine. The service says so once per process on stderr (`sandbox.warn_unsandboxed`).
 
 **Stopping** (a StopProcessingJob, the execution stopping, or MaxRuntimeInSeconds reached): as
 SageMaker, SIGTERM to the job's main process, a grace period (SageMaker: 120 s) to exit, then
@@ -53,11 +60,14 @@ from typing import IO, Any, Callable, Protocol
 
 from ..confined import LinkRefused, open_file
 from ..errors import ProcessingJobError
+from . import sandbox
 from .spec import JobSpec
 from .staging import StagedJob, host_path
 
-NAMESPACE, REWRITE, DOCKER = "mount-namespace", "path-rewrite", "docker"
-MODES = (NAMESPACE, REWRITE)
+BUBBLEWRAP, NAMESPACE, REWRITE, DOCKER = ("bubblewrap", "mount-namespace", "path-rewrite",
+                                          "docker")
+MODES = (BUBBLEWRAP, NAMESPACE, REWRITE)  # auto-detection's order of preference
+SANDBOXED = (BUBBLEWRAP, DOCKER)          # the modes in which a job cannot reach the host
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 EXIT_MESSAGE_BYTES = 1024
 NOT_UTF8_MESSAGE = ("ClientError: the file /opt/ml/output/message is not UTF-8 encoded; write "
@@ -207,9 +217,11 @@ def container_command(spec: JobSpec, image: Any) -> list[str]:
     return argv
 
 
-def job_environment(spec: JobSpec, image: Any) -> dict[str, str]:
-    """The job's environment: base, then the image's ENV, then the job's Environment."""
-    env = {"PATH": BASE_PATH, "HOME": os.environ.get("HOME") or "/root", "LANG": "C.UTF-8"}
+def job_environment(spec: JobSpec, image: Any, home: str | None = None) -> dict[str, str]:
+    """The job's environment: base, then the image's ENV, then the job's Environment. HOME is
+    `home`, else the caller's (a sandbox has no caller's HOME: it passes /tmp)."""
+    env = {"PATH": BASE_PATH, "HOME": home or os.environ.get("HOME") or "/root",
+           "LANG": "C.UTF-8"}
     env.update(image.env or {})
     env.update(spec.environment)
     bin_dir = str(image.bin_dir)
@@ -224,6 +236,8 @@ def plan_command(spec: JobSpec, image: Any, staged: StagedJob, mode: str, *,
     build the namespace's /opt from a tmpfs and bind mounts even where overlayfs works)."""
     if mode == DOCKER:
         return docker_command(spec, image, staged)
+    if mode == BUBBLEWRAP:
+        return bubblewrap_command(spec, image, staged)
     argv, env = container_command(spec, image), job_environment(spec, image)
     workdir = image.workdir or "/"
     prefixes = _image_folders(image)
@@ -259,6 +273,21 @@ def docker_command(spec: JobSpec, image: Any, staged: StagedJob) -> Command:
     env = {**os.environ, **spec.environment}
     return Command(argv, env, str(staged.root), DOCKER, argv[argv.index(image.docker_ref):],
                    image.workdir or "/")
+
+
+def bubblewrap_command(spec: JobSpec, image: Any, staged: StagedJob) -> Command:
+    """`bwrap ...` (sandbox.py) of the job's own command, which sees its real paths: nothing is
+    rewritten. WORKDIR is created under the job root when the sandbox would not have it."""
+    argv, env = container_command(spec, image), job_environment(spec, image, home="/tmp")
+    workdir = image.workdir or "/"
+    folders = _image_folders(image)
+    if not (workdir == "/" or workdir.startswith(("/tmp/", "/usr/")) or workdir == "/tmp"):
+        host_path(staged.root, workdir).mkdir(parents=True, exist_ok=True)
+        if not (workdir + "/").startswith("/opt/"):
+            folders.add(workdir)
+    sandbox.prepare_root(staged.root)
+    launch = sandbox.command(staged.root, folders, Path(image.bin_dir), workdir, argv)
+    return Command(launch, env, str(staged.root), BUBBLEWRAP, argv, workdir)
 
 
 def _working_dir(workdir: str, mode: str, staged: StagedJob,
@@ -301,13 +330,20 @@ def namespace_prefix() -> list[str]:
     return ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private", "--"]
 
 
-_detected: list[str] = []
+_probed: dict[str, bool] = {}
 
 
-def detect_mode() -> str:
-    """`mount-namespace` when this machine lets us make one with a private /opt, else
-    `path-rewrite`. Probed once per process (one short-lived `unshare`)."""
-    if not _detected:
+def bubblewrap_available() -> bool:
+    """Can bwrap make its sandbox here? Probed once per process (one short-lived `bwrap`)."""
+    if BUBBLEWRAP not in _probed:
+        _probed[BUBBLEWRAP] = sandbox.available()
+    return _probed[BUBBLEWRAP]
+
+
+def namespace_available() -> bool:
+    """Can this machine make a private mount namespace with its own /opt? Probed once per
+    process (one short-lived `unshare`)."""
+    if NAMESPACE not in _probed:
         probe = [*namespace_prefix(), "/bin/sh", "-c",
                  "mount -t tmpfs smlift-probe /opt && mkdir /opt/ml"]
         try:
@@ -315,8 +351,16 @@ def detect_mode() -> str:
                                 stderr=subprocess.DEVNULL, timeout=10).returncode == 0
         except (OSError, subprocess.SubprocessError):
             ok = False
-        _detected.append(NAMESPACE if ok else REWRITE)
-    return _detected[0]
+        _probed[NAMESPACE] = ok
+    return _probed[NAMESPACE]
+
+
+def detect_mode() -> str:
+    """The first mode of MODES this machine can run: `bubblewrap` (a sandbox), else
+    `mount-namespace`, else `path-rewrite`."""
+    if bubblewrap_available():
+        return BUBBLEWRAP
+    return NAMESPACE if namespace_available() else REWRITE
 
 
 def resolve_mode(requested: str | None) -> str:
@@ -326,7 +370,11 @@ def resolve_mode(requested: str | None) -> str:
     if requested not in MODES:
         raise ProcessingJobError(f"unknown isolation mode {requested!r}",
                                  fix=f"use one of: auto, {', '.join(MODES)}")
-    if requested == NAMESPACE and detect_mode() != NAMESPACE:
+    if requested == BUBBLEWRAP and not bubblewrap_available():
+        raise ProcessingJobError("bubblewrap cannot run a sandbox on this machine",
+                                 fix="install bubblewrap (apt-get install bubblewrap), or use "
+                                     "mode auto")
+    if requested == NAMESPACE and not namespace_available():
         raise ProcessingJobError("this machine cannot create a private mount namespace",
                                  fix=f"use mode {REWRITE!r} (or auto)")
     return requested
@@ -348,6 +396,8 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
     note(f"mode={mode} command={command.job_argv} workdir={command.workdir}")
     with open(log_file, "ab", buffering=0) as log:
         process = launcher(command.argv, command.env, command.cwd, log)
+        if mode == BUBBLEWRAP:
+            process = sandbox.SandboxProcess(process)
         exit_code, reason = supervise(process, control, spec.max_runtime, clock, grace_seconds,
                                       on_stopping, note)
     note(f"exit_code={exit_code} stop_reason={reason}")

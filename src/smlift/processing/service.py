@@ -37,8 +37,9 @@ from typing import Any, Callable
 
 from ..errors import ImageError, SmliftError
 from . import describe as D
-from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, JobControl, popen_launcher, resolve_mode,
-                     run_job)
+from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, SANDBOXED, JobControl, popen_launcher,
+                     resolve_mode, run_job)
+from .sandbox import warn_unsandboxed
 from .spec import ApiError, JobSpec, build_spec
 from .staging import ClientError, StagedJob, discard_work, job_root, stage_job
 
@@ -243,7 +244,10 @@ class LocalProcessing:
                 image = self._image(spec.image_uri)
                 if getattr(image, "engine", "local") == "docker":
                     mode = DOCKER  # the image's files are inside it, not laid into the root
-                    self._update(spec.name, "InProgress", local={"IsolationMode": mode})
+                if mode not in SANDBOXED:
+                    warn_unsandboxed(mode)  # once per process, on stderr
+                self._update(spec.name, "InProgress", local={"IsolationMode": mode,
+                                                              "Sandboxed": mode in SANDBOXED})
                 files = () if mode == DOCKER else getattr(image, "files", ())
                 staged = stage_job(root, spec, self.s3, files)
             except (ClientError, ImageError) as exc:
