@@ -7,9 +7,10 @@ image's ENTRYPOINT and clears its CMD; `ContainerArguments` replace CMD. The com
 ENTRYPOINT + CMD after the overrides.
 
 **Environment**: exactly the job's `Environment`, on top of the image's ENV, on top of a base of
-PATH (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), HOME (the caller's HOME,
-else `/root`) and LANG=C.UTF-8. The image's `bin_dir` (its python) is put first on PATH. Nothing
-else of the caller's environment leaks in. The working directory is the image's WORKDIR.
+PATH (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), HOME (in the sandbox
+/tmp, else the caller's HOME, else `/root`) and LANG=C.UTF-8. The image's `bin_dir` (its
+python) is put first on PATH. Nothing else of the caller's environment leaks in. The working
+directory is the image's WORKDIR.
 
 **Isolation modes** (`MODES`, in auto-detection's order of preference), recorded in the
 description (`SmliftLocal.IsolationMode`, and `SmliftLocal.Sandboxed`) and in
@@ -281,10 +282,10 @@ def bubblewrap_command(spec: JobSpec, image: Any, staged: StagedJob) -> Command:
     argv, env = container_command(spec, image), job_environment(spec, image, home="/tmp")
     workdir = image.workdir or "/"
     folders = _image_folders(image)
-    if not (workdir == "/" or workdir.startswith(("/tmp/", "/usr/")) or workdir == "/tmp"):
+    if not sandbox.provides(workdir):
         host_path(staged.root, workdir).mkdir(parents=True, exist_ok=True)
         if not (workdir + "/").startswith("/opt/"):
-            folders.add(workdir)
+            folders.add(workdir)  # bound at its path, like the image's folders
     sandbox.prepare_root(staged.root)
     launch = sandbox.command(staged.root, folders, Path(image.bin_dir), workdir, argv)
     return Command(launch, env, str(staged.root), BUBBLEWRAP, argv, workdir)

@@ -79,6 +79,12 @@ def _under_system(path: str) -> bool:
     return any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS)
 
 
+def provides(folder: str) -> bool:
+    """Does the sandbox have `folder` without a bind of the job's: `/`, the private /tmp, or
+    the read-only system?"""
+    return folder in ("/", "/tmp") or folder.startswith("/tmp/") or _under_system(folder)
+
+
 def system_args() -> list[str]:
     """The read-only host system, /etc's few files, /proc, /dev and a private /tmp."""
     args = [arg for d in SYSTEM_DIRS for arg in ("--ro-bind", d, d)]
