@@ -56,6 +56,7 @@ class StepProgress:
     status: str = "PENDING"  # PENDING, RUNNING, SUCCEEDED, FAILED, CAUGHT
     job_name: str | None = None
     job_status: str | None = None
+    isolation: str | None = None  # how its job ran: bubblewrap (a sandbox), path-rewrite, ...
     started: float | None = None
     ended: float | None = None
 
@@ -224,6 +225,8 @@ def step_progress(events: list[dict], describe_job: Callable[[str], dict | None]
         if step.job_name:
             job = describe_job(step.job_name)
             step.job_status = job["ProcessingJobStatus"] if job else step.job_status
+            step.isolation = (job or {}).get("SmliftLocal", {}).get("IsolationMode",
+                                                                     step.isolation)
     return list(steps.values())
 
 

@@ -33,6 +33,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .confined import LinkRefused, is_confined, open_dir, open_file_at, regular_files
 from .errors import InputError, StorageError
 
 TEMP_PREFIX = ".smlift-tmp-"
@@ -87,13 +88,19 @@ def check_key(key: str, uri: str) -> None:
 def copy_file(src: Path, dst: Path) -> None:
     """Copy `src` to `dst` (replacing it): a copy-on-write reflink where the filesystem has one
     (btrfs, XFS, bcachefs), else a real copy. Never a hard link or symlink."""
-    with open(src, "rb") as fsrc, open(dst, "wb") as fdst:
+    with open(src, "rb") as fsrc:
+        copy_from(fsrc, dst)
+
+
+def copy_from(fsrc, dst: Path) -> None:
+    """`copy_file` from a file already open for reading (e.g. opened without following links)."""
+    with open(dst, "wb") as fdst:
         try:
             fcntl.ioctl(fdst.fileno(), FICLONE, fsrc.fileno())
             return
         except OSError:
             pass  # EOPNOTSUPP / EXDEV / EINVAL: this filesystem cannot reflink
-    shutil.copyfile(src, dst)
+        shutil.copyfileobj(fsrc, fdst, 1 << 20)
 
 
 def _temp_name(folder: Path, name: str) -> Path:
@@ -139,9 +146,18 @@ class LocalS3:
         check_key(key, uri)
         return self.root / bucket / key if key else self.root / bucket
 
+    def _reachable(self, path: Path) -> bool:
+        """No symbolic link from the bucket folder down to `path` (links planted in the S3 tree
+        are not objects or prefixes, and are never followed: `confined.is_confined`)."""
+        return is_confined(self.root, path)
+
     def _object_path(self, uri: str) -> Path:
         """The file of an object to write: the key must name an object, not a prefix."""
         path = self.path_for(uri)
+        if not self._reachable(path):
+            raise LinkRefused("a symbolic link in the local S3 tree stands on this key's path; "
+                              "smlift does not follow links out of local S3", where=uri,
+                              fix=f"remove the link under {self.root}")
         bucket, key = split_uri(uri)
         if not key or key.endswith("/"):
             raise StorageError("the key is empty or ends with '/', so it names a prefix, not an "
@@ -169,7 +185,8 @@ class LocalS3:
     # -- reading --------------------------------------------------------------------------
     def is_object(self, uri: str) -> bool:
         path = self.path_for(uri)
-        return not uri.endswith("/") and path.is_file() and not path.is_symlink()
+        return (not uri.endswith("/") and self._reachable(path) and path.is_file()
+                and not path.is_symlink())
 
     def exists(self, uri: str) -> bool:
         """True for an object, or for a prefix with at least one object under it."""
@@ -189,7 +206,7 @@ class LocalS3:
         # S3 prefixes are string prefixes: "data/in" matches "data/input.csv" and "data/in/x".
         start = bucket_dir / prefix.rpartition("/")[0] if "/" in prefix else bucket_dir
         found: list[str] = []
-        if not start.is_dir():
+        if not self._reachable(start) or not start.is_dir():
             return found
         for folder, dirs, files in os.walk(start):
             rel_folder = Path(folder).relative_to(bucket_dir).as_posix()
@@ -303,19 +320,28 @@ class LocalS3:
         target.parent.mkdir(parents=True, exist_ok=True)
         copy_file(src, target)
 
-    def publish_dir(self, src_dir: Path, uri: str, *, move: bool = False) -> int:
+    def publish_dir(self, src_dir: Path, uri: str, *, move: bool = False,
+                    root: Path | None = None) -> int:
         """Upload every regular file under `src_dir` to `uri/relpath`, each atomically.
-        Symlinks are not followed (skipped). `move=True` renames instead of copying when on the
-        same filesystem and the file has no other hard link. Returns the number of objects."""
+        No link is followed at any level: a link between `root` (default: `src_dir`'s parent)
+        and `src_dir` raises LinkRefused; under `src_dir`, links, FIFOs and devices are skipped.
+        Files are read and renamed through their folder's descriptor (`confined`), so what was
+        checked is what is published. `move=True` renames instead of copying when on the same
+        filesystem and the file has no other hard link. Returns the number of objects."""
         src_dir = Path(src_dir)
+        root = Path(root) if root is not None else src_dir.parent
         base = _as_prefix(uri)
-        files = _regular_files(src_dir)
-        for path in files:
-            dest = self._object_path(base + path.relative_to(src_dir).as_posix())
-            if move and _move_into(path, dest):
-                continue
-            write_atomically(dest, lambda temp, p=path: copy_file(p, temp))
-        return len(files)
+        folder = open_dir(root, src_dir.relative_to(root))
+        count = 0
+        try:
+            for rel, name, folder_fd in regular_files(folder):
+                dest = self._object_path(base + Path(rel).as_posix())
+                if not (move and _move_into(name, folder_fd, dest)):
+                    write_atomically(dest, lambda temp: _copy_at(name, folder_fd, temp))
+                count += 1
+        finally:
+            os.close(folder)
+        return count
 
 
 def _may_hold(folder_key: str, prefix: str) -> bool:
@@ -348,19 +374,24 @@ def _is_regular(mode: int) -> bool:
     return stat.S_ISREG(mode)
 
 
-def _move_into(src: Path, dest: Path) -> bool:
-    """Rename `src` to `dest` (atomic); False when it must be copied instead (another
-    filesystem, or a file with other hard links that could still write to it)."""
-    if src.lstat().st_nlink > 1:
+def _move_into(name: str, folder_fd: int, dest: Path) -> bool:
+    """Rename `name` in the folder `folder_fd` to `dest` (atomic); False when it must be copied
+    instead (another filesystem, or a file with other hard links that could still write to it)."""
+    if os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_nlink > 1:
         return False
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.replace(src, dest)
+        os.replace(name, dest, src_dir_fd=folder_fd)
     except OSError as exc:
         if exc.errno == errno.EXDEV:
             return False
         raise
     return True
+
+
+def _copy_at(name: str, folder_fd: int, dest: Path) -> None:
+    with os.fdopen(open_file_at(folder_fd, name), "rb") as fsrc:
+        copy_from(fsrc, dest)
 
 
 # -- what `smlift s3 cp|ls|sync` do ------------------------------------------------------------
@@ -521,7 +552,7 @@ def list_entries(s3: LocalS3, uri: str | None, *, recursive: bool = False) -> li
         if not s3.root.is_dir():
             return []
         return [Listing(p.name, modified=p.stat().st_mtime) for p in sorted(s3.root.iterdir())
-                if p.is_dir() and not p.name.startswith(TEMP_PREFIX)]
+                if p.is_dir() and not p.is_symlink() and not p.name.startswith(TEMP_PREFIX)]
     bucket, prefix = split_uri(uri)
     if not (s3.root / bucket).is_dir():
         raise StorageError("NoSuchBucket: the specified bucket does not exist", where=uri,

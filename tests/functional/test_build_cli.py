@@ -114,3 +114,51 @@ def test_build_help_lists_the_remote_flags_and_an_example():
     for flag in ("--remote", "--repository", "--role", "--bucket", "--vpc-id", "--subnet-ids",
                  "--security-group-ids", "--compute-type", "--no-logs", "--file", "--build-arg"):
         assert flag in result.stdout
+
+
+@pytest.mark.parametrize("link_from, target", [
+    ("COPY shadow /opt/s", "{secret}"),                  # a file link leaving the context
+    ("COPY conf /etc/app/", "{outside}"),                # a folder link leaving the context
+    ("COPY predict.py lib/ /opt/program/", "{secret}"),  # a link inside a copied folder
+])
+def test_build_refuses_a_copy_source_linking_out_of_the_context(run_cli, tmp_path, context,
+                                                                 link_from, target):
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "shadow"
+    secret.write_text("root:hash")
+    (context / "lib").mkdir()
+    links = {"COPY shadow": context / "shadow", "COPY conf": context / "conf",
+             "COPY predict.py lib/": context / "lib" / "evil"}
+    name = next(key for key in links if link_from.startswith(key))
+    os.symlink(target.format(secret=secret, outside=outside), links[name])
+    with open(context / "Dockerfile", "a") as dockerfile:
+        dockerfile.write(link_from + "\n")
+    code, _, err = run_cli("build", str(context), "--tag", "links:1")
+    assert code == 1 and err.startswith("Error: ") and "outside the build context" in err
+    assert "Dockerfile:7" in err and "instead of linking to it" in err
+    images = tmp_path / "smlift-home" / "images"
+    leftovers = [p for p in images.rglob("*") if p.name == "shadow"] if images.exists() else []
+    assert leftovers == []
+
+
+def test_an_interrupted_snapshot_leaves_no_temp_folder(tmp_path, context):
+    from smlift.images.build import plan_build, snapshot
+
+    class Interrupted(BaseException):
+        pass
+
+    plan = plan_build(context)
+    files = dict(plan.files)
+
+    class Exploding(dict):
+        def items(self):
+            yield from files.items()
+            raise Interrupted()
+
+    object.__setattr__(plan, "files", Exploding(files))
+    with pytest.raises(Interrupted):
+        snapshot(plan, tmp_path / "home")
+    assert list((tmp_path / "home" / "images").iterdir()) == []

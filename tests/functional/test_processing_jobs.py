@@ -1,6 +1,7 @@
 """Local SageMaker Processing jobs end to end: real subprocesses, real local S3, in tmp_path."""
 
 import json
+import os
 import sys
 import textwrap
 import threading
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from smlift.local_s3 import LocalS3
-from smlift.processing.runner import NAMESPACE, REWRITE, detect_mode
+from smlift.processing.runner import (BUBBLEWRAP, NAMESPACE, REWRITE, bubblewrap_available,
+                                     namespace_available)
 from smlift.processing.service import LocalProcessing
 from smlift.processing.spec import ApiError
 
@@ -32,7 +34,10 @@ class FakeImage:
 
 
 MODES = [REWRITE, pytest.param(NAMESPACE, marks=pytest.mark.skipif(
-    detect_mode() != NAMESPACE, reason="no private mount namespace on this machine"))]
+    not namespace_available(), reason="no private mount namespace on this machine")),
+         pytest.param(BUBBLEWRAP, marks=pytest.mark.skipif(
+             not bubblewrap_available() and os.environ.get("CI") != "true",
+             reason="bubblewrap (bwrap) is not installed"))]
 
 
 @pytest.fixture
@@ -104,7 +109,7 @@ def test_successful_job_publishes_its_outputs_and_records_the_mode(home, s3, mod
     assert s3.get_bytes("s3://data/out/copy-rows/sub/rows.csv") == b"A,B\n1,2\n3,4\n"
     assert final["SmliftLocal"]["IsolationMode"] == mode
     log = Path(final["SmliftLocal"]["LogFile"]).read_text()
-    expects_real_paths = "True" if mode == NAMESPACE else "False"
+    expects_real_paths = "False" if mode == REWRITE else "True"
     assert f"config: {expects_real_paths}" in log
     assert final["ProcessingStartTime"] <= final["ProcessingEndTime"]
     assert not (home / "jobs" / "copy-rows" / "opt" / "ml" / "processing").exists()
@@ -134,14 +139,15 @@ def test_job_that_raises_fails_with_exit_message_and_publishes_nothing(home, s3,
     assert "Traceback" in log and "column 'b' is missing" in log
 
 
-def test_job_over_max_runtime_is_stopped_after_sigterm_and_grace(home, s3):
+@pytest.mark.parametrize("mode", MODES)
+def test_job_over_max_runtime_is_stopped_after_sigterm_and_grace(home, s3, mode):
     script = """
         import os, signal, time, pathlib
         signal.signal(signal.SIGTERM, lambda *a: print("got SIGTERM", flush=True))
         pathlib.Path(os.environ["OUT"], "early.csv").write_text("x")
         time.sleep(60)
     """
-    jobs = service(home, grace_seconds=0.5)
+    jobs = service(home, mode, grace_seconds=0.5)
     started = time.monotonic()
     jobs.create_processing_job(**request("slow", s3, script, max_runtime=1,
                                          environment={"PYTHONUNBUFFERED": "1"}))
@@ -204,6 +210,19 @@ def test_symlinks_in_the_output_folder_are_not_published(home, s3, tmp_path):
     assert jobs.wait("links")["ProcessingJobStatus"] == "Completed"
     assert s3.list_keys("s3://data/out/links") == ["s3://data/out/links/real.txt"]
     assert secret.read_text() == "do not upload"
+
+
+def test_a_job_without_a_sandbox_is_recorded_and_warned_about_once(home, s3, capsys):
+    from smlift.processing import sandbox
+
+    sandbox._warned.clear()
+    jobs = service(home, REWRITE)
+    for name in ("unsandboxed-1", "unsandboxed-2"):
+        jobs.create_processing_job(**request(name, s3, "print('hi')"))
+        assert jobs.wait(name)["SmliftLocal"]["Sandboxed"] is False
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "WITHOUT a sandbox" in line]
+    assert len(warnings) == 1 and "'path-rewrite'" in warnings[0]
+    assert "apt-get install bubblewrap" in warnings[0]
 
 
 def test_missing_input_prefix_fails_the_job_with_a_client_error(home, s3):
@@ -341,7 +360,7 @@ def test_jobs_cli_unknown_job_is_one_clear_error(run_cli):
     assert "Could not find processing job 'nope'" in err and "smlift jobs list" in err
 
 
-@pytest.mark.skipif(detect_mode() != NAMESPACE, reason="no private mount namespace here")
+@pytest.mark.skipif(not namespace_available(), reason="no private mount namespace here")
 @pytest.mark.parametrize("overlay", [True, False], ids=["overlay", "tmpfs-and-binds"])
 def test_namespace_opt_shows_the_job_tree_and_the_hosts_opt_and_keeps_the_host_unchanged(
         tmp_path, overlay):
@@ -438,7 +457,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _args(mode, **paths):
     """Explicit folder arguments in path-rewrite mode (the scripts' /opt/ml defaults are
     literals the runner cannot rewrite); none in mount-namespace mode, where defaults work."""
-    if mode == NAMESPACE:
+    if mode != REWRITE:
         return None
     return [item for key, value in paths.items() for item in (f"--{key.replace('_', '-')}", value)]
 

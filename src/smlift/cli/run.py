@@ -18,12 +18,12 @@ def _table(steps, execution):
 
     now = time.time()
     table = Table(title=f"{execution['name']}: {execution['status']}", title_justify="left")
-    for column in ("step", "state", "processing job", "job status", "elapsed"):
+    for column in ("step", "state", "processing job", "job status", "isolation", "elapsed"):
         table.add_column(column)
     for step in steps:
         elapsed = step.elapsed(now)
         table.add_row(step.state, f"[{_STYLE.get(step.status, '')}]{step.status}[/]",
-                      step.job_name or "", step.job_status or "",
+                      step.job_name or "", step.job_status or "", step.isolation or "",
                       "" if elapsed is None else f"{elapsed:5.1f}s")
     return table
 

@@ -17,6 +17,7 @@ import json
 import os
 import posixpath
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,13 +105,28 @@ def _expand_copy(context: Path, step: CopyStep, ignore: list, dirs: set[str],
     into_dir = step.into_dir or len(matches) > 1 or dest in dirs or any(m.is_dir() for m in matches)
     out: dict[str, Path] = {}
     for match in matches:
+        _check_inside(context, match, step, where)
         if match.is_dir():
             for path in _walk_files(match):
+                _check_inside(context, path, step, where)
                 out[posixpath.join(dest, path.relative_to(match).as_posix())] = path
         else:
             out[posixpath.join(dest, match.name) if into_dir else dest] = match
     return {c: p for c, p in out.items()
             if not _ignored(p.relative_to(context).as_posix(), ignore)}
+
+
+def _check_inside(context: Path, path: Path, step: CopyStep, where: str) -> None:
+    """A source that is (or passes through) a symbolic link leaving the build context is
+    refused, as Docker refuses it: a build never copies a host file from outside the context."""
+    real = Path(os.path.realpath(path))
+    if real.is_relative_to(os.path.realpath(context)):
+        return
+    rel = path.relative_to(context).as_posix()
+    raise ImageError(f"{step.instruction} {rel}: it is a symbolic link (or lies behind one) to "
+                     f"{real}, outside the build context", where=where,
+                     fix=f"copy the file into {context} instead of linking to it; Docker refuses "
+                         "links that leave the context too")
 
 
 def _walk_files(folder: Path) -> list[Path]:
@@ -166,6 +182,7 @@ def snapshot(plan: BuildPlan, home: Path) -> dict[str, Path]:
     layout = {c: rootfs / c.lstrip("/") for c in plan.files}
     if final.is_dir():
         return layout
+    _sweep_abandoned(final.parent)
     temp = final.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{plan.digest[:12]}")
     try:
         for container, host in plan.files.items():
@@ -175,8 +192,25 @@ def snapshot(plan: BuildPlan, home: Path) -> dict[str, Path]:
             shutil.copymode(host, target)
         (temp / "rootfs").mkdir(parents=True, exist_ok=True)
         temp.rename(final)
-    except OSError:
+    except BaseException as exc:  # an interrupted build leaves no temp folder behind either
         shutil.rmtree(temp, ignore_errors=True)
-        if not final.is_dir():  # not merely another process finishing first
-            raise
+        if not isinstance(exc, OSError) or not final.is_dir():  # not merely another process
+            raise                                                  # finishing first
     return layout
+
+
+ABANDONED_AFTER_SECONDS = 3600
+
+
+def _sweep_abandoned(images: Path) -> None:
+    """Remove temp folders of builds that were killed outright (SIGKILL, power loss) over an
+    hour ago; a build in progress elsewhere is younger than that."""
+    if not images.is_dir():
+        return
+    now = time.time()
+    for temp in images.glob(".tmp-*"):
+        try:
+            if now - temp.lstat().st_mtime > ABANDONED_AFTER_SECONDS:
+                shutil.rmtree(temp, ignore_errors=True)
+        except OSError:
+            pass

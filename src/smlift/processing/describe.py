@@ -10,7 +10,8 @@ The store keeps one description per job, in AWS's shape, with timestamps as epoc
 
 plus one key AWS does not have, `SmliftLocal`, with what only a local run knows:
 
-    {"IsolationMode": "mount-namespace" | "path-rewrite" (once the job has started),
+    {"IsolationMode": "bubblewrap" | "mount-namespace" | "path-rewrite" | "docker" (once the
+     job has started), "Sandboxed": true only for bubblewrap and docker,
      "JobRoot": "<home>/jobs/NAME", "LogFile": "<home>/jobs/NAME/logs/algo-1-<epoch>",
      "LogStreamName": "NAME/algo-1-<epoch>", "ExitCode": 0, "RunnerPid": 1234,
      "Tags": [{"Key": ..., "Value": ...}]}

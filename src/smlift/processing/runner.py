@@ -7,12 +7,17 @@ image's ENTRYPOINT and clears its CMD; `ContainerArguments` replace CMD. The com
 ENTRYPOINT + CMD after the overrides.
 
 **Environment**: exactly the job's `Environment`, on top of the image's ENV, on top of a base of
-PATH (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), HOME (the caller's HOME,
-else `/root`) and LANG=C.UTF-8. The image's `bin_dir` (its python) is put first on PATH. Nothing
-else of the caller's environment leaks in. The working directory is the image's WORKDIR.
+PATH (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), HOME (in the sandbox
+/tmp, else the caller's HOME, else `/root`) and LANG=C.UTF-8. The image's `bin_dir` (its
+python) is put first on PATH. Nothing else of the caller's environment leaks in. The working
+directory is the image's WORKDIR.
 
-**Isolation modes** (`MODES`), recorded in the description (`SmliftLocal.IsolationMode`) and in
+**Isolation modes** (`MODES`, in auto-detection's order of preference), recorded in the
+description (`SmliftLocal.IsolationMode`, and `SmliftLocal.Sandboxed`) and in
 `logs/smlift-runner.log`:
+- `bubblewrap`: the sandbox (`sandbox.py`). The job sees only a read-only system, its image's
+  runtime, its own `/opt/ml` and a private /tmp, as uid 65534 in its own PID namespace; HOME is
+  /tmp. Nothing is rewritten. A stop's SIGTERM reaches the job's main process inside it.
 - `mount-namespace`: the job runs in a private mount namespace (`unshare --mount --propagation
   private` as root, `unshare -Urm` in an unprivileged user namespace otherwise) whose /opt is an
   overlay: the host's /opt below, the job root's `opt/` (its `/opt/ml`, the image's
@@ -26,6 +31,9 @@ else of the caller's environment leaks in. The working directory is the image's 
   folders) in the arguments, the environment and the working directory is rewritten to the job
   root. A job that builds `/opt/ml/...` paths itself, or reads them from
   processingjobconfig.json, will not find them in this mode.
+
+`mount-namespace` and `path-rewrite` are **not sandboxes**: the job has the caller's access to
+the machine. The service says so once per process on stderr (`sandbox.warn_unsandboxed`).
 
 **Stopping** (a StopProcessingJob, the execution stopping, or MaxRuntimeInSeconds reached): as
 SageMaker, SIGTERM to the job's main process, a grace period (SageMaker: 120 s) to exit, then
@@ -50,18 +58,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Protocol
 
+from ..confined import LinkRefused, open_file
 from ..errors import ProcessingJobError
-from . import container
+from . import container, sandbox
 from .container import DOCKER
 from .spec import JobSpec
 from .staging import StagedJob, host_path
 
-NAMESPACE, REWRITE = "mount-namespace", "path-rewrite"
-MODES = (NAMESPACE, REWRITE)
+BUBBLEWRAP, NAMESPACE, REWRITE = "bubblewrap", "mount-namespace", "path-rewrite"
+MODES = (BUBBLEWRAP, NAMESPACE, REWRITE)  # auto-detection's order of preference
+SANDBOXED = (BUBBLEWRAP, DOCKER)          # the modes in which a job cannot reach the host
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 EXIT_MESSAGE_BYTES = 1024
 NOT_UTF8_MESSAGE = ("ClientError: the file /opt/ml/output/message is not UTF-8 encoded; write "
                     "the exit message as UTF-8 text")
+NOT_A_FILE_MESSAGE = ("ClientError: {what}; smlift does not follow links or read special files "
+                      "out of a job's folders. Write the exit message to /opt/ml/output/message "
+                      "as a regular UTF-8 file")
 SETUP_FAILED = 125  # like `docker run`: the container could not be started
 DEFAULT_GRACE_SECONDS = 120.0
 
@@ -205,9 +218,11 @@ def container_command(spec: JobSpec, image: Any) -> list[str]:
     return argv
 
 
-def job_environment(spec: JobSpec, image: Any) -> dict[str, str]:
-    """The job's environment: base, then the image's ENV, then the job's Environment."""
-    env = {"PATH": BASE_PATH, "HOME": os.environ.get("HOME") or "/root", "LANG": "C.UTF-8"}
+def job_environment(spec: JobSpec, image: Any, home: str | None = None) -> dict[str, str]:
+    """The job's environment: base, then the image's ENV, then the job's Environment. HOME is
+    `home`, else the caller's (a sandbox has no caller's HOME: it passes /tmp)."""
+    env = {"PATH": BASE_PATH, "HOME": home or os.environ.get("HOME") or "/root",
+           "LANG": "C.UTF-8"}
     env.update(image.env or {})
     env.update(spec.environment)
     bin_dir = str(image.bin_dir)
@@ -222,6 +237,8 @@ def plan_command(spec: JobSpec, image: Any, staged: StagedJob, mode: str, *,
     build the namespace's /opt from a tmpfs and bind mounts even where overlayfs works)."""
     if mode == DOCKER:
         return docker_command(spec, image, staged)
+    if mode == BUBBLEWRAP:
+        return bubblewrap_command(spec, image, staged)
     argv, env = container_command(spec, image), job_environment(spec, image)
     workdir = image.workdir or "/"
     prefixes = _image_folders(image)
@@ -249,6 +266,21 @@ def docker_command(spec: JobSpec, image: Any, staged: StagedJob) -> Command:
     job_argv = argv[argv.index(image.docker_ref):]
     return Command(argv, container.docker_client_env(spec), str(staged.root), DOCKER, job_argv,
                    image.workdir or "/", container=name)
+
+
+def bubblewrap_command(spec: JobSpec, image: Any, staged: StagedJob) -> Command:
+    """`bwrap ...` (sandbox.py) of the job's own command, which sees its real paths: nothing is
+    rewritten. WORKDIR is created under the job root when the sandbox would not have it."""
+    argv, env = container_command(spec, image), job_environment(spec, image, home="/tmp")
+    workdir = image.workdir or "/"
+    folders = _image_folders(image)
+    if not sandbox.provides(workdir):
+        host_path(staged.root, workdir).mkdir(parents=True, exist_ok=True)
+        if not (workdir + "/").startswith("/opt/"):
+            folders.add(workdir)  # bound at its path, like the image's folders
+    sandbox.prepare_root(staged.root)
+    launch = sandbox.command(staged.root, folders, Path(image.bin_dir), workdir, argv)
+    return Command(launch, env, str(staged.root), BUBBLEWRAP, argv, workdir)
 
 
 def _working_dir(workdir: str, mode: str, staged: StagedJob,
@@ -291,13 +323,20 @@ def namespace_prefix() -> list[str]:
     return ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private", "--"]
 
 
-_detected: list[str] = []
+_probed: dict[str, bool] = {}
 
 
-def detect_mode() -> str:
-    """`mount-namespace` when this machine lets us make one with a private /opt, else
-    `path-rewrite`. Probed once per process (one short-lived `unshare`)."""
-    if not _detected:
+def bubblewrap_available() -> bool:
+    """Can bwrap make its sandbox here? Probed once per process (one short-lived `bwrap`)."""
+    if BUBBLEWRAP not in _probed:
+        _probed[BUBBLEWRAP] = sandbox.available()
+    return _probed[BUBBLEWRAP]
+
+
+def namespace_available() -> bool:
+    """Can this machine make a private mount namespace with its own /opt? Probed once per
+    process (one short-lived `unshare`)."""
+    if NAMESPACE not in _probed:
         probe = [*namespace_prefix(), "/bin/sh", "-c",
                  "mount -t tmpfs smlift-probe /opt && mkdir /opt/ml"]
         try:
@@ -305,8 +344,16 @@ def detect_mode() -> str:
                                 stderr=subprocess.DEVNULL, timeout=10).returncode == 0
         except (OSError, subprocess.SubprocessError):
             ok = False
-        _detected.append(NAMESPACE if ok else REWRITE)
-    return _detected[0]
+        _probed[NAMESPACE] = ok
+    return _probed[NAMESPACE]
+
+
+def detect_mode() -> str:
+    """The first mode of MODES this machine can run: `bubblewrap` (a sandbox), else
+    `mount-namespace`, else `path-rewrite`."""
+    if bubblewrap_available():
+        return BUBBLEWRAP
+    return NAMESPACE if namespace_available() else REWRITE
 
 
 def resolve_mode(requested: str | None) -> str:
@@ -316,7 +363,11 @@ def resolve_mode(requested: str | None) -> str:
     if requested not in MODES:
         raise ProcessingJobError(f"unknown isolation mode {requested!r}",
                                  fix=f"use one of: auto, {', '.join(MODES)}")
-    if requested == NAMESPACE and detect_mode() != NAMESPACE:
+    if requested == BUBBLEWRAP and not bubblewrap_available():
+        raise ProcessingJobError("bubblewrap cannot run a sandbox on this machine",
+                                 fix="install bubblewrap (apt-get install bubblewrap), or use "
+                                     "mode auto")
+    if requested == NAMESPACE and not namespace_available():
         raise ProcessingJobError("this machine cannot create a private mount namespace",
                                  fix=f"use mode {REWRITE!r} (or auto)")
     return requested
@@ -338,6 +389,8 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
     note(f"mode={mode} command={command.job_argv} workdir={command.workdir}")
     with open(log_file, "ab", buffering=0) as log:
         process = _launch(command, launcher, log)
+        if mode == BUBBLEWRAP:
+            process = sandbox.SandboxProcess(process)
         exit_code, reason = supervise(process, control, spec.max_runtime, clock, grace_seconds,
                                       on_stopping, note)
     note(f"exit_code={exit_code} stop_reason={reason}")
@@ -395,17 +448,20 @@ def _wait_and_wake(process: Process, exited: threading.Event, wake: threading.Ev
 
 def read_exit_message(staged: StagedJob) -> str | None:
     """The first 1 KB of /opt/ml/output/message, or None when the job wrote none. Raises
-    UnicodeDecodeError when the file is not UTF-8 (SageMaker then fails the job: ClientError)."""
+    UnicodeDecodeError when the file is not UTF-8 (SageMaker then fails the job: ClientError),
+    and LinkRefused when it, or a folder on its way, is a link, a FIFO or a device: that is
+    never followed nor read, so a job cannot make smlift read a host file or block on a pipe."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        with open(staged.message_path, "rb") as handle:
-            head = handle.read(EXIT_MESSAGE_BYTES)
-            decoder.decode(head)
-            for chunk in iter(lambda: handle.read(1 << 16), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except (FileNotFoundError, IsADirectoryError):
+        fd = open_file(staged.root, staged.message_path)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
+    with os.fdopen(fd, "rb") as handle:
+        head = handle.read(EXIT_MESSAGE_BYTES)
+        decoder.decode(head)
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
     # a character cut by the 1 KB limit is dropped, not replaced
     return head.decode("utf-8", errors="ignore") or None
 
@@ -414,9 +470,11 @@ def _result(staged: StagedJob, mode: str, log_file: Path, exit_code: int,
             reason: str | None, max_runtime: float, program: str = "") -> RunResult:
     try:
         message = read_exit_message(staged)
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, LinkRefused) as exc:
         if reason is None:
-            return RunResult("Failed", exit_code, None, NOT_UTF8_MESSAGE, mode, log_file)
+            why = (NOT_UTF8_MESSAGE if isinstance(exc, UnicodeDecodeError)
+                   else NOT_A_FILE_MESSAGE.format(what=_what(exc, staged.root)))
+            return RunResult("Failed", exit_code, None, why, mode, log_file)
         message = None
     if reason is not None:
         why = (f"MaxRuntimeExceeded: the job ran longer than MaxRuntimeInSeconds "
@@ -427,6 +485,13 @@ def _result(staged: StagedJob, mode: str, log_file: Path, exit_code: int,
         return RunResult("Completed", 0, message, None, mode, log_file)
     return RunResult("Failed", exit_code, message, failure_reason(exit_code, message, program),
                      mode, log_file)
+
+
+def _what(exc: LinkRefused, root: Path) -> str:
+    """'/opt/ml/output/message is a FIFO': the refused path as the job sees it."""
+    where = Path(str(exc.where))
+    shown = "/" + where.relative_to(root).as_posix() if where.is_relative_to(root) else str(where)
+    return exc.message.split(";")[0].replace(str(where), shown, 1)
 
 
 def failure_reason(exit_code: int, message: str | None, program: str = "") -> str:

@@ -18,7 +18,8 @@ DescribeProcessingJob-shaped description (`describe.py`):
       resolve the image (images.py) and stage the job root (staging.py)   -> Failed: ClientError
       launch and supervise the job (runner.py); a stop -> Stopping        -> Completed | Failed
                                                                              | Stopped
-      Completed only: publish each output folder to S3 by rename (symlinks are not followed)
+      Completed only: publish each output folder to S3 by rename (no link is followed at any
+      level: a linked output folder fails the job, links inside it are skipped)
       end: status, ExitMessage, FailureReason, ProcessingEndTime; staged data removed, the
       config and the logs kept under home/jobs/NAME/
 
@@ -36,8 +37,9 @@ from typing import Any, Callable
 
 from ..errors import ImageError, SmliftError
 from . import describe as D
-from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, JobControl, popen_launcher, resolve_mode,
-                     run_job)
+from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, SANDBOXED, JobControl, popen_launcher,
+                     resolve_mode, run_job)
+from .sandbox import warn_unsandboxed
 from .spec import ApiError, JobSpec, build_spec
 from .staging import ClientError, StagedJob, discard_work, job_root, stage_job
 
@@ -243,9 +245,11 @@ class LocalProcessing:
                 image = self._image(spec.image_uri)
                 if getattr(image, "engine", "local") == "docker":
                     mode = DOCKER  # the image's files are inside it, not laid into the root
+                if mode not in SANDBOXED:
+                    warn_unsandboxed(mode)  # once per process, on stderr
                 self._update(spec.name, "InProgress", local={
-                    "IsolationMode": mode, "Engine": getattr(image, "engine", "local"),
-                    "Image": _image_note(image)})
+                    "IsolationMode": mode, "Sandboxed": mode in SANDBOXED,
+                    "Engine": getattr(image, "engine", "local"), "Image": _image_note(image)})
                 files = () if mode == DOCKER else getattr(image, "files", ())
                 staged = stage_job(root, spec, self.s3, files)
             except (ClientError, ImageError) as exc:
@@ -275,7 +279,7 @@ class LocalProcessing:
         if status == "Completed":
             try:
                 for output, folder in staged.outputs:
-                    self.s3.publish_dir(folder, output.s3_uri, move=True)
+                    self.s3.publish_dir(folder, output.s3_uri, move=True, root=staged.root)
             except SmliftError as exc:
                 status, reason = "Failed", f"ClientError: cannot upload outputs: {exc}"[:1024]
         log_name = result.log_file.name

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..confined import remove_tree
 from ..errors import ProcessingJobError, StorageError
 from .spec import JobSpec, OutputSpec
 
@@ -65,9 +66,10 @@ def host_path(root: Path, container_path: str) -> Path:
 
 def create_root(root: Path, spec: JobSpec) -> StagedJob:
     """A fresh job root with the config files and empty output folders (no data yet)."""
-    if root.exists():
-        discard_work(StagedJob(root=root, outputs=()))
-        shutil.rmtree(root)
+    if root.is_symlink():
+        root.unlink()  # a link planted in jobs/: it goes, its target is never entered
+    elif root.exists():
+        remove_tree(root.parent, root)
     staged = StagedJob(root=root, outputs=tuple(
         (output, host_path(root, output.local_path)) for output in spec.outputs))
     config = staged.opt_ml / "config"
@@ -133,20 +135,10 @@ def stage_job(root: Path, spec: JobSpec, s3: Any, image_files=()) -> StagedJob:
 
 def discard_work(staged: StagedJob) -> None:
     """After the job: drop the staged data and the runner's scratch folders; keep the config,
-    the message and the logs. (An overlay's work folder may be unreadable: make it readable.)"""
+    the message and the logs. A link the job left in their place is unlinked, never followed
+    (`confined.remove_tree`); an unreadable folder (an overlay's work folder) is made readable."""
     for folder in (staged.opt_ml / "processing", staged.root / ".smlift"):
-        shutil.rmtree(folder, onerror=_make_removable)
-
-
-def _make_removable(function, path, exc_info) -> None:
-    if isinstance(exc_info[1], FileNotFoundError):
-        return
-    try:
-        os.chmod(os.path.dirname(path), 0o700)
-        os.chmod(path, 0o700)
-        function(path)
-    except OSError:
-        pass  # left behind; the next job of this name starts from a fresh root anyway
+        remove_tree(staged.root, folder)
 
 
 def _write_json(path: Path, value: Any) -> None:
