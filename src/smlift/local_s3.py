@@ -40,6 +40,7 @@ FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 _MAX_KEY_BYTES = 1024
+MAX_SEGMENT_BYTES = 255  # NAME_MAX: the longest file name Linux filesystems store
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -68,11 +69,20 @@ def check_key(key: str, uri: str) -> None:
     if key.startswith("/"):
         raise StorageError("absolute keys are refused: the key starts with '/'", where=uri,
                            fix="remove the extra '/' after the bucket name")
-    if "\0" in key or len(key.encode()) > _MAX_KEY_BYTES:
+    try:
+        encoded = key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StorageError("the key is not valid UTF-8 (S3 keys are UTF-8 text)", where=uri,
+                           fix="rename the object with UTF-8 characters only") from None
+    if "\0" in key or len(encoded) > _MAX_KEY_BYTES:
         raise StorageError("the key has a NUL byte or is longer than 1024 bytes", where=uri,
                            fix="use a shorter key of printable characters")
     segments = key.split("/")
     for index, segment in enumerate(segments):
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise StorageError(f"a key segment is longer than {MAX_SEGMENT_BYTES} bytes, which "
+                               "local S3 cannot store as a file name", where=uri,
+                               fix="split the key with '/' or shorten it (see docs/fidelity.md)")
         if segment in ("..", "."):
             raise StorageError(f"the key has a {segment!r} segment, which would leave its folder",
                                where=uri, fix="use a plain key without '.' or '..' segments")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ExecutionDoesNotExist, ExecutionError, InputError
+from .jsontext import loads
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -96,11 +97,11 @@ class LocalStepFunctions:
 
     # -- executions -----------------------------------------------------------------------
     def _prepare(self, stateMachineArn: str, name: str | None, input: Any):
-        from .asl.engine import prepare_execution
+        from .asl.engine import parse_input, prepare_execution
 
         record = self._state_machine(stateMachineArn)
-        return prepare_execution(  # parses a JSON string input (InputError when it is not)
-record["definition"], input, name=name,
+        value = parse_input(input) if isinstance(input, (str, bytes)) else input
+        return prepare_execution(record["definition"], value, name=name,
                                  state_machine_name=record["name"], store=self.store,
                                  tasks=self.tasks, clock=self.clock, role_arn=record["role_arn"],
                                  register=False)
@@ -130,7 +131,7 @@ record["definition"], input, name=name,
         machine = self._state_machine(stateMachineArn)
         try:
             record = self.store.get_execution(execution_arn(machine["name"], name))
-            wanted = json.loads(input) if isinstance(input, str) else input
+            wanted = loads(input) if isinstance(input, (str, bytes)) else input
         except (ExecutionDoesNotExist, ValueError):
             return None
         if record["status"] == "RUNNING" and json_equal(record["input"], wanted):

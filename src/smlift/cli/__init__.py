@@ -93,6 +93,12 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _printable(text: str) -> str:
+    """`text` with what cannot be written as UTF-8 (lone surrogates, from a name given in bytes
+    that are not UTF-8) escaped as `\\udcff`, so the error can always be shown."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def main(argv: list[str] | None = None) -> None:
     from ..errors import SmliftError
 
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except SmliftError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {_printable(str(exc))}", err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
