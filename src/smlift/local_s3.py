@@ -314,18 +314,34 @@ class LocalS3:
         copy_file(src, target)
 
     def publish_dir(self, src_dir: Path, uri: str, *, move: bool = False) -> int:
-        """Upload every regular file under `src_dir` to `uri/relpath`, each atomically.
-        Symlinks are not followed (skipped). `move=True` renames instead of copying when on the
-        same filesystem and the file has no other hard link. Returns the number of objects."""
-        src_dir = Path(src_dir)
-        base = _as_prefix(uri)
-        files = _regular_files(src_dir)
-        for path in files:
-            dest = self._object_path(base + path.relative_to(src_dir).as_posix())
-            if move and _move_into(path, dest):
-                continue
-            write_atomically(dest, lambda temp, p=path: copy_file(p, temp))
-        return len(files)
+        """Upload every regular file under `src_dir` to `uri/relpath`: all or none (see
+        `publish_dirs`). Returns the number of objects."""
+        return self.publish_dirs([(src_dir, uri)], move=move)
+
+    def publish_dirs(self, folders: list[tuple[Path, str]], *, move: bool = False) -> int:
+        """Upload every regular file under each `src_dir` to its `uri/relpath`, all or none: each
+        file first lands under a temporary name next to its object (listed by no one), and only
+        when every file of every folder is there are they renamed into place. On a failure
+        (a key that cannot be stored, a full disk) every temporary is removed and no object
+        changed. Symlinks are not followed (skipped). `move=True` renames instead of copying
+        when on the same filesystem and the file has no other hard link. Returns the count."""
+        planned = [(path, self._object_path(_as_prefix(uri) + path.relative_to(src).as_posix()))
+                   for src, uri in folders for path in _regular_files(Path(src))]
+        ready: list[tuple[Path, Path]] = []
+        try:
+            for path, dest in planned:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                temp = _temp_name(dest.parent, dest.name)
+                ready.append((temp, dest))
+                if not (move and _move_into(path, temp)):
+                    copy_file(path, temp)
+            for temp, dest in ready:
+                os.replace(temp, dest)
+        except BaseException:
+            for temp, _ in ready:
+                temp.unlink(missing_ok=True)
+            raise
+        return len(planned)
 
 
 def _may_hold(folder_key: str, prefix: str) -> bool:

@@ -149,3 +149,29 @@ def test_a_bit_flipped_store_is_one_line_with_the_fix(run_cli, files):
     db.write_bytes(bytes(data))
     assert_user_error(run_cli("execute", "--definition", "def.json", "--name", "second"),
                       "the store is damaged or not smlift's", "fix: move the file aside")
+
+
+# --- what a job could never store, refused before anything runs -----------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("output_uri, needle", [
+    ("s3://smlift-local/output/../elsewhere/", "output_uri: the key has a '..' segment"),
+    ("s3://smlift-local/output/" + "y" * 300 + "/", "output_uri: a key segment is longer than 255"),
+])
+def test_run_refuses_an_output_uri_that_could_never_be_uploaded_before_preprocess(
+        run_cli, files, output_uri, needle):
+    data = json.loads((ROOT / "examples" / "input.local.json").read_text())
+    (files / "input.json").write_text(json.dumps({**data, "output_uri": output_uri}))
+    assert_user_error(run_cli("run", "--input", "input.json"), needle)
+    assert not (Path(os.environ["SMLIFT_HOME"]) / "smlift.db").exists()  # nothing ran
+
+
+def test_an_image_tag_over_128_characters_is_refused_as_docker_refuses_it(run_cli, files):
+    assert_user_error(run_cli("models", "register", "churn", "--image", "x:" + "t" * 129,
+                              "--local"), "(129 characters) is not a Docker tag")
+    data = json.loads((ROOT / "examples" / "input.local.json").read_text())
+    (files / "input.json").write_text(json.dumps({**data, "custom_image_uri": "x:" + "t" * 200}))
+    code, out, err = run_cli("validate", "--input", "input.json")
+    assert code == 1 and "(200 characters) is not a Docker tag" in out + err

@@ -24,7 +24,8 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ProcessingJobError
+from ..errors import ProcessingJobError, SmliftError
+from ..local_s3 import check_key
 
 DEFAULT_MAX_RUNTIME = 86400
 PROCESSING_ROOT = "/opt/ml/processing/"
@@ -150,6 +151,7 @@ def _unsupported(request: dict):
                f"the local runner runs one instance (algo-1), not {cluster['InstanceCount']}; "
                "set InstanceCount to 1 for local runs")
     yield from _duplicates(request)
+    yield from _nul_bytes(request)
     for index, item in enumerate(request.get("ProcessingInputs", [])):
         yield from _unsupported_input(item, f"ProcessingInputs[{index}]")
     for index, item in enumerate(request.get("ProcessingOutputConfig", {}).get("Outputs", [])):
@@ -175,6 +177,19 @@ def _duplicates(request: dict):
             yield (f"{group}[{index}]", f"LocalPath {local!r} is used by another input or "
                    "output; give each its own folder")
         paths.add(local)
+
+
+def _nul_bytes(request: dict):
+    """A NUL byte cannot be passed to a process in its arguments or environment."""
+    app = request["AppSpecification"]
+    for key in ("ContainerEntrypoint", "ContainerArguments"):
+        for index, word in enumerate(app.get(key) or []):
+            if "\0" in word:
+                yield (f"AppSpecification.{key}[{index}]",
+                       "contains a NUL byte, which no process can receive")
+    for name, value in (request.get("Environment") or {}).items():
+        if "\0" in name or "\0" in value:
+            yield f"Environment.{name}", "contains a NUL byte, which no process can receive"
 
 
 def _unsupported_input(item: dict, path: str):
@@ -207,6 +222,7 @@ def _unsupported_output(item: dict, path: str):
     if s3 is None:
         yield path, ("needs an S3Output; FeatureStoreOutput is not emulated locally")
         return
+    yield from _storable_output(s3.get("S3Uri"), f"{path}.S3Output.S3Uri")
     if s3.get("S3UploadMode", "EndOfJob") != "EndOfJob":
         yield (f"{path}.S3Output.S3UploadMode", "Continuous upload is not emulated locally: "
                "outputs are uploaded when the job completes; use EndOfJob")
@@ -214,6 +230,15 @@ def _unsupported_output(item: dict, path: str):
         yield f"{path}.S3Output.LocalPath", "is required"
     else:
         yield from _check_local_path(s3["LocalPath"], f"{path}.S3Output.LocalPath")
+
+
+def _storable_output(uri: str, path: str):
+    """An output prefix local S3 could never hold (a `..` segment, a segment longer than a file
+    name) is refused now, not after the job's work is done."""
+    try:
+        check_key(uri.partition("://")[2].partition("/")[2], uri)
+    except SmliftError as exc:
+        yield path, f"{uri!r} cannot be uploaded to: {exc.message}"
 
 
 def _check_local_path(local_path: str, path: str):
