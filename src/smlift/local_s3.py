@@ -119,6 +119,10 @@ def write_atomically(dest: Path, fill) -> None:
         blocker = next(p for p in (dest.parent, *dest.parent.parents) if p.exists() and not p.is_dir())
         raise InputError(f"cannot create the folder {dest.parent}: {blocker} is a file",
                          where=str(dest), fix="choose a destination whose folders are not files") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(dest) from None
+        raise
     if dest.is_dir() and not dest.is_symlink():
         raise InputError("is a folder, not a file", where=str(dest),
                          fix="name a file to write, e.g. FOLDER/NAME")
@@ -126,9 +130,21 @@ def write_atomically(dest: Path, fill) -> None:
     try:
         fill(temp)
         os.replace(temp, dest)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(dest) from None
+        raise
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def disk_full(where: Path) -> StorageError:
+    """The error for a write that found the disk full (ENOSPC) or the quota used (EDQUOT)."""
+    return StorageError("no space left on the disk", where=str(where),
+                        fix="free some space (or point SMLIFT_HOME at a bigger disk), then "
+                            "run the command again")
 
 
 class LocalS3:

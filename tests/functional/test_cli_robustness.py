@@ -175,3 +175,26 @@ def test_an_image_tag_over_128_characters_is_refused_as_docker_refuses_it(run_cl
     (files / "input.json").write_text(json.dumps({**data, "custom_image_uri": "x:" + "t" * 200}))
     code, out, err = run_cli("validate", "--input", "input.json")
     assert code == 1 and "(200 characters) is not a Docker tag" in out + err
+
+
+# --- Wait states longer than AWS allows -----------------------------------------------------------
+
+def test_a_wait_of_more_than_99999999_seconds_is_an_invalid_definition(run_cli, files):
+    (files / "wait.json").write_text(
+        '{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100000000000000000000, '
+        '"End": true}}}')
+    assert_user_error(run_cli("execute", "--definition", "wait.json"),
+                      "wait.json#/States/W/Seconds", "an integer from 0 to 99999999")
+
+
+@pytest.mark.parametrize("wait", [{"SecondsPath": "$.s"}, {"Timestamp": "9999-12-31T00:00:00Z"}])
+def test_a_wait_too_long_at_run_time_fails_the_execution_with_states_runtime(run_cli, files,
+                                                                            wait):
+    (files / "wait.json").write_text(json.dumps(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", **wait, "End": True}}}))
+    (files / "input.json").write_text('{"s": 100000000000000000000}')
+    code, out, err = run_cli("execute", "--definition", "wait.json", "--input", "input.json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["status"], summary["error"]) == ("FAILED", "States.Runtime")
+    assert "the most a Wait state can wait is 99999999 seconds" in summary["cause"]

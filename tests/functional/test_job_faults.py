@@ -160,3 +160,40 @@ def test_reading_an_orphaned_job_reports_it_failed_without_writing_the_store(hom
     assert store.get_processing_job("orphan") == before[1]  # reading wrote nothing
     assert jobs.reap_orphans() == ["orphan"]  # a writer records it
     assert store.get_processing_job("orphan")["ProcessingJobStatus"] == "Failed"
+
+
+def _fill(disk: Path) -> None:
+    """Write to `disk` until it is full."""
+    with open(disk / "filler", "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("s3", "cp", "{data}", "s3://bucket1/data.bin"), "no space left on the disk"),
+    (("execute", "--definition", "{definition}", "--name", "on-a-full-disk"),
+     "the disk holding the store is full"),
+    (("models", "register", "churn", "--image", "churn:1", "--local"),
+     "the disk holding the store is full"),
+])
+def test_a_full_disk_is_one_line_with_the_fix(small_disk, tmp_path, run_cli, monkeypatch, args,
+                                             needle):
+    home = small_disk / "home"
+    monkeypatch.setenv("SMLIFT_HOME", str(home))
+    assert run_cli("executions", "list")[0] == 0  # the store exists before the disk fills
+    (tmp_path / "data.bin").write_bytes(os.urandom(256 * 1024))
+    (tmp_path / "def.json").write_text(json.dumps(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "x" * 100_000, "End": True}}}))
+    _fill(small_disk)
+    args = [a.format(data=tmp_path / "data.bin", definition=tmp_path / "def.json") for a in args]
+    code, out, err = run_cli(*args)
+    assert code == 1, out + err
+    assert "Traceback" not in out + err and "bug in smlift" not in out + err
+    assert needle in err and "fix: free some space" in err
+    assert len(err.strip().splitlines()) == 1, err
+    objects = [p for p in (home / "s3").rglob("*") if p.is_file()]
+    assert objects == []  # no half-written object or temporary left behind

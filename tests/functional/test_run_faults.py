@@ -188,8 +188,23 @@ def test_interrupting_smlift_run_aborts_the_execution_and_stops_its_job(
     code = broken_code("import time\ntime.sleep(120)\n")
     with run_in_background(code, "interrupted", env) as process:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 130
+        assert process.wait(timeout=60) == 143  # 128 + SIGTERM; Ctrl-C stays 130
     execution = describe("interrupted", env)
     assert execution["status"] == "ABORTED"
     jobs = json.loads(smlift("jobs", "list", env=env).stdout)["ProcessingJobSummaries"]
     assert [job["ProcessingJobStatus"] for job in jobs] == ["Stopped"]
+
+
+MARKUP_MESSAGE = """
+with open("/opt/ml/output/message", "w") as message:
+    message.write("bad row [/oops] in [bold]bookings.csv")
+raise SystemExit(1)
+"""
+
+
+def test_an_exit_message_with_rich_markup_is_shown_as_written(tmp_path, env, broken_code):
+    code = broken_code(MARKUP_MESSAGE)
+    done = smlift("run", "--code", str(code), "--name", "markup", env=env)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "ExitMessage: bad row [/oops] in [bold]bookings.csv" in done.stderr

@@ -78,8 +78,9 @@ def cli() -> None:
 
 @contextlib.contextmanager
 def sigterm_interrupts():
-    """Within: SIGTERM (kill, a CI timeout) raises KeyboardInterrupt, as Ctrl-C does, so a local
-    execution run by this process ends ABORTED instead of staying RUNNING with no process."""
+    """Within: SIGTERM (kill, a CI timeout) raises `Terminated`, a KeyboardInterrupt, as Ctrl-C
+    does, so a local execution run by this process ends ABORTED instead of staying RUNNING with
+    no process; the process then exits 143, as a process killed by SIGTERM does."""
     import signal
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -89,8 +90,12 @@ def sigterm_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is, but the process exits 143 (128 + SIGTERM), not 130."""
+
+
 def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def _printable(text: str) -> str:
@@ -110,7 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     except SmliftError as exc:
         click.echo(f"Error: {_printable(str(exc))}", err=True)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:  # click turns a KeyboardInterrupt into Abort
+        if isinstance(exc.__cause__, Terminated):
+            click.echo("Terminated.", err=True)
+            sys.exit(143)
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -118,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1 if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Terminated:
+        click.echo("Terminated.", err=True)
+        sys.exit(143)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)

@@ -15,15 +15,16 @@ _STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED":
 
 def _table(steps, execution):
     from rich.table import Table
+    from rich.text import Text
 
     now = time.time()
     table = Table(title=f"{execution['name']}: {execution['status']}", title_justify="left")
     for column in ("step", "state", "processing job", "job status", "elapsed"):
         table.add_column(column)
-    for step in steps:
+    for step in steps:  # names come from the definition: text, not Rich markup
         elapsed = step.elapsed(now)
-        table.add_row(step.state, f"[{_STYLE.get(step.status, '')}]{step.status}[/]",
-                      step.job_name or "", step.job_status or "",
+        table.add_row(Text(step.state), Text(step.status, style=_STYLE.get(step.status, "")),
+                      Text(step.job_name or ""), Text(step.job_status or ""),
                       "" if elapsed is None else f"{elapsed:5.1f}s")
     return table
 
@@ -73,7 +74,7 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     run_input = local_run.load_run_input(input_path)
     local_run.check_run(sources, name=name)
     local_run.prepare_run(run_input, sources, build=build,
-                          echo=lambda line: console.print(line, style="dim"))
+                          echo=lambda line: console.print(line, style="dim", markup=False))
     local_run.preflight(run_input, sources)
     sfn, arn = local_run.start_run(run_input, sources, name=name)
     console.print(f"execution: {arn}", highlight=False)
@@ -110,15 +111,16 @@ def _report(outcome, console) -> None:
     style = "green" if outcome.succeeded else "red"
     console.print(f"[{style}]{execution['status']}[/] {execution['executionArn']}", highlight=False)
     if outcome.succeeded:
-        console.print(f"result: {outcome.output_uri}", highlight=False)
+        console.print(f"result: {outcome.output_uri}", markup=False, highlight=False)
         for line in outcome.preview:
             click.echo(line)
         return
-    console.print(f"error: {execution.get('error')}")
+    # what a job wrote is text, never Rich markup ("[/oops]" would crash the report)
+    console.print(f"error: {execution.get('error')}", markup=False, highlight=False)
     if outcome.failed_step:
-        console.print(f"failed step: {outcome.failed_step}")
+        console.print(f"failed step: {outcome.failed_step}", markup=False, highlight=False)
     if outcome.exit_message:
-        console.print(f"ExitMessage: {outcome.exit_message}")
+        console.print(f"ExitMessage: {outcome.exit_message}", markup=False, highlight=False)
     if outcome.log_tail:
         console.print("log tail:")
         for line in outcome.log_tail:
