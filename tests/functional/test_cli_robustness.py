@@ -14,14 +14,16 @@ PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 
 
 def assert_user_error(result, *needles: str) -> str:
+    """Exit 1, and the error is one line (after whatever progress `smlift run` printed)."""
     code, out, err = result
     text = out + err
     assert code == 1, text
     assert "Traceback" not in text and "bug in smlift" not in text, text
-    assert len(err.strip().splitlines()) == 1, err
+    error = err.strip().splitlines()[-1]
+    assert error.startswith("Error: ") and err.count("Error: ") == 1, err
     for needle in needles:
-        assert needle in text, text
-    return text
+        assert needle in error, err
+    return error
 
 
 @pytest.fixture
@@ -198,3 +200,31 @@ def test_a_wait_too_long_at_run_time_fails_the_execution_with_states_runtime(run
     summary = json.loads(out)
     assert (summary["status"], summary["error"]) == ("FAILED", "States.Runtime")
     assert "the most a Wait state can wait is 99999999 seconds" in summary["cause"]
+
+
+# --- runs on one home -----------------------------------------------------------------------------
+
+def test_run_with_an_empty_data_folder_does_not_rerun_objects_left_in_input_uri(
+        run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "old.csv").write_text("a,b\n1,2\n")
+    assert run_cli("s3", "cp", str(tmp_path / "old.csv"), "s3://smlift-local/input/old.csv")[0] == 0
+    (tmp_path / "empty").mkdir()
+    assert_user_error(run_cli("run", "--data", str(tmp_path / "empty"), "--no-build"),
+                      "input_uri: no objects under s3://smlift-local/input/")
+    assert json.loads(run_cli("executions", "list")[1])["executions"] == []
+
+
+def test_a_second_run_on_a_home_where_one_runs_is_refused_naming_it(run_cli, monkeypatch):
+    import fcntl
+
+    monkeypatch.chdir(ROOT)
+    home = _home()
+    with open(home / "run.lock", "w") as held:  # what a running `smlift run` holds
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("4242")
+        held.flush()
+        assert_user_error(run_cli("run", "--no-build"),
+                          "another `smlift run` (pid 4242) is running on this home",
+                          "fix: wait for it to end, or give this run its own SMLIFT_HOME")
+    assert not (home / "s3").exists()  # nothing was uploaded

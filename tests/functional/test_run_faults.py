@@ -208,3 +208,21 @@ def test_an_exit_message_with_rich_markup_is_shown_as_written(tmp_path, env, bro
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert "ExitMessage: bad row [/oops] in [bold]bookings.csv" in done.stderr
+
+
+def test_rerunning_a_killed_run_under_its_name_ends_it_failed_and_says_so_instead_of_hanging(
+        tmp_path, env, broken_code):
+    code = broken_code("import time\ntime.sleep(120)\n")
+    with run_in_background(code, "killed-again", env) as process:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    again = smlift("run", "--code", str(code), "--name", "killed-again", env=env, timeout=120)
+    assert again.returncode == 1
+    last = again.stderr.strip().splitlines()[-1]
+    assert "was left RUNNING by smlift process" in last and "now recorded FAILED" in last, last
+    assert "Traceback" not in again.stderr
+    execution = describe("killed-again", env)
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.Runtime")
+    assert "ended before the execution did" in execution["cause"]
+    history = json.loads(smlift("executions", "history", "killed-again", env=env).stdout)
+    assert history["events"][-1]["type"] == "ExecutionFailed"

@@ -36,7 +36,8 @@ def _table(steps, execution):
 @click.option("--name", default=None, help="Execution name (default: a new UUID).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path),
               default=Path("examples/data"), show_default=True,
-              help="Local folder uploaded to input_uri before the run.")
+              help="Local folder uploaded to input_uri before the run (input_uri then holds "
+                   "exactly its files).")
 @click.option("--code", "code_dir", type=click.Path(path_type=Path), default=Path("scripts"),
               show_default=True, help="Local folder uploaded to code_uri before the run.")
 @click.option("--image-context", type=click.Path(path_type=Path),
@@ -65,7 +66,6 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
       smlift run --parity             # and prove the result equals the legacy program's
     """
     from rich.console import Console
-    from rich.live import Live
 
     from .. import local_run
 
@@ -73,21 +73,13 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     sources = local_run.RunSources(input_path, data_dir, code_dir, image_context, definition_path)
     run_input = local_run.load_run_input(input_path)
     local_run.check_run(sources, name=name)
-    local_run.prepare_run(run_input, sources, build=build,
-                          echo=lambda line: console.print(line, style="dim", markup=False))
-    local_run.preflight(run_input, sources)
-    sfn, arn = local_run.start_run(run_input, sources, name=name)
-    console.print(f"execution: {arn}", highlight=False)
-    try:
-        with sigterm_interrupts(), Live(console=console, refresh_per_second=8,
-                                        transient=False) as live:
-            outcome = local_run.watch_run(
-                sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
-    except KeyboardInterrupt:
-        _end_live(console)
-        console.print("interrupted: stopping the execution and its running job ...")
-        local_run.abort_run(sfn, arn, "smlift run was interrupted")
-        raise
+    with local_run.run_lock():
+        local_run.prepare_run(run_input, sources, build=build,
+                              echo=lambda line: console.print(line, style="dim", markup=False))
+        local_run.preflight(run_input, sources)
+        sfn, arn = local_run.start_run(run_input, sources, name=name)
+        console.print(f"execution: {arn}", highlight=False)
+        outcome = _watch(local_run, sfn, arn, sources, console)
     _end_live(console)
     _report(outcome, console)
     if not outcome.succeeded:
@@ -99,6 +91,21 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
         click.echo(render(report).replace("parity:", "parity with the legacy program:", 1))
         if not report.ok:
             sys.exit(1)
+
+
+def _watch(local_run, sfn, arn, sources, console):
+    from rich.live import Live
+
+    try:
+        with sigterm_interrupts(), Live(console=console, refresh_per_second=8,
+                                        transient=False) as live:
+            return local_run.watch_run(
+                sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
+    except KeyboardInterrupt:
+        _end_live(console)
+        console.print("interrupted: stopping the execution and its running job ...")
+        local_run.abort_run(sfn, arn, "smlift run was interrupted")
+        raise
 
 
 def _end_live(console) -> None:
