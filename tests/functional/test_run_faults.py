@@ -226,3 +226,30 @@ def test_rerunning_a_killed_run_under_its_name_ends_it_failed_and_says_so_instea
     assert "ended before the execution did" in execution["cause"]
     history = json.loads(smlift("executions", "history", "killed-again", env=env).stdout)
     assert history["events"][-1]["type"] == "ExecutionFailed"
+
+
+SLOW_TO_STOP = """
+import os, signal, sys, time
+def on_term(signum, frame):
+    os.makedirs("/opt/ml/processing/output", exist_ok=True)
+    open("/opt/ml/processing/output/partial.csv", "w").write("a,b\\n")
+    time.sleep(4)  # cleaning up takes a while, within the grace period
+    sys.exit(1)
+signal.signal(signal.SIGTERM, on_term)
+time.sleep(120)
+"""
+
+
+def test_a_second_ctrl_c_during_the_grace_period_still_ends_the_job_stopped_unpublished(
+        tmp_path, env, broken_code):
+    code = broken_code(SLOW_TO_STOP)
+    with run_in_background(code, "twice", env) as process:
+        process.send_signal(signal.SIGINT)
+        for _ in range(3):  # the job is in its grace period now: an impatient user
+            time.sleep(0.8)
+            process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=90) == 130
+    assert describe("twice", env)["status"] == "ABORTED"
+    jobs = json.loads(smlift("jobs", "list", env=env).stdout)["ProcessingJobSummaries"]
+    assert [job["ProcessingJobStatus"] for job in jobs] == ["Stopped"]
+    assert published(env, "preprocessed") == []

@@ -90,6 +90,24 @@ def sigterm_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def interrupts_deferred(say):
+    """Within: a further Ctrl-C or SIGTERM only calls `say(text)`. An interrupted command that
+    is stopping its execution (a job in its grace period) must not be cut short by a second
+    one: the job would be recorded Failed and could leave partial outputs."""
+    import signal
+
+    def deferred(signum, frame):
+        say("still stopping: the running job gets its grace period, then smlift exits")
+
+    previous = {sig: signal.signal(sig, deferred) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, handled as Ctrl-C is, but the process exits 143 (128 + SIGTERM), not 130."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import sigterm_interrupts
+from . import interrupts_deferred, sigterm_interrupts
 
 _STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED": "red"}
 
@@ -104,7 +104,8 @@ def _watch(local_run, sfn, arn, sources, console):
     except KeyboardInterrupt:
         _end_live(console)
         console.print("interrupted: stopping the execution and its running job ...")
-        local_run.abort_run(sfn, arn, "smlift run was interrupted")
+        with interrupts_deferred(lambda text: console.print(text, markup=False)):
+            local_run.abort_run(sfn, arn, "smlift run was interrupted")
         raise
 
 
