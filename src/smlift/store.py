@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -70,16 +71,24 @@ def _storage_errors(path: Path):
         raise InputError(f"{exc.object[exc.start:exc.end]!r} is not valid UTF-8 text",
                          where="name", fix="use UTF-8 characters only") from None
     except sqlite3.DatabaseError as exc:
-        if _disk_full(exc):
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary result code
+        if code == sqlite3.SQLITE_FULL or (code == sqlite3.SQLITE_IOERR and _disk_full(path)):
             raise StorageError("the disk holding the store is full", where=str(path),
                                fix="free some space, then run the command again") from None
+        if code == sqlite3.SQLITE_IOERR:
+            raise StorageError(f"cannot read or write the store ({exc})", where=str(path),
+                               fix="check the disk holding SMLIFT_HOME") from None
         raise StorageError(f"the store is damaged or not smlift's ({exc})", where=str(path),
                            fix=_FIX_DAMAGED) from None
 
 
-def _disk_full(exc: BaseException) -> bool:
-    return (getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
-            or "database or disk is full" in str(exc))
+def _disk_full(path: Path) -> bool:
+    """SQLite reports a full disk as an I/O error when it cannot grow its shared-memory or
+    journal file: the free space tells."""
+    try:
+        return shutil.disk_usage(path.parent).free < 1024 * 1024
+    except OSError:
+        return False
 
 
 def _expected_columns() -> dict[str, list[str]]:
