@@ -12,9 +12,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import StorageError
+
 
 def smlift_home() -> Path:
     """The root folder of the embedded default (created on first use)."""
     home = Path(os.environ.get("SMLIFT_HOME") or ".smlift").absolute()
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StorageError("SMLIFT_HOME is a file, not a folder", where=str(home),
+                           fix="point SMLIFT_HOME at a folder (or move the file aside)") from None
+    except OSError as exc:
+        raise StorageError(f"cannot create SMLIFT_HOME: {exc.strerror}", where=str(home),
+                           fix="point SMLIFT_HOME at a folder you can write") from None
     return home

@@ -20,7 +20,10 @@ Nothing here renders: the CLI (`smlift.cli.run`) draws what `watch_run` reports.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,14 +143,47 @@ def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = Non
     s3 = LocalS3(home)
     for folder, uri in ((sources.data_dir, run_input["input_uri"]),
                         (sources.code_dir, run_input["code_uri"])):
-        copied = sync_objects(s3, str(folder), uri)
-        echo(f"local S3: {uri} ({len(copied)} file(s) updated from {folder})")
+        # the prefix then holds exactly the folder: objects of an earlier run are removed, so
+        # an emptied data folder cannot silently run old data again
+        done = sync_objects(s3, str(folder), uri, delete=True)
+        removed = sum(1 for t in done if t.action == "delete")
+        echo(f"local S3: {uri} ({len(done) - removed} file(s) updated from {folder}"
+             + (f", {removed} removed" if removed else "") + ")")
     tag = image_tag(run_input["custom_image_uri"])
     if build and image_is_stale(sources.image_context, tag, home, engine=engine):
         echo(f"building image {tag} from {sources.image_context} ...")
         build_image(sources.image_context, tag, home, echo=echo, engine=engine)
         if tag != run_input["custom_image_uri"]:
             echo(f"image {tag} also answers to {run_input['custom_image_uri']}")
+
+
+@contextlib.contextmanager
+def run_lock(home: Path | None = None):
+    """Hold the home's run lock for the whole of one `smlift run`: two runs on one home share
+    its input and code prefixes, so a second one is refused while the first runs (the lock
+    dies with its process, even on kill -9)."""
+    from .home import smlift_home
+
+    path = (home or smlift_home()) / "run.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise InputError(f"another `smlift run` (pid {holder}) is running on this home; "
+                             "two runs would share its input and code prefixes",
+                             where=str(path.parent),
+                             fix="wait for it to end, or give this run its own SMLIFT_HOME") \
+                from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def preflight(run_input: dict, sources: RunSources, *, home: Path | None = None,

@@ -41,6 +41,7 @@ FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 _MAX_KEY_BYTES = 1024
+MAX_SEGMENT_BYTES = 255  # NAME_MAX: the longest file name Linux filesystems store
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -69,11 +70,20 @@ def check_key(key: str, uri: str) -> None:
     if key.startswith("/"):
         raise StorageError("absolute keys are refused: the key starts with '/'", where=uri,
                            fix="remove the extra '/' after the bucket name")
-    if "\0" in key or len(key.encode()) > _MAX_KEY_BYTES:
+    try:
+        encoded = key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StorageError("the key is not valid UTF-8 (S3 keys are UTF-8 text)", where=uri,
+                           fix="rename the object with UTF-8 characters only") from None
+    if "\0" in key or len(encoded) > _MAX_KEY_BYTES:
         raise StorageError("the key has a NUL byte or is longer than 1024 bytes", where=uri,
                            fix="use a shorter key of printable characters")
     segments = key.split("/")
     for index, segment in enumerate(segments):
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise StorageError(f"a key segment is longer than {MAX_SEGMENT_BYTES} bytes, which "
+                               "local S3 cannot store as a file name", where=uri,
+                               fix="split the key with '/' or shorten it (see docs/fidelity.md)")
         if segment in ("..", "."):
             raise StorageError(f"the key has a {segment!r} segment, which would leave its folder",
                                where=uri, fix="use a plain key without '.' or '..' segments")
@@ -116,6 +126,10 @@ def write_atomically(dest: Path, fill) -> None:
         blocker = next(p for p in (dest.parent, *dest.parent.parents) if p.exists() and not p.is_dir())
         raise InputError(f"cannot create the folder {dest.parent}: {blocker} is a file",
                          where=str(dest), fix="choose a destination whose folders are not files") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(dest) from None
+        raise
     if dest.is_dir() and not dest.is_symlink():
         raise InputError("is a folder, not a file", where=str(dest),
                          fix="name a file to write, e.g. FOLDER/NAME")
@@ -123,9 +137,21 @@ def write_atomically(dest: Path, fill) -> None:
     try:
         fill(temp)
         os.replace(temp, dest)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(dest) from None
+        raise
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def disk_full(where: Path) -> StorageError:
+    """The error for a write that found the disk full (ENOSPC) or the quota used (EDQUOT)."""
+    return StorageError("no space left on the disk", where=str(where),
+                        fix="free some space (or point SMLIFT_HOME at a bigger disk), then "
+                            "run the command again")
 
 
 class LocalS3:
@@ -322,26 +348,46 @@ class LocalS3:
 
     def publish_dir(self, src_dir: Path, uri: str, *, move: bool = False,
                     root: Path | None = None) -> int:
-        """Upload every regular file under `src_dir` to `uri/relpath`, each atomically.
-        No link is followed at any level: a link between `root` (default: `src_dir`'s parent)
-        and `src_dir` raises LinkRefused; under `src_dir`, links, FIFOs and devices are skipped.
-        Files are read and renamed through their folder's descriptor (`confined`), so what was
-        checked is what is published. `move=True` renames instead of copying when on the same
-        filesystem and the file has no other hard link. Returns the number of objects."""
-        src_dir = Path(src_dir)
-        root = Path(root) if root is not None else src_dir.parent
-        base = _as_prefix(uri)
-        folder = open_dir(root, src_dir.relative_to(root))
-        count = 0
+        """Upload every regular file under `src_dir` to `uri/relpath`: all or none (see
+        `publish_dirs`). Returns the number of objects."""
+        return self.publish_dirs([(src_dir, uri)], move=move, root=root)
+
+    def publish_dirs(self, folders: list[tuple[Path, str]], *, move: bool = False,
+                     root: Path | None = None) -> int:
+        """Upload every regular file under each `src_dir` to its `uri/relpath`, all or none.
+
+        No link is followed at any level: a link between `root` (default: each `src_dir`'s
+        parent) and `src_dir` raises LinkRefused; under `src_dir`, links, FIFOs and devices are
+        skipped. Files are read and renamed through their folder's descriptor (`confined`), so
+        what was checked is what is published. Each file first lands under a temporary name next
+        to its object (listed by no one), and only when every file of every folder is there are
+        they renamed into place; on a failure (a key that cannot be stored, a full disk) every
+        temporary is removed and no object changed. `move=True` renames instead of copying when
+        on the same filesystem and the file has no other hard link. Returns the count."""
+        ready: list[tuple[Path, Path]] = []
+        opened: list[int] = []
         try:
-            for rel, name, folder_fd in regular_files(folder):
-                dest = self._object_path(base + Path(rel).as_posix())
-                if not (move and _move_into(name, folder_fd, dest)):
-                    write_atomically(dest, lambda temp: _copy_at(name, folder_fd, temp))
-                count += 1
+            for src, uri in folders:
+                src = Path(src)
+                base_root = Path(root) if root is not None else src.parent
+                opened.append(open_dir(base_root, src.relative_to(base_root)))
+                for rel, name, folder_fd in regular_files(opened[-1]):
+                    dest = self._object_path(_as_prefix(uri) + Path(rel).as_posix())
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    temp = _temp_name(dest.parent, dest.name)
+                    ready.append((temp, dest))
+                    if not (move and _move_into(name, folder_fd, temp)):
+                        _copy_at(name, folder_fd, temp)
+            for temp, dest in ready:
+                os.replace(temp, dest)
+        except BaseException:
+            for temp, _ in ready:
+                temp.unlink(missing_ok=True)
+            raise
         finally:
-            os.close(folder)
-        return count
+            for fd in opened:
+                os.close(fd)
+        return len(ready)
 
 
 def _may_hold(folder_key: str, prefix: str) -> bool:

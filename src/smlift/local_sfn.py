@@ -15,7 +15,8 @@ Differences a caller can see: `stop_execution` can stop only executions running 
 (started by any object of it, or by `run_execution`), or records whose process is gone, which
 it marks ABORTED. A record left RUNNING by a process
 that died stays RUNNING, like an AWS execution nobody finished, and `describe_execution` adds
-`"processAlive": false` to say so.
+`"processAlive": false` to say so; starting an execution of the same name ends it FAILED
+(States.Runtime, docs/fidelity.md) and refuses the name with ExecutionAlreadyExists saying so.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import ExecutionDoesNotExist, ExecutionError, InputError
+from .errors import ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionError, InputError
+from .jsontext import loads
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -97,11 +99,11 @@ class LocalStepFunctions:
 
     # -- executions -----------------------------------------------------------------------
     def _prepare(self, stateMachineArn: str, name: str | None, input: Any):
-        from .asl.engine import prepare_execution
+        from .asl.engine import parse_input, prepare_execution
 
         record = self._state_machine(stateMachineArn)
-        return prepare_execution(  # parses a JSON string input (InputError when it is not)
-record["definition"], input, name=name,
+        value = parse_input(input) if isinstance(input, (str, bytes)) else input
+        return prepare_execution(record["definition"], value, name=name,
                                  state_machine_name=record["name"], store=self.store,
                                  tasks=self.tasks, clock=self.clock, role_arn=record["role_arn"],
                                  register=False)
@@ -113,6 +115,7 @@ record["definition"], input, name=name,
         Idempotent as AWS documents for Standard workflows: the same name and the same input
         as an execution still RUNNING answers with that execution; a closed one, or other
         input, is ExecutionAlreadyExists."""
+        self._end_dead_namesake(stateMachineArn, name)
         same = self._running_duplicate(stateMachineArn, name, input)
         if same is not None:
             return {"executionArn": same["arn"], "startDate": _date(same["start_date"])}
@@ -120,6 +123,43 @@ record["definition"], input, name=name,
         execution.register()  # stoppable and waitable from now on, before its thread runs
         threading.Thread(target=execution.run, name=f"execution-{execution.name}").start()
         return {"executionArn": execution.arn, "startDate": _date(execution.start_date)}
+
+    def _end_dead_namesake(self, stateMachineArn: str, name: str | None) -> None:
+        """An execution of this name left RUNNING by a process that died can never progress:
+        end it FAILED (States.Runtime, as AWS ends an execution it cannot continue) and say so,
+        instead of answering with it as a running duplicate (a caller would wait for ever)."""
+        from .asl.engine import execution_arn
+
+        if not name:
+            return
+        machine = self._state_machine(stateMachineArn)
+        try:
+            record = self.store.get_execution(execution_arn(machine["name"], name))
+        except ExecutionDoesNotExist:
+            return
+        if record["status"] != "RUNNING" or self._alive(record):
+            return
+        self.end_dead_execution(record)
+        raise ExecutionAlreadyExists(
+            f"execution {name!r} was left RUNNING by smlift process {record['pid']}, which has "
+            "died; it is now recorded FAILED (States.Runtime) and cannot be resumed under "
+            "this name", where=record["arn"],
+            fix="start it again with another --name (or leave --name out)")
+
+    def end_dead_execution(self, record: dict) -> None:
+        """Record the end of an execution whose process died: FAILED with States.Runtime, and
+        an ExecutionFailed event closing its history."""
+        cause = (f"smlift: the process that ran this execution (pid {record['pid']}) ended "
+                 "before the execution did")
+        now = self.clock.now()
+        events = self.store.get_events(record["arn"])
+        last = events[-1]["id"] if events else 0
+        self.store.append_events(record["arn"], [{
+            "id": last + 1, "previousEventId": last, "timestamp": now, "type": "ExecutionFailed",
+            "details": {"executionFailedEventDetails": {"error": "States.Runtime",
+                                                        "cause": cause}}}])
+        self.store.finish_execution(record["arn"], "FAILED", now, error="States.Runtime",
+                                    cause=cause)
 
     def _running_duplicate(self, stateMachineArn: str, name: str | None,
                            input: Any) -> dict | None:
@@ -131,7 +171,7 @@ record["definition"], input, name=name,
         machine = self._state_machine(stateMachineArn)
         try:
             record = self.store.get_execution(execution_arn(machine["name"], name))
-            wanted = json.loads(input) if isinstance(input, str) else input
+            wanted = loads(input) if isinstance(input, (str, bytes)) else input
         except (ExecutionDoesNotExist, ValueError):
             return None
         if record["status"] == "RUNNING" and json_equal(record["input"], wanted):

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
 from .errors import AwsError, InputError, ModelRegistryError
+from .images.registry import tag_problem
 
 PENDING, APPROVED, REJECTED = "PendingManualApproval", "Approved", "Rejected"
 STATUSES = (PENDING, APPROVED, REJECTED)
@@ -116,6 +117,10 @@ def check_settings(image_uri: str, settings: Mapping[str, Any] | None) -> dict[s
         raise InputError(f"image URI {image_uri!r} must be 1-255 characters without spaces",
                          where="--image",
                          fix="pass the inference image URI printed by `smlift build`")
+    problem = tag_problem(image_uri)
+    if problem:
+        raise InputError(problem, where="--image", fix="pass the image URI printed by "
+                                                       "`smlift build`")
     out = {}
     for key, value in (settings or {}).items():
         if key not in SETTINGS:

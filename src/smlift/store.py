@@ -11,13 +11,15 @@ Timestamps are floats (seconds since the epoch, UTC); rendering them is the call
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import ExecutionAlreadyExists, ExecutionDoesNotExist, StorageError
+from .errors import ExecutionAlreadyExists, ExecutionDoesNotExist, InputError, StorageError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state_machines (
@@ -54,34 +56,106 @@ def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+_FIX_DAMAGED = "move the file aside (smlift starts a new store), or point SMLIFT_HOME elsewhere"
+
+
+@contextlib.contextmanager
+def _storage_errors(path: Path):
+    """SQLite's failures as the user's: a full disk, a damaged file, text that is not UTF-8.
+    (IntegrityError, a constraint the caller handles, passes through.)"""
+    try:
+        yield
+    except sqlite3.IntegrityError:
+        raise
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{exc.object[exc.start:exc.end]!r} is not valid UTF-8 text",
+                         where="name", fix="use UTF-8 characters only") from None
+    except sqlite3.DatabaseError as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary result code
+        if code == sqlite3.SQLITE_FULL or (code == sqlite3.SQLITE_IOERR and _disk_full(path)):
+            raise StorageError("the disk holding the store is full", where=str(path),
+                               fix="free some space, then run the command again") from None
+        if code == sqlite3.SQLITE_IOERR:
+            raise StorageError(f"cannot read or write the store ({exc})", where=str(path),
+                               fix="check the disk holding SMLIFT_HOME") from None
+        raise StorageError(f"the store is damaged or not smlift's ({exc})", where=str(path),
+                           fix=_FIX_DAMAGED) from None
+
+
+def _disk_full(path: Path) -> bool:
+    """SQLite reports a full disk as an I/O error when it cannot grow its shared-memory or
+    journal file: the free space tells."""
+    try:
+        return shutil.disk_usage(path.parent).free < 1024 * 1024
+    except OSError:
+        return False
+
+
+def _expected_columns() -> dict[str, list[str]]:
+    """table -> its column names, as SCHEMA creates them."""
+    memory = sqlite3.connect(":memory:")
+    memory.executescript(SCHEMA)
+    tables = [row[0] for row in memory.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    columns = {t: [c[1] for c in memory.execute(f"PRAGMA table_info({t})")] for t in tables}
+    memory.close()
+    return columns
+
+
+_EXPECTED_COLUMNS = _expected_columns()
+
+
 class Store:
     """A thread-safe handle on the SQLite store. Open with `Store.open(path)` or `open_store()`."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise StorageError("is a folder, not the store's file", where=str(self.path),
+                               fix=_FIX_DAMAGED)
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                        timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot open the store: {exc}", where=str(self.path),
-                               fix="move the file aside, or point SMLIFT_HOME elsewhere") from exc
+                               fix=_FIX_DAMAGED) from None
+        try:
+            with _storage_errors(self.path):
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(SCHEMA)
+                self._check_schema()
+        except BaseException:
+            self._db.close()
+            raise
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+
+    def _rollback(self) -> None:
+        """End a failed transaction (SQLite may already have rolled it back, e.g. on a full
+        disk, and then a ROLLBACK is itself an error: the original one is what matters)."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    def _check_schema(self) -> None:
+        """A database made by something else (same table names, other columns) is refused here,
+        not with a query error later."""
+        for table, columns in _EXPECTED_COLUMNS.items():
+            found = [c[1] for c in self._db.execute(f"PRAGMA table_info({table})")]
+            if found != columns:
+                raise StorageError(f"not an smlift store: table {table!r} has columns "
+                                   f"{', '.join(found)}", where=str(self.path), fix=_FIX_DAMAGED)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def _exec(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
-        with self._lock:
+        with self._lock, _storage_errors(self.path):
             return self._db.execute(sql, tuple(args))
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, _storage_errors(self.path):
             return self._db.execute(sql, tuple(args)).fetchall()
 
     # -- state machines -------------------------------------------------------------------
@@ -143,9 +217,13 @@ class Store:
             return
         rows = [(execution_arn, e["id"], e.get("previousEventId"), e["timestamp"], e["type"],
                  _dump(e.get("details"))) for e in events]
-        with self._lock:
+        with self._lock, _storage_errors(self.path):
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)", rows)
+            try:
+                self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)", rows)
+            except BaseException:
+                self._rollback()
+                raise
             self._db.execute("COMMIT")
 
     def append_event_rows(self, execution_arn: str, rows: list[tuple]) -> None:
@@ -153,13 +231,13 @@ class Store:
         (id, previousEventId, timestamp, type, details as JSON text or None)."""
         if not rows:
             return
-        with self._lock:
+        with self._lock, _storage_errors(self.path):
             self._db.execute("BEGIN")
             try:
                 self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)",
                                      [(execution_arn, *row) for row in rows])
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._db.execute("COMMIT")
 
@@ -216,7 +294,7 @@ class Store:
     # -- models ---------------------------------------------------------------------------
     def add_model_version(self, name: str, record: dict, now: float) -> int:
         """Append a version (1, 2, ...) of model `name`; returns the version number."""
-        with self._lock:
+        with self._lock, _storage_errors(self.path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 (latest,) = self._db.execute("SELECT COALESCE(MAX(version), 0) FROM models "
@@ -228,7 +306,7 @@ class Store:
                                  (name, version, record["ApprovalStatus"], _dump(record), now))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         return version
 

@@ -188,8 +188,68 @@ def test_interrupting_smlift_run_aborts_the_execution_and_stops_its_job(
     code = broken_code("import time\ntime.sleep(120)\n")
     with run_in_background(code, "interrupted", env) as process:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 130
+        assert process.wait(timeout=60) == 143  # 128 + SIGTERM; Ctrl-C stays 130
     execution = describe("interrupted", env)
     assert execution["status"] == "ABORTED"
     jobs = json.loads(smlift("jobs", "list", env=env).stdout)["ProcessingJobSummaries"]
     assert [job["ProcessingJobStatus"] for job in jobs] == ["Stopped"]
+
+
+MARKUP_MESSAGE = """
+with open("/opt/ml/output/message", "w") as message:
+    message.write("bad row [/oops] in [bold]bookings.csv")
+raise SystemExit(1)
+"""
+
+
+def test_an_exit_message_with_rich_markup_is_shown_as_written(tmp_path, env, broken_code):
+    code = broken_code(MARKUP_MESSAGE)
+    done = smlift("run", "--code", str(code), "--name", "markup", env=env)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "ExitMessage: bad row [/oops] in [bold]bookings.csv" in done.stderr
+
+
+def test_rerunning_a_killed_run_under_its_name_ends_it_failed_and_says_so_instead_of_hanging(
+        tmp_path, env, broken_code):
+    code = broken_code("import time\ntime.sleep(120)\n")
+    with run_in_background(code, "killed-again", env) as process:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    again = smlift("run", "--code", str(code), "--name", "killed-again", env=env, timeout=120)
+    assert again.returncode == 1
+    last = again.stderr.strip().splitlines()[-1]
+    assert "was left RUNNING by smlift process" in last and "now recorded FAILED" in last, last
+    assert "Traceback" not in again.stderr
+    execution = describe("killed-again", env)
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.Runtime")
+    assert "ended before the execution did" in execution["cause"]
+    history = json.loads(smlift("executions", "history", "killed-again", env=env).stdout)
+    assert history["events"][-1]["type"] == "ExecutionFailed"
+
+
+SLOW_TO_STOP = """
+import os, signal, sys, time
+def on_term(signum, frame):
+    os.makedirs("/opt/ml/processing/output", exist_ok=True)
+    open("/opt/ml/processing/output/partial.csv", "w").write("a,b\\n")
+    time.sleep(4)  # cleaning up takes a while, within the grace period
+    sys.exit(1)
+signal.signal(signal.SIGTERM, on_term)
+time.sleep(120)
+"""
+
+
+def test_a_second_ctrl_c_during_the_grace_period_still_ends_the_job_stopped_unpublished(
+        tmp_path, env, broken_code):
+    code = broken_code(SLOW_TO_STOP)
+    with run_in_background(code, "twice", env) as process:
+        process.send_signal(signal.SIGINT)
+        for _ in range(3):  # the job is in its grace period now: an impatient user
+            time.sleep(0.8)
+            process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=90) == 130
+    assert describe("twice", env)["status"] == "ABORTED"
+    jobs = json.loads(smlift("jobs", "list", env=env).stdout)["ProcessingJobSummaries"]
+    assert [job["ProcessingJobStatus"] for job in jobs] == ["Stopped"]
+    assert published(env, "preprocessed") == []

@@ -136,3 +136,26 @@ def test_starting_the_same_name_and_input_while_running_answers_with_that_execut
     sfn.stop_execution(executionArn=first["executionArn"])
     with pytest.raises(ExecutionAlreadyExists):  # closed: the name stays taken
         sfn.start_execution(stateMachineArn=arn, name="nightly", input='{"day": 1}')
+
+
+def test_starting_the_name_of_an_execution_whose_process_died_ends_it_failed_and_refuses(
+        tmp_path):
+    import subprocess
+
+    from smlift.errors import ExecutionAlreadyExists
+    from smlift.local_sfn import LocalStepFunctions
+
+    sfn = LocalStepFunctions(home=tmp_path)
+    arn = sfn.create_state_machine(name="m", definition={
+        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})["stateMachineArn"]
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    execution_arn = arn.replace(":stateMachine:", ":execution:") + ":crashed"
+    sfn.store.create_execution(execution_arn, arn, "crashed", {}, 1.0, pid=dead.pid)
+    with pytest.raises(ExecutionAlreadyExists) as raised:
+        sfn.start_execution(stateMachineArn=arn, name="crashed", input="{}")
+    assert f"left RUNNING by smlift process {dead.pid}, which has died" in str(raised.value)
+    described = sfn.describe_execution(execution_arn)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    events = sfn.get_execution_history(executionArn=execution_arn)["events"]
+    assert [e["type"] for e in events] == ["ExecutionFailed"]

@@ -14,6 +14,7 @@ from smlift.store import Store
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-churn:1"
 SCIKIT = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"
+OTHER_SCIKIT = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 ROLE = "arn:aws:iam::123456789012:role/smlift-sagemaker"
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:smlift"
 
@@ -70,10 +71,10 @@ def test_input_takes_image_from_version_and_role_code_from_deployment(registry):
 def test_version_settings_override_deployment_defaults(registry):
     version = registry.register("churn", IMAGE, settings={
         "code_uri": "s3://team/code/churn/", "instance_type": "ml.c5.2xlarge",
-        "volume_size": 100, "max_runtime": 7200, "scikit_image_uri": "sagemaker-scikit-learn:1.2-1"})
+        "volume_size": 100, "max_runtime": 7200, "scikit_image_uri": OTHER_SCIKIT})
     values = build_input(version, target(), "s3://data/in/", "s3://data/out/")
     assert values["code_uri"] == "s3://team/code/churn/"
-    assert values["scikit_image_uri"] == "sagemaker-scikit-learn:1.2-1"
+    assert values["scikit_image_uri"] == OTHER_SCIKIT
     assert (values["instance_type"], values["volume_size"], values["max_runtime"]) == (
         "ml.c5.2xlarge", 100, 7200)
 

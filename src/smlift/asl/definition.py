@@ -20,12 +20,12 @@ class.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from ..errors import DefinitionError
+from ..jsontext import loads
 
 
 class _Absent:
@@ -249,7 +249,7 @@ def load_definition(data: Any, tasks=None) -> StateMachine:
     """Parse and validate a definition (a dict or JSON text). Raises DefinitionError."""
     if isinstance(data, (str, bytes)):
         try:
-            data = json.loads(data)
+            data = loads(data)
         except ValueError as exc:
             raise DefinitionError(f"the definition is not valid JSON: {exc}", where="/",
                                   fix="check the file with a JSON linter") from exc

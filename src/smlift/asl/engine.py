@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import InputError, StatesError
+from ..jsontext import loads
 from .clock import RealClock
 from .context import DEFAULT_ROLE_ARN, execution_context
 from .definition import ABSENT, StateMachine, load_definition
@@ -195,7 +196,7 @@ def check_name(name: str, what: str = "execution") -> str:
     """AWS's rule for execution and state machine names: 1 to 80 characters, no whitespace,
     no brackets, wildcards or punctuation like `:` and `/`, no control characters."""
     bad = sorted({c for c in name if c in _BAD_NAME_CHARACTERS or c.isspace() or ord(c) < 32
-                  or 0x7f <= ord(c) <= 0x9f})
+                  or 0x7f <= ord(c) <= 0x9f or 0xd800 <= ord(c) <= 0xdfff})
     if not 1 <= len(name) <= 80 or bad:
         raise InputError(f"Invalid Name: '{name}'", where=f"{what} name",
                          fix="use 1 to 80 letters, digits, '-' or '_'"
@@ -213,14 +214,8 @@ def prepare_execution(definition: Any, input_: Any = None, *, name: str | None =
     (LocalStepFunctions, whose state machines are already there)."""
     machine = definition if isinstance(definition, StateMachine) else \
         load_definition(definition, tasks)
-    input_ = {} if input_ is None else input_
-    if isinstance(input_, str):
-        try:
-            input_ = json.loads(input_)
-        except ValueError as exc:
-            raise InputError(f"the execution input is not valid JSON: {exc}", where="input",
-                             fix="pass a JSON document, e.g. '{}'") from exc
-    execution = Execution(machine, input_, name=check_name(name or str(uuid.uuid4())),
+    input_ = {} if input_ is None else input_  # a value: a str input is a JSON string
+    execution = Execution(machine, input_, name=check_name(str(uuid.uuid4()) if name is None else name),
                           state_machine_name=check_name(state_machine_name, "state machine"),
                           store=store, tasks=tasks, clock=clock or RealClock(),
                           role_arn=role_arn, random=random)
@@ -232,6 +227,16 @@ def prepare_execution(definition: Any, input_: Any = None, *, name: str | None =
         store.create_execution(execution.arn, execution.state_machine_arn, execution.name,
                                input_, execution.start_date, pid=os.getpid())
     return execution
+
+
+def parse_input(text: str | bytes) -> Any:
+    """An execution input given as JSON text (StartExecution's `input`), parsed once; InputError
+    when it is not JSON (AWS: InvalidExecutionInput)."""
+    try:
+        return loads(text)
+    except ValueError as exc:
+        raise InputError(f"the execution input is not valid JSON: {exc}", where="input",
+                         fix="pass a JSON document, e.g. '{}'") from None
 
 
 def run_execution(definition: Any, input_: Any = None, **options: Any) -> ExecutionResult:

@@ -348,12 +348,18 @@ def _jsonata_rule_exit(step: Step, rule: dict) -> Any:
     return output
 
 
+MAX_WAIT_SECONDS = 99999999  # "a positive, integer value from 0 up to 99999999" (AWS docs)
+
+
 def run_wait(step: Step) -> tuple[Any, str | None]:
     state: WaitState = step.state
     if state.jsonata:
         seconds = _wait_seconds_jsonata(step, state)
     else:
         seconds = _wait_seconds_jsonpath(step, state, jsonpath_input(step))
+    if seconds > MAX_WAIT_SECONDS:  # AWS's limit for Seconds; longer would overflow the clock
+        raise StatesError("States.Runtime", f"The Wait state would wait {seconds:.0f} seconds; "
+                          f"the most a Wait state can wait is {MAX_WAIT_SECONDS} seconds")
     if seconds > 0:
         step.run.sleep(seconds, step.lane)
     if state.jsonata:

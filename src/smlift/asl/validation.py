@@ -138,8 +138,9 @@ def _check_wait(raw: dict, where: str, language: str, problems) -> None:
         problems.add(where, "SCHEMA_VALIDATION_FAILED: a Wait state needs exactly one of "
                      "Seconds, Timestamp, SecondsPath or TimestampPath")
     seconds = raw.get("Seconds")
-    if "Seconds" in raw and not (_non_negative_int(seconds) or _is_expression(seconds)):
-        problems.add(f"{where}/Seconds", "Seconds must be a non-negative integer"
+    if "Seconds" in raw and not (_non_negative_int(seconds) and seconds <= 99999999
+                                 or _is_expression(seconds)):
+        problems.add(f"{where}/Seconds", "Seconds must be an integer from 0 to 99999999"
                      + (" or a {% %} expression" if language == "JSONata" else ""))
     if "Timestamp" in raw and not _is_expression(raw["Timestamp"]):
         from .context import parse_timestamp

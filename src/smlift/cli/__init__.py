@@ -79,8 +79,9 @@ def cli() -> None:
 
 @contextlib.contextmanager
 def sigterm_interrupts():
-    """Within: SIGTERM (kill, a CI timeout) raises KeyboardInterrupt, as Ctrl-C does, so a local
-    execution run by this process ends ABORTED instead of staying RUNNING with no process."""
+    """Within: SIGTERM (kill, a CI timeout) raises `Terminated`, a KeyboardInterrupt, as Ctrl-C
+    does, so a local execution run by this process ends ABORTED instead of staying RUNNING with
+    no process; the process then exits 143, as a process killed by SIGTERM does."""
     import signal
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -90,8 +91,36 @@ def sigterm_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def interrupts_deferred(say):
+    """Within: a further Ctrl-C or SIGTERM only calls `say(text)`. An interrupted command that
+    is stopping its execution (a job in its grace period) must not be cut short by a second
+    one: the job would be recorded Failed and could leave partial outputs."""
+    import signal
+
+    def deferred(signum, frame):
+        say("still stopping: the running job gets its grace period, then smlift exits")
+
+    previous = {sig: signal.signal(sig, deferred) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is, but the process exits 143 (128 + SIGTERM), not 130."""
+
+
 def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+    raise Terminated
+
+
+def _printable(text: str) -> str:
+    """`text` with what cannot be written as UTF-8 (lone surrogates, from a name given in bytes
+    that are not UTF-8) escaped as `\\udcff`, so the error can always be shown."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -103,9 +132,12 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except SmliftError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {_printable(str(exc))}", err=True)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:  # click turns a KeyboardInterrupt into Abort
+        if isinstance(exc.__cause__, Terminated):
+            click.echo("Terminated.", err=True)
+            sys.exit(143)
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -113,6 +145,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1 if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Terminated:
+        click.echo("Terminated.", err=True)
+        sys.exit(143)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)

@@ -18,6 +18,7 @@ import click
 def read_json(path: str, what: str):
     """The JSON document in file `path` ('-': stdin); InputError naming the file otherwise."""
     from ..errors import InputError
+    from ..jsontext import loads
 
     where = "<stdin>" if path == "-" else path
     try:
@@ -31,7 +32,7 @@ def read_json(path: str, what: str):
         raise InputError(f"the {what} is not UTF-8 text (byte {exc.start})", where=where,
                          fix="save the file as UTF-8 JSON") from None
     try:
-        return json.loads(text)
+        return loads(text)
     except ValueError as exc:
         raise InputError(f"the {what} is not valid JSON: {exc}", where=where,
                          fix="check the file with a JSON linter") from None

@@ -8,22 +8,24 @@ from pathlib import Path
 
 import click
 
-from . import sigterm_interrupts
+from . import interrupts_deferred, sigterm_interrupts
 
 _STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED": "red"}
 
 
 def _table(steps, execution):
     from rich.table import Table
+    from rich.text import Text
 
     now = time.time()
     table = Table(title=f"{execution['name']}: {execution['status']}", title_justify="left")
     for column in ("step", "state", "processing job", "job status", "isolation", "elapsed"):
         table.add_column(column)
-    for step in steps:
+    for step in steps:  # names come from the definition: text, not Rich markup
         elapsed = step.elapsed(now)
-        table.add_row(step.state, f"[{_STYLE.get(step.status, '')}]{step.status}[/]",
-                      step.job_name or "", step.job_status or "", step.isolation or "",
+        table.add_row(Text(step.state), Text(step.status, style=_STYLE.get(step.status, "")),
+                      Text(step.job_name or ""), Text(step.job_status or ""),
+                      Text(step.isolation or ""),
                       "" if elapsed is None else f"{elapsed:5.1f}s")
     return table
 
@@ -35,7 +37,8 @@ def _table(steps, execution):
 @click.option("--name", default=None, help="Execution name (default: a new UUID).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path),
               default=Path("examples/data"), show_default=True,
-              help="Local folder uploaded to input_uri before the run.")
+              help="Local folder uploaded to input_uri before the run (input_uri then holds "
+                   "exactly its files).")
 @click.option("--code", "code_dir", type=click.Path(path_type=Path), default=Path("scripts"),
               show_default=True, help="Local folder uploaded to code_uri before the run.")
 @click.option("--image-context", type=click.Path(path_type=Path),
@@ -71,7 +74,6 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
       smlift run --engine docker      # every job in its real image, as SageMaker runs it
     """
     from rich.console import Console
-    from rich.live import Live
 
     from .. import local_run
     from ..images.engine import choose_engine, describe_engine
@@ -85,20 +87,12 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
         console.print(line, style="dim", markup=False, highlight=False)
 
     console.print(f"engine: {describe_engine(engine)}", highlight=False, markup=False)
-    local_run.prepare_run(run_input, sources, build=build, engine=engine, echo=echo)
-    local_run.preflight(run_input, sources, engine=engine, echo=echo)
-    sfn, arn = local_run.start_run(run_input, sources, name=name, engine=engine)
-    console.print(f"execution: {arn}", highlight=False)
-    try:
-        with sigterm_interrupts(), Live(console=console, refresh_per_second=8,
-                                        transient=False) as live:
-            outcome = local_run.watch_run(
-                sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
-    except KeyboardInterrupt:
-        _end_live(console)
-        console.print("interrupted: stopping the execution and its running job ...")
-        local_run.abort_run(sfn, arn, "smlift run was interrupted")
-        raise
+    with local_run.run_lock():
+        local_run.prepare_run(run_input, sources, build=build, engine=engine, echo=echo)
+        local_run.preflight(run_input, sources, engine=engine, echo=echo)
+        sfn, arn = local_run.start_run(run_input, sources, name=name, engine=engine)
+        console.print(f"execution: {arn}", highlight=False)
+        outcome = _watch(local_run, sfn, arn, sources, console)
     _end_live(console)
     _report(outcome, console)
     if not outcome.succeeded:
@@ -112,6 +106,22 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
             sys.exit(1)
 
 
+def _watch(local_run, sfn, arn, sources, console):
+    from rich.live import Live
+
+    try:
+        with sigterm_interrupts(), Live(console=console, refresh_per_second=8,
+                                        transient=False) as live:
+            return local_run.watch_run(
+                sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
+    except KeyboardInterrupt:
+        _end_live(console)
+        console.print("interrupted: stopping the execution and its running job ...")
+        with interrupts_deferred(lambda text: console.print(text, markup=False)):
+            local_run.abort_run(sfn, arn, "smlift run was interrupted")
+        raise
+
+
 def _end_live(console) -> None:
     if not console.is_terminal:
         console.line()  # rich leaves a non-terminal Live's last frame without a newline
@@ -122,15 +132,16 @@ def _report(outcome, console) -> None:
     style = "green" if outcome.succeeded else "red"
     console.print(f"[{style}]{execution['status']}[/] {execution['executionArn']}", highlight=False)
     if outcome.succeeded:
-        console.print(f"result: {outcome.output_uri}", highlight=False)
+        console.print(f"result: {outcome.output_uri}", markup=False, highlight=False)
         for line in outcome.preview:
             click.echo(line)
         return
-    console.print(f"error: {execution.get('error')}")
+    # what a job wrote is text, never Rich markup ("[/oops]" would crash the report)
+    console.print(f"error: {execution.get('error')}", markup=False, highlight=False)
     if outcome.failed_step:
-        console.print(f"failed step: {outcome.failed_step}")
+        console.print(f"failed step: {outcome.failed_step}", markup=False, highlight=False)
     if outcome.exit_message:
-        console.print(f"ExitMessage: {outcome.exit_message}")
+        console.print(f"ExitMessage: {outcome.exit_message}", markup=False, highlight=False)
     if outcome.log_tail:
         console.print("log tail:")
         for line in outcome.log_tail:

@@ -40,6 +40,16 @@ def check_tag(tag: str) -> str:
     return f"{name}:{image_tag}"
 
 
+def tag_problem(uri: str) -> str | None:
+    """What is wrong with the tag of image reference `uri` by Docker's rule (1-128 letters,
+    digits, `_`, `.` and `-`, not starting with `.` or `-`), or None (also for a digest)."""
+    _, tag, digest = parse_reference(uri)
+    if digest or _TAG_RE.match(tag):
+        return None
+    return (f"the tag {tag[:40]!r}{'...' if len(tag) > 40 else ''} ({len(tag)} characters) is not "
+            "a Docker tag: 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+
+
 class ImageRegistry:
     """Records of built images in the SQLite store under `home`."""
 

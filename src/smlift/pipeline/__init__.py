@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..jsontext import loads
 
 
 def read_json_file(path: str | Path, missing_fix: str) -> Any:
@@ -18,7 +19,7 @@ def read_json_file(path: str | Path, missing_fix: str) -> Any:
     what to do when there is no such file)."""
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("file not found", where=str(path), fix=missing_fix) from None
     except IsADirectoryError:

@@ -23,8 +23,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError
+from ..errors import InputError, SmliftError
 from ..images.prebuilt import prebuilt_problem
+from ..images.registry import tag_problem
+from ..local_s3 import check_key
 from . import read_json_file
 
 DEFAULTS = {"instance_type": "ml.m5.xlarge", "volume_size": 30, "max_runtime": 3600}
@@ -58,6 +60,10 @@ def _s3_uri(value: str) -> str:
     if not _BUCKET.match(match["bucket"]):
         raise ValueError(f"{match['bucket']!r} is not a valid S3 bucket name "
                          "(3-63 lowercase letters, digits, dots and hyphens)")
+    try:  # what a job could never upload to (or read from) is refused before anything runs
+        check_key((match["key"] or "/")[1:], value)
+    except SmliftError as exc:
+        raise ValueError(exc.message) from None
     return value
 
 
@@ -72,6 +78,9 @@ def _image_uri(value: str) -> str:
     if not _IMAGE.match(value) or len(value) > 255:
         raise ValueError("must be an image URI (at most 255 characters, no spaces) such as "
                          f"{EXAMPLES['custom_image_uri']}, not {value!r}")
+    problem = tag_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 

@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 from .. import smdocker
 from ..errors import DefinitionError, SmliftError
 from ..images.dockerfile import dockerfile_warnings
+from ..jsontext import loads
 from . import iam
 from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
 
@@ -110,7 +111,7 @@ def _load_definition(path: Path, problems: list[Problem]):
     from ..asl.definition import load_definition
 
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(Problem(str(path), "file not found",
                                 "run from the project root, or pass --definition FILE"))

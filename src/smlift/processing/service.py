@@ -18,24 +18,30 @@ DescribeProcessingJob-shaped description (`describe.py`):
       resolve the image (images.py) and stage the job root (staging.py)   -> Failed: ClientError
       launch and supervise the job (runner.py); a stop -> Stopping        -> Completed | Failed
                                                                              | Stopped
-      Completed only: publish each output folder to S3 by rename (no link is followed at any
-      level: a linked output folder fails the job, links inside it are skipped)
-      end: status, ExitMessage, FailureReason, ProcessingEndTime; staged data removed, the
-      config and the logs kept under home/jobs/NAME/
+      Completed only: publish the output folders to S3, all or none, by rename (no link is
+      followed at any level: a linked output folder fails the job, links inside it are
+      skipped); a job that left less than MIN_FREE_BYTES on the disk filled it, and fails
+      unpublished
+      end: staged data removed first (a job that filled the disk frees it), then status,
+      ExitMessage, FailureReason, ProcessingEndTime; the config and the logs kept under
+      home/jobs/NAME/
 
 A job runs in the process that created it. If that process dies, the job's record would stay
 InProgress for ever; instead, a job whose runner process is gone is reported Failed
-(`InternalServerError: ...`) the next time anyone reads it.
+(`InternalServerError: ...`) to whoever reads it. Reads never write (they must work on a full
+disk); the next CreateProcessingJob records such jobs as Failed (`reap_orphans`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ImageError, SmliftError
+from ..errors import ImageError, SmliftError, StorageError
 from . import describe as D
 from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, SANDBOXED, JobControl, popen_launcher,
                      resolve_mode, run_job)
@@ -45,6 +51,7 @@ from .staging import ClientError, StagedJob, discard_work, job_root, stage_job
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
+MIN_FREE_BYTES = 64 * 1024  # less left after a job: it filled the disk, and fails
 
 
 class LocalProcessing:
@@ -69,6 +76,7 @@ class LocalProcessing:
             "AWS_DEFAULT_REGION") or DEFAULT_REGION
         self.account = account or DEFAULT_ACCOUNT
         self._controls: dict[str, JobControl] = {}
+        self._unrecorded: dict[str, dict] = {}  # ends the store could not take (a full disk)
         self._done: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
@@ -110,6 +118,7 @@ class LocalProcessing:
         now = self._clock.now()
         description = D.new_description(spec, now, tags=list(request.get("Tags", [])),
                                         job_root=str(root))
+        self.reap_orphans()
         with self._lock:
             existing = self.store.find_processing_job(spec.name)
             if existing is not None or not self.store.create_processing_job(
@@ -148,7 +157,7 @@ class LocalProcessing:
                              StatusEquals: str | None = None, SortBy: str = "CreationTime",
                              SortOrder: str = "Descending", MaxResults: int = 100,
                              NextToken: str | None = None, **_: Any) -> dict:
-        jobs = [self._check_orphan(d) for d in self.store.list_processing_jobs()]
+        jobs = [self._as_seen(d) for d in self.store.list_processing_jobs()]
         jobs = [d for d in jobs if (not StatusEquals or d["ProcessingJobStatus"] == StatusEquals)
                 and (not NameContains or NameContains.lower() in d["ProcessingJobName"].lower())]
         key = {"Name": "ProcessingJobName", "Status": "ProcessingJobStatus"}.get(SortBy, SortBy)
@@ -170,11 +179,11 @@ class LocalProcessing:
     # -- for the integration and the CLI -----------------------------------------------------
     def job_description(self, name: str) -> dict:
         """The stored description (timestamps as epoch seconds); ResourceNotFound if none."""
-        description = self.store.get_processing_job(name)
+        description = self._unrecorded.get(name) or self.store.get_processing_job(name)
         if description is None:
             raise ApiError("ResourceNotFound", f"Could not find processing job '{name}'",
                            where="ProcessingJobName", fix="see `smlift jobs list`")
-        return self._check_orphan(description)
+        return self._as_seen(description)
 
     def log_file(self, name: str) -> Path | None:
         """The job's log stream file (stdout + stderr), once the job has started."""
@@ -238,6 +247,7 @@ class LocalProcessing:
     # -- running a job --------------------------------------------------------------------------
     def _execute(self, spec: JobSpec, root: Path, mode: str, control: JobControl,
                  done: threading.Event) -> None:
+        staged = StagedJob(root, ())  # what to discard if staging itself fails half-way
         try:
             self._update(spec.name, "InProgress", local={"IsolationMode": mode,
                                                           "RunnerPid": os.getpid()})
@@ -253,10 +263,14 @@ class LocalProcessing:
                 files = () if mode == DOCKER else getattr(image, "files", ())
                 staged = stage_job(root, spec, self.s3, files)
             except (ClientError, ImageError) as exc:
-                self._finish(spec.name, "Failed", FailureReason=_client_error(exc))
+                self._finish_clean(spec.name, staged, "Failed", FailureReason=_client_error(exc))
+                return
+            except OSError as exc:  # e.g. the disk filled up while staging the inputs
+                self._finish_clean(spec.name, staged, "Failed", FailureReason=(
+                    f"ClientError: cannot stage the inputs: {_os_reason(exc)}"))
                 return
             if control.stop_reason is not None:
-                self._finish(spec.name, "Stopped")
+                self._finish_clean(spec.name, staged, "Stopped")
                 return
             self._update(spec.name, "InProgress", ProcessingStartTime=self._clock.now())
             result = run_job(spec, image, staged, mode=mode, control=control,
@@ -265,28 +279,55 @@ class LocalProcessing:
                              on_stopping=lambda: self._update(spec.name, "Stopping"))
             self._conclude(spec, staged, result)
         except SmliftError as exc:  # e.g. no command to run, or one that cannot be started
-            self._finish(spec.name, "Failed", FailureReason=_client_error(exc))
+            self._finish_clean(spec.name, staged, "Failed", FailureReason=_client_error(exc))
         except Exception as exc:  # a bug or an environment failure: the record must still end
-            self._finish(spec.name, "Failed",
-                         FailureReason=f"InternalServerError: {type(exc).__name__}: {exc}"[:1024])
+            self._finish_clean(spec.name, staged, "Failed", FailureReason=(
+                f"InternalServerError: {type(exc).__name__}: {exc}"[:1024]))
         finally:
             done.set()
             with self._lock:
                 self._controls.pop(spec.name, None)
 
     def _conclude(self, spec: JobSpec, staged: StagedJob, result: Any) -> None:
+        """Publish a Completed job's outputs, all or none; then discard its staged data and
+        record how it ended."""
         status, reason = result.status, result.failure_reason
+        free = _free_bytes(self.home)
+        if free < MIN_FREE_BYTES:  # the job filled the disk: its outputs may be cut short
+            status, reason = "Failed", (
+                f"ClientError: the job filled the disk of SMLIFT_HOME ({free} bytes left); its "
+                "outputs were not published (fix: free some space, or give the job a bigger "
+                "disk)")
         if status == "Completed":
             try:
-                for output, folder in staged.outputs:
-                    self.s3.publish_dir(folder, output.s3_uri, move=True, root=staged.root)
+                self.s3.publish_dirs([(folder, output.s3_uri) for output, folder in staged.outputs],
+                                     move=True, root=staged.root)
             except SmliftError as exc:
                 status, reason = "Failed", f"ClientError: cannot upload outputs: {exc}"[:1024]
+            except OSError as exc:
+                status, reason = "Failed", ("ClientError: cannot upload outputs: "
+                                            f"{_os_reason(exc)}")[:1024]
         log_name = result.log_file.name
-        self._finish(spec.name, status, ExitMessage=result.exit_message, FailureReason=reason,
-                     local={"LogFile": str(result.log_file), "ExitCode": result.exit_code,
-                            "LogStreamName": f"{spec.name}/{log_name}"})
-        discard_work(staged)
+        self._finish_clean(spec.name, staged, status, ExitMessage=result.exit_message,
+                           FailureReason=reason,
+                           local={"LogFile": str(result.log_file), "ExitCode": result.exit_code,
+                                  "LogStreamName": f"{spec.name}/{log_name}"})
+
+    def _finish_clean(self, name: str, staged: StagedJob, status: str, **fields: Any) -> None:
+        """Discard the staged data, then record the end: a job that filled the disk frees it
+        before its result has to be written. If even then the store cannot be written, this
+        process still answers with the end (readers elsewhere see the job orphaned once it
+        exits)."""
+        try:
+            discard_work(staged)
+        finally:
+            try:
+                self._finish(name, status, **fields)
+            except StorageError:
+                stored = self.store.get_processing_job(name)
+                self._unrecorded[name] = D.with_status(
+                    stored, status, self._clock.now(), ProcessingEndTime=self._clock.now(),
+                    **fields)
 
     def _update(self, name: str, status: str, **fields: Any) -> dict:
         with self._lock:
@@ -298,8 +339,10 @@ class LocalProcessing:
     def _finish(self, name: str, status: str, **fields: Any) -> dict:
         return self._update(name, status, ProcessingEndTime=self._clock.now(), **fields)
 
-    def _check_orphan(self, description: dict) -> dict:
-        """An unfinished job whose runner process has died is reported Failed."""
+    def _as_seen(self, description: dict) -> dict:
+        """The description a reader gets: an unfinished job whose runner process has died is
+        reported Failed, as of its last update. Computed, never written: reading a job must work
+        on a full disk or a read-only home (`reap_orphans`, a writer, records it)."""
         from ..store import process_alive
 
         name = description["ProcessingJobName"]
@@ -307,9 +350,39 @@ class LocalProcessing:
         if (description["ProcessingJobStatus"] in D.TERMINAL or name in self._controls
                 or pid is None or pid == os.getpid() or process_alive(pid)):
             return description
-        return self._finish(name, "Failed", FailureReason=(
-            f"InternalServerError: the smlift process that ran this job (pid {pid}) ended "
-            "before the job did"))
+        ended = description.get("LastModifiedTime") or self._clock.now()
+        return D.with_status(description, "Failed", ended, ProcessingEndTime=ended,
+                             FailureReason=_orphan_reason(pid))
+
+    def reap_orphans(self) -> list[str]:
+        """Record as Failed every unfinished job whose runner process has died; their names."""
+        reaped = []
+        with self._lock:
+            for stored in self.store.list_processing_jobs():
+                seen = self._as_seen(stored)
+                if seen["ProcessingJobStatus"] != stored["ProcessingJobStatus"]:
+                    self.store.update_processing_job(seen["ProcessingJobName"], seen,
+                                                     self._clock.now())
+                    reaped.append(seen["ProcessingJobName"])
+        return reaped
+
+
+def _orphan_reason(pid: int) -> str:
+    return (f"InternalServerError: the smlift process that ran this job (pid {pid}) ended "
+            "before the job did")
+
+
+def _free_bytes(path: Path) -> int:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return MIN_FREE_BYTES  # unknown: assume the job did not fill it
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the disk of SMLIFT_HOME"
+    return f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
 
 
 def _image_note(image: Any) -> str:

@@ -25,7 +25,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ProcessingJobError
+from ..errors import ProcessingJobError, SmliftError
+from ..local_s3 import check_key
 
 DEFAULT_MAX_RUNTIME = 86400
 PROCESSING_ROOT = "/opt/ml/processing/"
@@ -97,7 +98,7 @@ def build_spec(request: Any, *, arn: str) -> JobSpec:
     """Validate `request` like SageMaker, refuse what cannot run locally, fill the defaults."""
     problems = _validate(request)
     if not problems:
-        problems = list(_duplicates(request))
+        problems = [*_duplicates(request), *_nul_bytes(request)]
     if problems:
         raise validation_error(problems)
     local_only = list(_not_emulated(request))
@@ -208,6 +209,19 @@ def _duplicates(request: dict):
         paths.add(local)
 
 
+def _nul_bytes(request: dict):
+    """A NUL byte cannot be passed to a process in its arguments or environment."""
+    app = request["AppSpecification"]
+    for key in ("ContainerEntrypoint", "ContainerArguments"):
+        for index, word in enumerate(app.get(key) or []):
+            if "\0" in word:
+                yield (f"AppSpecification.{key}[{index}]",
+                       "contains a NUL byte, which no process can receive")
+    for name, value in (request.get("Environment") or {}).items():
+        if "\0" in name or "\0" in value:
+            yield f"Environment.{name}", "contains a NUL byte, which no process can receive"
+
+
 def _unsupported_input(item: dict, path: str):
     if item.get("AppManaged"):
         return
@@ -238,6 +252,7 @@ def _unsupported_output(item: dict, path: str):
     if s3 is None:
         yield path, ("needs an S3Output; FeatureStoreOutput is not emulated locally")
         return
+    yield from _storable_output(s3.get("S3Uri"), f"{path}.S3Output.S3Uri")
     if s3.get("S3UploadMode", "EndOfJob") != "EndOfJob":
         yield (f"{path}.S3Output.S3UploadMode", "Continuous upload is not emulated locally: "
                "outputs are uploaded when the job completes; use EndOfJob")
@@ -245,6 +260,15 @@ def _unsupported_output(item: dict, path: str):
         yield f"{path}.S3Output.LocalPath", "is required"
     else:
         yield from _check_local_path(s3["LocalPath"], f"{path}.S3Output.LocalPath")
+
+
+def _storable_output(uri: str, path: str):
+    """An output prefix local S3 could never hold (a `..` segment, a segment longer than a file
+    name) is refused now, not after the job's work is done."""
+    try:
+        check_key(uri.partition("://")[2].partition("/")[2], uri)
+    except SmliftError as exc:
+        yield path, f"{uri!r} cannot be uploaded to: {exc.message}"
 
 
 def _check_local_path(local_path: str, path: str):

@@ -29,9 +29,10 @@ class FakeS3:
         (dest / "rows.csv").write_text("a\n")
         return 1
 
-    def publish_dir(self, src, uri, *, move=False, root=None):
-        self.published.append((uri, move, sorted(p.name for p in src.iterdir())))
-        return 1
+    def publish_dirs(self, folders, *, move=False, root=None):
+        for src, uri in folders:
+            self.published.append((uri, move, sorted(p.name for p in src.iterdir())))
+        return len(folders)
 
 
 class FakeProcess:
