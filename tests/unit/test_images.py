@@ -498,3 +498,15 @@ def test_docker_engine_build_prints_the_opt_ml_warning_and_still_builds(tmp_path
     assert [line for line in printed if line.startswith("warning: ")] == [
         f"warning: {ctx / 'Dockerfile'}:2: COPY writes /opt/ml/code, under /opt/ml, which SageMaker "
         "reserves with all its subfolders (fix: put code in /opt/program)"]
+
+
+def test_arg_values_reach_run_lines_as_in_the_aws_samples_dockerfile(tmp_path):
+    from smlift.images.build import plan_build
+
+    ctx = write_context(tmp_path / "ctx", "FROM python:3.11-slim\nARG CODE_DIR=/opt/program\n"
+                        "ARG EXTRA_PACKAGE\nCOPY requirements.txt ${CODE_DIR}/\n"
+                        "RUN pip install -r ${CODE_DIR}/requirements.txt && "
+                        "pip install $EXTRA_PACKAGE\n", {"requirements.txt": "pandas\n"})
+    plan = plan_build(ctx, {"EXTRA_PACKAGE": "boto3==1.0"})
+    assert plan.requirement_files == ("/opt/program/requirements.txt",)
+    assert plan.packages == ("boto3==1.0",)

@@ -53,7 +53,7 @@ def plan_build(context_dir: Path, build_args: dict[str, str] | None = None) -> B
             files.update(_expand_copy(context_dir, step, ignore, dirs, spec.path))
             dirs.update(_parents(files))
             continue
-        installs, others = pip_installs(step.command)
+        installs, others = pip_installs(step.expanded())
         for install in installs:
             for name in install.requirement_files:
                 req_files.append(_copied_file(step, name, files, spec.path))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import posixpath
 import shlex
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +56,12 @@ class CopyStep:
 class RunStep:
     command: str
     workdir: str
-    env: dict[str, str]
+    env: dict[str, str]   # what the RUN's shell sees: the ARGs in scope, then the ENV over them
     line: int
+
+    def expanded(self) -> str:
+        """The command with `$NAME` and `${NAME}` of `env` expanded, as its shell would."""
+        return string.Template(self.command).safe_substitute(self.env)
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,8 @@ class _Reader:
 
     def on_run(self, value: str, line: int) -> None:
         command = " ".join(json.loads(value)) if value.lstrip().startswith("[") else value
-        self.steps.append(RunStep(command, self.workdir, dict(self.env), line))
+        # Docker: a RUN's shell sees the ARGs in scope as variables, with ENV taking precedence
+        self.steps.append(RunStep(command, self.workdir, {**self.args, **self.env}, line))
         for verb, target in file_writes(command):
             self.warn_if_opt_ml(line, f"RUN {verb}", posixpath.normpath(
                 posixpath.join(self.workdir, target)))
