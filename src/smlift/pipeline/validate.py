@@ -42,7 +42,12 @@ from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
 
 PROCESSING_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
 PROCESSING_RESOURCES = (PROCESSING_SYNC, "arn:aws:states:::sagemaker:createProcessingJob")
-TRANSIENT_ERRORS = ("SageMaker.AmazonSageMakerException", "SageMaker.ResourceLimitExceededException")
+# What can succeed on a retry: capacity (ResourceLimitExceeded). Retrying these names retries
+# permanent errors too: SageMaker.AmazonSageMakerException is how Step Functions names
+# ValidationException (a bad instance type, a bad URI), and States.TaskFailed a job whose own
+# code failed; States.ALL covers both.
+TRANSIENT_ERRORS = ("SageMaker.ResourceLimitExceededException",)
+PERMANENT_ERRORS = ("SageMaker.AmazonSageMakerException", "States.TaskFailed", "States.ALL")
 EVENTS_RULE = "StepFunctionsGetEventsForSageMakerProcessingJobsRule"
 # Dry-run execution names: an ordinary one, and the worst AWS allows (80 characters).
 ORDINARY_NAME = "validate-run-1"
@@ -194,6 +199,13 @@ def _check_retry(name: str, state: dict, where: str) -> list[Problem]:
             problems.append(Problem(f"{where}:/States/{name}/Retry",
                                     f"the retrier for {error} has no backoff",
                                     "set BackoffRate above 1 (e.g. 2)"))
+    for error in PERMANENT_ERRORS:
+        if any(error in (r.get("ErrorEquals") or []) for r in retriers):
+            problems.append(Problem(
+                f"{where}:/States/{name}/Retry", f"the retrier for {error} retries permanent "
+                "errors (a ValidationException, a failing step) that fail again every time",
+                f"retry only {', '.join(TRANSIENT_ERRORS)}; let Catch handle {error}",
+                severity="warning"))
     return problems
 
 

@@ -20,14 +20,15 @@ def test_the_pipeline_has_its_chain_and_a_retry_and_catch_per_step(definition):
     retries = edges(definition, "retry")
     assert ("Predict", "Predict",
             "retry SageMaker.ResourceLimitExceededException x5 (60s, backoff 2)") in retries
-    assert len(retries) == 6
+    assert len(retries) == 3  # one retrier per step: capacity only
 
 
 def test_mermaid_draws_retry_and_catch_as_dotted_edges(definition):
     text = draw(definition, "mermaid")
     assert text.startswith("flowchart TD\n")
     assert '    Predict -.->|"catch: States.ALL"| PipelineFailed' in text
-    assert '    Predict -.->|"retry SageMaker.AmazonSageMakerException x3 (10s, backoff 2)"| Predict' in text
+    assert ('    Predict -.->|"retry SageMaker.ResourceLimitExceededException x5 (60s, backoff 2)"| '
+            'Predict') in text
     assert "    Preprocess --> Predict" in text
     assert 'PipelineFailed((("PipelineFailed<br/>Fail")))' in text
 
@@ -36,7 +37,7 @@ def test_dot_draws_catch_dashed_and_retry_dotted(definition):
     text = draw(definition, "dot")
     assert text.startswith("digraph statemachine {") and text.rstrip().endswith("}")
     assert '"Predict" -> "PipelineFailed" [label="catch: States.ALL" style="dashed" color="#c0392b"];' in text
-    assert '"Predict" -> "Predict" [label="retry SageMaker.AmazonSageMakerException x3 (10s, backoff 2)" ' \
+    assert '"Predict" -> "Predict" [label="retry SageMaker.ResourceLimitExceededException x5 (60s, backoff 2)" ' \
            'style="dotted" color="#7f8c8d"];' in text
 
 

@@ -132,8 +132,18 @@ def test_a_step_without_retry_or_catch_is_reported(files):
     del files.definition["States"]["Predict"]["Retry"]
     del files.definition["States"]["Predict"]["Catch"]
     messages = {(where_tail(p, files), p.message) for p in files.validate()}
-    assert ("/States/Predict/Retry", "no retrier for SageMaker.AmazonSageMakerException") in messages
+    assert ("/States/Predict/Retry", "no retrier for SageMaker.ResourceLimitExceededException") \
+        in messages
     assert ("/States/Predict/Catch", "a failure of this step does not reach a Fail state") in messages
+
+
+@pytest.mark.parametrize("error", ["SageMaker.AmazonSageMakerException", "States.TaskFailed",
+                                   "States.ALL"])
+def test_a_retrier_of_permanent_errors_is_a_warning(files, error):
+    files.definition["States"]["Predict"]["Retry"].append(
+        {"ErrorEquals": [error], "IntervalSeconds": 10, "MaxAttempts": 3, "BackoffRate": 2})
+    [problem] = [p for p in files.validate() if where_tail(p, files) == "/States/Predict/Retry"]
+    assert problem.severity == "warning" and "retries permanent errors" in problem.message
 
 
 def test_a_star_resource_is_reported_where_a_scoped_arn_works(files):
