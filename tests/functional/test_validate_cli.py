@@ -156,3 +156,29 @@ def test_the_repository_containers_validate_without_warnings(run_cli, project):
     code, out, _ = run_cli("validate")
     assert (code, out.strip()) == (
         0, "ok: statemachine/definition.asl.json, examples/input.json, iam, containers/inference")
+
+
+def test_without_an_input_a_misspelt_request_field_is_still_reported(run_cli, project):
+    path = project / "statemachine/definition.asl.json"
+    definition = json.loads(path.read_text())
+    definition["States"]["Predict"]["Arguments"]["Environmnet"] = {"A": "1"}
+    definition["States"]["Predict"]["Arguments"]["StoppingCondition"] = {
+        "MaxRuntimeInSeconds": 3600.5}
+    path.write_text(json.dumps(definition))
+    code, out, _ = run_cli("validate", "--no-input")
+    assert code == 1
+    lines = out.splitlines()
+    assert ("statemachine/definition.asl.json:/States/Predict/Arguments/Environmnet: unknown "
+            "field 'Environmnet' (did you mean Environment?)") in lines
+    assert ("statemachine/definition.asl.json:/States/Predict/Arguments/StoppingCondition/"
+            "MaxRuntimeInSeconds: must be an integer, not a number 3600.5") in lines
+
+
+def test_an_unpublished_scikit_learn_image_is_refused_before_anything_runs(run_cli, project):
+    data = json.loads((project / "examples/input.json").read_text())
+    data["scikit_image_uri"] = ("683313688378.dkr.ecr.us-east-1.amazonaws.com/"
+                                "sagemaker-scikit-learn:1.3-9-cpu-py3")
+    (project / "examples/input.json").write_text(json.dumps(data))
+    code, out, _ = run_cli("validate")
+    assert code == 1
+    assert "sagemaker-scikit-learn:1.3-9-cpu-py3 was never published" in out

@@ -184,7 +184,23 @@ def _check_shape(raw: dict, where: str) -> list[Problem]:
     problems = []
     for name, state in tasks.items():
         problems += _check_retry(name, state, where) + _check_catch(name, state, states, where)
+        problems += _check_static_fields(name, state, where)
     return problems
+
+
+def _check_static_fields(name: str, state: dict, where: str) -> list[Problem]:
+    """Fields of the Task's request that CreateProcessingJob does not have, or literal values of
+    the wrong type, found without an input (Step Functions refuses them at run time with
+    States.Runtime, before SageMaker sees them)."""
+    from ..processing.request import check_template_fields
+
+    key = "Arguments" if "Arguments" in state else "Parameters"
+    template = state.get(key)
+    if not isinstance(template, dict):
+        return []
+    return [Problem(f"{where}:/States/{name}/{key}/" + path.replace(".", "/"), message,
+                    "correct the field's name or type (CreateProcessingJob's request shape)")
+            for path, message in check_template_fields(template, jsonpath=key == "Parameters")]
 
 
 def _check_retry(name: str, state: dict, where: str) -> list[Problem]:

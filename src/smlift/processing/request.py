@@ -62,6 +62,37 @@ def check_request_shape(request: Any) -> list[Problem]:
             if isinstance(problem, ShapeProblem)]
 
 
+def check_template_fields(template: Any, *, jsonpath: bool = False) -> list[Problem]:
+    """The shape problems of a Task's Arguments (JSONata) or Parameters (`jsonpath=True`)
+    template that are known before it runs: every key is, so an unknown field is found; a value
+    is known only where it is a literal (not `{% ... %}`, not a `NAME.$` key's path)."""
+    return list(_check_template(_request_shape(), template, "", jsonpath))
+
+
+def _check_template(shape, value: Any, path: str, jsonpath: bool) -> Iterator[Problem]:
+    if isinstance(value, str) and value.lstrip().startswith("{%"):
+        return  # an expression: its value is known only at run time
+    if shape.type_name == "structure" and isinstance(value, dict):
+        for key, member_value in value.items():
+            dynamic = jsonpath and key.endswith(".$")
+            name = key[:-2] if dynamic else key
+            member = shape.members.get(name)
+            if member is None:
+                yield ShapeProblem((_join(path, name), _unknown_field(name, shape)))
+            elif not dynamic:
+                yield from _check_template(member, member_value, _join(path, name), jsonpath)
+    elif shape.type_name == "list" and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _check_template(shape.member, item, f"{path}[{index}]", jsonpath)
+    elif shape.type_name == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            name = key[:-2] if jsonpath and key.endswith(".$") else key
+            if not (jsonpath and key.endswith(".$")):
+                yield from _check_template(shape.value, item, _join(path, name), jsonpath)
+    else:
+        yield from (p for p in _check(shape, value, path) if isinstance(p, ShapeProblem))
+
+
 def format_problems(problems: list[Problem]) -> str:
     """One line per problem: `field: message`."""
     return "\n".join(f"{path or '(request)'}: {message}" for path, message in problems)
