@@ -239,3 +239,22 @@ def test_smlift_run_on_docker_proves_parity_with_the_legacy_program(tmp_path, do
     assert done.returncode == 0, done.stderr[-3000:]
     assert "engine: docker" in done.stderr
     assert "parity with the legacy program: 2008 of 2008 rows identical" in done.stdout
+
+
+def test_a_prebuilt_image_job_says_where_its_python_differs_from_the_real_images(tmp_path):
+    """The local engine's scikit-learn 1.4-2 runtime is this interpreter's Python, not 3.10."""
+    home = tmp_path / "home"
+    s3 = LocalS3(home)
+    s3.put_bytes(b"print('hi')\n", "s3://data/code/step.py")
+    jobs = LocalProcessing(home, engine="local")
+    body = request("prebuilt", entrypoint=["python3", "/opt/ml/processing/input/code/step.py"])
+    body["AppSpecification"]["ImageUri"] = ("683313688378.dkr.ecr.us-east-1.amazonaws.com/"
+                                            "sagemaker-scikit-learn:1.4-2-cpu-py3")
+    body["ProcessingInputs"][0]["S3Input"].update(S3Uri="s3://data/code",
+                                                  LocalPath="/opt/ml/processing/input/code")
+    jobs.create_processing_job(**body)
+    final = jobs.wait("prebuilt")
+    assert final["ProcessingJobStatus"] == "Completed", final.get("FailureReason")
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert final["SmliftLocal"]["Image"].endswith(
+        f"; Python {python}, where the real image has Python 3.10")

@@ -37,11 +37,13 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ImageError, SmliftError, StorageError
+from ..images.prebuilt import sklearn_release
 from . import describe as D
 from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, SANDBOXED, JobControl, popen_launcher,
                      resolve_mode, run_job)
@@ -386,13 +388,21 @@ def _os_reason(exc: OSError) -> str:
 
 
 def _image_note(image: Any) -> str:
-    """What stood for the job's image, for its description (`SmliftLocal.Image`)."""
+    """What stood for the job's image, for its description (`SmliftLocal.Image`); for the
+    prebuilt scikit-learn image, also where its Python differs from the real image's."""
     kind, engine = getattr(image, "kind", "built"), getattr(image, "engine", "local")
     if engine == "docker":
         origin = getattr(image, "origin", "")
         what = "the image" if kind == "built" else f"the prebuilt image ({origin or 'as found'})"
-        return f"{what} {getattr(image, 'docker_ref', '')} on the Docker engine"
-    return f"a local runtime ({getattr(image, 'bin_dir', '')}) with the image's packages"
+        note = f"{what} {getattr(image, 'docker_ref', '')} on the Docker engine"
+        python = "3.11" if origin == "smlift look-alike" else None  # its base: python:3.11-slim
+    else:
+        note = f"a local runtime ({getattr(image, 'bin_dir', '')}) with the image's packages"
+        python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    release = sklearn_release(getattr(image, "uri", "")) if kind == "prebuilt" else None
+    if release is not None and python is not None and python != release.python:
+        note += f"; Python {python}, where the real image has Python {release.python}"
+    return note
 
 
 def _client_error(exc: SmliftError) -> str:
