@@ -22,7 +22,11 @@ from __future__ import annotations
 
 
 class SmliftError(Exception):
-    """A failure the user can fix. `where` names a field, file or JSON pointer; `fix` says how."""
+    """A failure the user can fix. `where` names a field, file or JSON pointer; `fix` says how.
+    `code` is the AWS error code where AWS would answer one (`ExecutionAlreadyExists`,
+    `ValidationException`, ...): the CLI prints it as the AWS CLI does."""
+
+    code: str | None = None
 
     def __init__(self, message: str, *, where: str | None = None, fix: str | None = None):
         super().__init__(message)
@@ -60,11 +64,11 @@ class ExecutionError(SmliftError):
 
 
 class ExecutionAlreadyExists(ExecutionError):
-    pass
+    code = "ExecutionAlreadyExists"
 
 
 class ExecutionDoesNotExist(ExecutionError):
-    pass
+    code = "ExecutionDoesNotExist"
 
 
 class ProcessingJobError(SmliftError):

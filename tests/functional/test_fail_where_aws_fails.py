@@ -45,3 +45,14 @@ def test_a_wrong_type_in_the_parameters_is_states_runtime_neither_retried_nor_ca
     assert "could not be used to start the Task" in summary["cause"]
     assert "VolumeSizeInGB' must be an integer" in summary["cause"]
     assert not [e for e in events if e["type"] == "FailStateEntered"]  # PipelineFailed: not reached
+
+
+def test_cli_errors_carry_the_aws_error_code_as_the_aws_cli_prints_it(run_cli, tmp_path):
+    definition = tmp_path / "pass.json"
+    definition.write_text('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}')
+    assert run_cli("execute", "--definition", str(definition), "--name", "twice")[0] == 0
+    code, _, err = run_cli("execute", "--definition", str(definition), "--name", "twice")
+    assert code == 1
+    assert err.startswith("Error: An error occurred (ExecutionAlreadyExists): ")
+    code, _, err = run_cli("executions", "describe", "nope")
+    assert code == 1 and err.startswith("Error: An error occurred (ExecutionDoesNotExist): ")

@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except SmliftError as exc:
-        click.echo(f"Error: {_printable(str(exc))}", err=True)
+        # as the AWS CLI says it, where AWS would answer with an error code
+        code = f"An error occurred ({exc.code}): " if exc.code else ""
+        click.echo(f"Error: {code}{_printable(str(exc))}", err=True)
         sys.exit(1)
     except click.exceptions.Abort as exc:  # click turns a KeyboardInterrupt into Abort
         if isinstance(exc.__cause__, Terminated):
