@@ -46,16 +46,27 @@ def fake_runtimes(monkeypatch, tmp_path):
     monkeypatch.setenv("SMLIFT_RUNTIME_CACHE", str(tmp_path / "runtimes"))
 
 
+def require(available: bool, what: str, fix: str) -> None:
+    """Go on when `available`; else skip with one line, or fail under CI=true, where .ci/run
+    prepares the machine so that every test runs (a skip there would hide a regression)."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {what}: {fix}")
+    pytest.skip(f"{what} ({fix} to run this test)")
+
+
+@pytest.fixture(name="require")
+def require_fixture():
+    """`require(available, what, fix)` for tests and fixtures of other files."""
+    return require
+
+
 @pytest.fixture
 def docker_engine(monkeypatch):
-    """Jobs run on the Docker engine. Skips (with one line) where no engine answers; under
-    CI=true that is a failure, since .ci/run starts one (../shared/tools/docker-standin-base)."""
+    """Jobs run on the Docker engine; skipped where none answers (a failure under CI=true)."""
     from smlift.images.engine import docker_engine_available
 
     monkeypatch.setenv("SMLIFT_ENGINE", "docker")
-    if docker_engine_available():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI=true but no Docker engine answers: .ci/run must start one "
-                    "(../shared/tools/docker-standin-base)")
-    pytest.skip("no Docker engine answers `docker info` (start one to run the container tests)")
+    require(docker_engine_available(), "no Docker engine answers `docker info`",
+            "start one, e.g. ../shared/tools/docker-standin-base")

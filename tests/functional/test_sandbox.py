@@ -27,13 +27,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(autouse=True)
-def _needs_bubblewrap():
-    if bubblewrap_available():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("bubblewrap cannot run here, and CI must run the sandbox tests "
-                    "(apt-get install -y bubblewrap)")
-    pytest.skip("bubblewrap (bwrap) is not installed or cannot make namespaces here")
+def _needs_bubblewrap(require):
+    require(bubblewrap_available(), "bubblewrap (bwrap) is missing or cannot make namespaces",
+            "apt-get install -y bubblewrap")
 
 
 # Each try prints `NAME: DENIED|NOFILE|ESCAPED detail`; then the step fails, so that
