@@ -60,7 +60,7 @@ def local_store_path() -> Path:
 def locate(arn: str, *, aws_client: Callable[[], Any] | None = None) -> Side:
     """The side that knows execution `arn` (see the module docstring)."""
     if local_store_path().exists():
-        from .store import open_store
+        from .local.store import open_store
 
         store = open_store(local_store_path().parent)
         try:
@@ -75,14 +75,14 @@ def locate(arn: str, *, aws_client: Callable[[], Any] | None = None) -> Side:
             where="EXECUTION", fix="pass the executionArn printed by `smlift start` "
                                    "(arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME)")
     if aws_client is None:
-        from .aws import AwsClient
+        from .aws.client import AwsClient
 
         return Side("aws", AwsClient(region=arn.split(":")[3]))
     return Side("aws", aws_client())
 
 
 def _local_sfn(store) -> Any:
-    from .local_sfn import LocalStepFunctions
+    from .local.sfn import LocalStepFunctions
 
     return LocalStepFunctions(store=store)
 

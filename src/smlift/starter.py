@@ -14,7 +14,7 @@ contract (`smlift.pipeline.contract.PipelineInput`):
 
 A `Target` is where executions run: the state machine ARN, the defaults above and a boto3-like
 Step Functions object with `start_execution` (`AwsClient` on AWS, `LocalStepFunctions` locally).
-`aws_target` reads the deployment record (`smlift.deploy.lookup_deployment`); `local_target`
+`aws_target` reads the deployment record (`smlift.aws.deploy.lookup_deployment`); `local_target`
 creates or updates the local state machine from `statemachine/definition.asl.json`.
 
 On AWS only an Approved version runs unless `allow_unapproved`; locally any version runs (the
@@ -250,7 +250,7 @@ def stop_local(target: Target, arns: list[str], *,
 # -- targets ------------------------------------------------------------------------------------
 def aws_target(client, deployment: str = "smlift") -> Target:
     """The deployed state machine of `deployment`, its SageMaker role and code_uri."""
-    from .deploy import lookup_deployment
+    from .aws.deploy import lookup_deployment
     from .errors import DeployError
 
     try:
@@ -288,8 +288,8 @@ def local_target(home=None, *, definition_path=LOCAL_DEFINITION, code_dir=LOCAL_
     from `definition_path`, and `code_dir` synced to local S3 at LOCAL_CODE_URI when present."""
     from pathlib import Path
 
-    from .local_run import STATE_MACHINE_NAME
-    from .local_sfn import LocalStepFunctions
+    from .local.run import STATE_MACHINE_NAME
+    from .local.sfn import LocalStepFunctions
 
     path = Path(definition_path)
     try:
@@ -299,7 +299,7 @@ def local_target(home=None, *, definition_path=LOCAL_DEFINITION, code_dir=LOCAL_
                          where=str(path),
                          fix="run from the project root, or pass --definition") from None
     if Path(code_dir).is_dir():
-        from .local_s3 import LocalS3, sync_objects
+        from .local.s3 import LocalS3, sync_objects
 
         sync_objects(LocalS3(home), str(code_dir), LOCAL_CODE_URI)
     sfn = sfn or LocalStepFunctions(home=home)

@@ -10,7 +10,7 @@ from smlift.errors import InputError, ModelRegistryError
 from smlift.registry import APPROVED, LocalRegistry
 from smlift.starter import (Target, build_input, default_scikit_image, execution_name, prepare,
                             start_all, start_model)
-from smlift.store import Store
+from smlift.local.store import Store
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-churn:1"
 SCIKIT = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"
@@ -220,7 +220,7 @@ def test_start_local_runs_the_local_engine_with_the_local_registry(project, run_
     assert json.loads(final["output"]) == {"image": "sagemaker-churn:1", "model": "churn",
                                            "out": "s3://data/out/",
                                            "code": "s3://smlift-local/smlift/code/"}
-    from smlift.local_s3 import LocalS3
+    from smlift.local.s3 import LocalS3
 
     assert LocalS3().list_keys("s3://smlift-local/smlift/code/") == [
         "s3://smlift-local/smlift/code/preprocessing.py"]

@@ -45,8 +45,8 @@ def execute_files(definition: str, input_: str | None, name: str | None,
     (`clock`: the engine's clock, real time by default; tests pass a VirtualClock.)"""
     from ..asl.engine import run_execution
     from ..errors import DefinitionError, InputError
-    from ..home import smlift_home
-    from ..store import open_store
+    from ..local.home import smlift_home
+    from ..local.store import open_store
 
     if definition == "-" and input_ == "-":
         raise InputError("--definition and --input cannot both read standard input ('-')",
@@ -73,7 +73,7 @@ class LazyTasks:
 
     def _get(self):
         if self._registry is None:
-            from ..embedded import task_registry
+            from ..local.embedded import task_registry
 
             self._registry = task_registry(self.home, self._engine)
         return self._registry

@@ -32,7 +32,7 @@ def graph(definition: str, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from ..local_s3 import write_atomically
+    from ..local.s3 import write_atomically
 
     write_atomically(output, lambda temp: temp.write_text(text, encoding="utf-8"))
     click.echo(f"wrote {output}", err=True)

@@ -23,7 +23,7 @@ def backend_options(command=None, *, local_help: str = REGISTRY_HELP):
 
 
 def aws_client(region: str | None, profile: str | None):
-    from ..aws import AwsClient
+    from ..aws.client import AwsClient
 
     return AwsClient(region=region, profile=profile)
 

@@ -75,7 +75,7 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     """
     from rich.console import Console
 
-    from .. import local_run
+    from ..local import run as local_run
     from ..images.engine import choose_engine, describe_engine
 
     console = Console(stderr=True)

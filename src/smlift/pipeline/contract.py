@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from ..errors import InputError, SmliftError
 from ..images.prebuilt import prebuilt_problem
 from ..images.registry import tag_problem
-from ..local_s3 import check_key
+from ..local.s3 import check_key
 from . import read_json_file
 
 DEFAULTS = {"instance_type": "ml.m5.xlarge", "volume_size": 30, "max_runtime": 3600}

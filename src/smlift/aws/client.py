@@ -23,7 +23,7 @@ import os
 import time
 from typing import Any, Callable
 
-from .errors import AwsError, SmliftError
+from ..errors import AwsError, SmliftError
 
 CREDENTIALS_FIX = ("configure credentials: `aws configure`, or set AWS_PROFILE, or set "
                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")

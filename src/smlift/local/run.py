@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import InputError, SmliftError
+from ..errors import InputError, SmliftError
 
 DEFAULT_INPUT = Path("examples/input.local.json")
 DEFAULT_DATA = Path("examples/data")
@@ -93,7 +93,7 @@ def image_tag(uri: str) -> str:
 
 def load_run_input(path: Path) -> dict:
     """The execution input, checked against the pipeline contract (InputError names fields)."""
-    from .pipeline.contract import load_pipeline_input
+    from ..pipeline.contract import load_pipeline_input
 
     if not Path(path).is_file():
         raise InputError("is a folder, not an input file" if Path(path).is_dir()
@@ -106,7 +106,7 @@ def load_run_input(path: Path) -> dict:
 def check_run(sources: RunSources, *, name: str | None = None, home: Path | None = None) -> None:
     """Everything about the local files and the name that is knowable before `prepare_run`
     touches local S3 or builds: the two folders, the definition, the execution name."""
-    from .asl.engine import check_name
+    from ..asl.engine import check_name
 
     for folder, option in ((sources.data_dir, "--data"), (sources.code_dir, "--code")):
         if not Path(folder).is_dir():
@@ -121,9 +121,9 @@ def check_run(sources: RunSources, *, name: str | None = None, home: Path | None
 def check_definition(path: Path, home: Path | None = None) -> None:
     """The definition loads, with the embedded default's Task handlers (DefinitionError with the
     file name and a JSON pointer otherwise)."""
-    from .asl.definition import load_definition
+    from ..asl.definition import load_definition
     from .embedded import task_registry
-    from .errors import DefinitionError
+    from ..errors import DefinitionError
 
     try:
         load_definition(read_definition(path), tasks=task_registry(home))
@@ -137,8 +137,8 @@ def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = Non
                 engine: str | None = None) -> None:
     """Seed local S3 with the data and code, and (unless `build` is off) build the inference
     image for `engine` when it is missing or its folder changed."""
-    from .images import build_image, image_is_stale
-    from .local_s3 import LocalS3, sync_objects
+    from ..images import build_image, image_is_stale
+    from .s3 import LocalS3, sync_objects
 
     s3 = LocalS3(home)
     for folder, uri in ((sources.data_dir, run_input["input_uri"]),
@@ -198,8 +198,8 @@ def check_local_resources(run_input: dict, home: Path | None = None, *,
     """The input and code prefixes hold objects and both images resolve on `engine`, in local
     S3 and the local image registry (the prebuilt image's runtime or look-alike is made here,
     once, rather than in the middle of the run)."""
-    from .images import resolve_image
-    from .local_s3 import LocalS3
+    from ..images import resolve_image
+    from .s3 import LocalS3
 
     s3 = LocalS3(home)
     for name in ("input_uri", "code_uri"):
@@ -215,7 +215,7 @@ def check_local_resources(run_input: dict, home: Path | None = None, *,
 
 def read_definition(path: Path) -> dict:
     """The definition file as JSON (InputError naming the file when it cannot be read)."""
-    from .pipeline import read_json_file
+    from ..pipeline import read_json_file
 
     return read_json_file(path, "pass --definition, or run from the project root")
 
@@ -226,7 +226,7 @@ def start_run(run_input: dict, sources: RunSources, *, name: str | None = None,
               engine: str | None = None) -> tuple[Any, str]:
     """Start one execution of the pipeline on the local engine, its jobs on `engine`; returns
     (service, executionArn)."""
-    from .local_sfn import LocalStepFunctions
+    from .sfn import LocalStepFunctions
 
     sfn = sfn or LocalStepFunctions(home=home, engine=engine)
     machine = sfn.create_state_machine(name=STATE_MACHINE_NAME,
@@ -275,7 +275,7 @@ def watch_run(sfn: Any, arn: str, sources: RunSources, *, home: Path | None = No
               on_update: Callable[[list[StepProgress], dict], None] = lambda steps, ex: None,
               poll_seconds: float = 0.25) -> RunOutcome:
     """Poll until the execution ends, reporting progress; then gather the outcome."""
-    from .processing.service import LocalProcessing
+    from ..processing.service import LocalProcessing
 
     jobs = LocalProcessing(home=home)
     names = task_state_names(sources.definition_path)
@@ -340,7 +340,7 @@ def _result_uri(output: Any) -> str | None:
 
 def result_preview(uri: str, home: Path | None = None, rows: int = 5) -> list[str]:
     """The first lines of the first CSV under `uri` in local S3."""
-    from .local_s3 import LocalS3
+    from .s3 import LocalS3
 
     s3 = LocalS3(home)
     csvs = [key for key in s3.list_keys(uri) if key.endswith(".csv")]
@@ -356,8 +356,8 @@ def check_run_parity(outcome: RunOutcome, sources: RunSources, *, home: Path | N
     """Run the legacy program on the run's data and compare with the published result."""
     import tempfile
 
-    from .local_s3 import LocalS3
-    from .parity import compare_outputs, find_project, run_legacy
+    from .s3 import LocalS3
+    from ..parity import compare_outputs, find_project, run_legacy
 
     if not outcome.succeeded or not outcome.output_uri:
         raise InputError("the run did not publish a result to compare", where="--parity",

@@ -16,8 +16,8 @@ import json
 import re
 from pathlib import Path
 
-from ..errors import DeployError, InputError
-from ..pipeline import iam
+from ...errors import DeployError, InputError
+from ...pipeline import iam
 from .models import CODE_PREFIX, CodeObject, Deployment, Role, StateMachine, resource_names
 
 DEFINITION = Path("statemachine") / "definition.asl.json"
@@ -139,7 +139,7 @@ def _prefix(uri: str, option: str) -> str:
 
 
 def _scikit(region: str) -> tuple[str, str]:
-    from ..images.prebuilt import SCIKIT_IMAGE_ACCOUNTS, default_scikit_image
+    from ...images.prebuilt import SCIKIT_IMAGE_ACCOUNTS, default_scikit_image
 
     account = SCIKIT_IMAGE_ACCOUNTS.get(region)
     if account is None:

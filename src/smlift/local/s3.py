@@ -33,8 +33,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .confined import LinkRefused, is_confined, open_dir, open_file_at, regular_files
-from .errors import InputError, StorageError
+from ..confined import LinkRefused, is_confined, open_dir, open_file_at, regular_files
+from ..errors import InputError, StorageError
 
 TEMP_PREFIX = ".smlift-tmp-"
 FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .asl.tasks import TaskRegistry
+from ..asl.tasks import TaskRegistry
 
 
 def task_registry(home: Path | None = None, engine: str | None = None) -> TaskRegistry:
@@ -19,7 +19,7 @@ def task_registry(home: Path | None = None, engine: str | None = None) -> TaskRe
 
     registry = TaskRegistry()
     try:
-        from .processing import integration
+        from ..processing import integration
     except ImportError:  # the processing integration is not built into this checkout yet
         return registry
     integration.register(registry, home or smlift_home(), engine=engine)
