@@ -25,7 +25,9 @@ _EXPORTS = {
     "LocalStepFunctions": "smlift.local.sfn",
     "LocalRegistry": "smlift.registry",
     "SageMakerRegistry": "smlift.registry",
-    "open_registry": "smlift.registry",
+    "Backend": "smlift.backend",
+    "aws_backend": "smlift.backend",
+    "local_backend": "smlift.backend",
     "start_model": "smlift.starter",
     "start_all": "smlift.starter",
 }

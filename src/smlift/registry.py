@@ -395,16 +395,3 @@ def _summary_version(summary: Mapping[str, Any], name: str) -> ModelVersion:
     return ModelVersion(name=name, version=int(summary.get("ModelPackageVersion", 0)),
                         status=summary.get("ModelApprovalStatus", PENDING), image_uri="",
                         arn=summary.get("ModelPackageArn"))
-
-
-def open_registry(*, local: bool, client=None, region: str | None = None,
-                  profile: str | None = None) -> ModelRegistry:
-    """The local registry, or the SageMaker one through `client` (default: a new AwsClient
-    for `region` and `profile`)."""
-    if local:
-        return LocalRegistry()
-    if client is None:
-        from .aws.client import AwsClient
-
-        client = AwsClient(region=region, profile=profile)
-    return SageMakerRegistry(client)

@@ -29,26 +29,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import layout
 from ..errors import InputError, SmliftError
+from ..names import TERMINAL
 
-DEFAULT_INPUT = Path("examples/input.local.json")
-DEFAULT_DATA = Path("examples/data")
-DEFAULT_CODE = Path("scripts")
-DEFAULT_IMAGE_CONTEXT = Path("containers/inference")
-DEFAULT_DEFINITION = Path("statemachine/definition.asl.json")
 STATE_MACHINE_NAME = "smlift-pipeline"
-TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+# The embedded default's stand-ins for what `smlift deploy` sets up on AWS.
+LOCAL_CODE_URI = "s3://smlift-local/smlift/code/"
+LOCAL_ROLE = "arn:aws:iam::123456789012:role/smlift-sagemaker"
 
 
 @dataclass
 class RunSources:
     """Where the local files of a run come from (all relative to the project root)."""
 
-    input_path: Path = DEFAULT_INPUT
-    data_dir: Path = DEFAULT_DATA
-    code_dir: Path = DEFAULT_CODE
-    image_context: Path = DEFAULT_IMAGE_CONTEXT
-    definition_path: Path = DEFAULT_DEFINITION
+    input_path: Path = layout.LOCAL_INPUT
+    data_dir: Path = layout.DATA
+    code_dir: Path = layout.SCRIPTS
+    image_context: Path = layout.IMAGE_CONTEXT
+    definition_path: Path = layout.DEFINITION
 
 
 @dataclass
@@ -229,12 +228,19 @@ def start_run(run_input: dict, sources: RunSources, *, name: str | None = None,
     from .sfn import LocalStepFunctions
 
     sfn = sfn or LocalStepFunctions(home=home, engine=engine)
-    machine = sfn.create_state_machine(name=STATE_MACHINE_NAME,
-                                       definition=read_definition(sources.definition_path),
-                                       roleArn=run_input.get("role"))
-    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=name,
+    machine_arn = create_pipeline(sfn, read_definition(sources.definition_path))
+    started = sfn.start_execution(stateMachineArn=machine_arn, name=name,
                                   input=json.dumps(run_input))
     return sfn, started["executionArn"]
+
+
+def create_pipeline(sfn: Any, definition: str | dict) -> str:
+    """Create (or update) the pipeline's one local state machine, `smlift-pipeline`, as
+    `smlift deploy` leaves it on AWS; its ARN. `smlift run` and `smlift start --local` both
+    come here, so neither overwrites the other's record with different settings."""
+    machine = sfn.create_state_machine(name=STATE_MACHINE_NAME, definition=definition,
+                                       roleArn=LOCAL_ROLE)
+    return machine["stateMachineArn"]
 
 
 def step_progress(events: list[dict], describe_job: Callable[[str], dict | None],

@@ -13,7 +13,8 @@ import pytest
 
 from smlift.aws.client import AwsClient
 from smlift.registry import SageMakerRegistry
-from smlift.starter import aws_target, start_model
+from smlift.backend import aws_target
+from smlift.starter import start_model
 
 REGION = "eu-west-1"
 BUCKET = "smlift-test-bucket"
