@@ -28,6 +28,12 @@ _EXPORTS = {
     "Backend": "smlift.backend",
     "aws_backend": "smlift.backend",
     "local_backend": "smlift.backend",
+    "run_pipeline": "smlift.local.run",
+    "RunSources": "smlift.local.run",
+    "execute": "smlift.execute",
+    "locate": "smlift.follow",
+    "wait": "smlift.follow",
+    "check_parity": "smlift.parity",
     "start_model": "smlift.starter",
     "start_all": "smlift.starter",
 }
