@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from smlift.asl.definition import load_definition  # noqa: E402
 from smlift.asl.engine import run_execution  # noqa: E402
 from smlift.asl.tasks import TaskRegistry  # noqa: E402
-from smlift.store import Store  # noqa: E402
+from smlift.local.store import Store  # noqa: E402
 
 
 def chain(length: int) -> dict:

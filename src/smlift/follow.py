@@ -2,54 +2,31 @@
 
 An execution ARN (or, locally, an execution name) is looked up first in the embedded default's
 store, when there is one (`$SMLIFT_HOME/smlift.db`); anything else that is a Step Functions
-execution ARN is asked of AWS. Both sides answer in AWS's shapes (DescribeExecution,
-GetExecutionHistory's events), through a boto3-like object: `LocalStepFunctions` locally,
-`AwsClient` on AWS.
+execution ARN is asked of AWS. `locate` answers with the `smlift.backend.Backend` of that side;
+both sides answer in AWS's shapes (DescribeExecution, GetExecutionHistory's events).
 
 `wait` polls DescribeExecution with an injected `sleep` and `clock` until the status leaves
-RUNNING (or PENDING_REDRIVE), or raises after `timeout` seconds.
+RUNNING (or PENDING_REDRIVE), or raises after `timeout` seconds. Executions that run in this
+process (the embedded default's) are outlived by `wait_in_process` and stopped by
+`stop_in_process` when the process is interrupted.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from .errors import ExecutionDoesNotExist, ExecutionError, InputError
+from .backend import Backend, aws_backend, local_backend
+from .errors import ExecutionDoesNotExist, ExecutionError, InputError, SmliftError
+from .local.sfn import LocalStepFunctions
+from .local.store import open_store
+from .names import RUNNING
 
-RUNNING = ("RUNNING", "PENDING_REDRIVE")
 _EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$")
-
-
-@dataclass
-class Side:
-    """Where an execution lives: "local" or "aws", and the boto3-like object that reads it."""
-
-    name: str
-    sfn: Any
-
-    def describe(self, arn: str) -> dict:
-        return self._ask(lambda: self.sfn.describe_execution(executionArn=arn))
-
-    def history(self, arn: str) -> list[dict]:
-        events = self._ask(lambda: self.sfn.get_execution_history(executionArn=arn))
-        return events["events"] if isinstance(events, dict) else list(events)
-
-    def _ask(self, call: Callable[[], Any]) -> Any:
-        """An AWS failure also says that the local store was looked at first (a mistyped local
-        ARN otherwise reads as a credentials problem)."""
-        from .errors import AwsError
-
-        try:
-            return call()
-        except AwsError as exc:
-            if self.name == "aws":
-                exc.message += f"; it is not a local execution under {local_store_path().parent} either"
-            raise
 
 
 def local_store_path() -> Path:
@@ -57,58 +34,50 @@ def local_store_path() -> Path:
     return Path(os.environ.get("SMLIFT_HOME") or ".smlift").absolute() / "smlift.db"
 
 
-def locate(arn: str, *, aws_client: Callable[[], Any] | None = None) -> Side:
-    """The side that knows execution `arn` (see the module docstring)."""
+def locate(arn: str, *, aws: Callable[..., Backend] = aws_backend) -> Backend:
+    """The backend of the side that knows execution `arn` (see the module docstring)."""
     if local_store_path().exists():
-        from .store import open_store
-
         store = open_store(local_store_path().parent)
         try:
             store.get_execution(arn)
         except ExecutionDoesNotExist:
             pass
         else:
-            return Side("local", _local_sfn(store))
+            return local_backend(sfn=LocalStepFunctions(store=store))
     if not _EXECUTION_ARN.match(arn):
         raise ExecutionDoesNotExist(
             f"{arn!r} is neither a local execution nor a Step Functions execution ARN",
             where="EXECUTION", fix="pass the executionArn printed by `smlift start` "
                                    "(arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME)")
-    if aws_client is None:
-        from .aws import AwsClient
-
-        return Side("aws", AwsClient(region=arn.split(":")[3]))
-    return Side("aws", aws_client())
+    # a mistyped local ARN must not read as a credentials problem
+    return aws(region=arn.split(":")[3], unknown_hint=
+               f"; it is not a local execution under {local_store_path().parent} either")
 
 
-def _local_sfn(store) -> Any:
-    from .local_sfn import LocalStepFunctions
-
-    return LocalStepFunctions(store=store)
-
-
-def status(side: Side, arn: str) -> dict:
+def status(backend: Backend, arn: str) -> dict:
     """DescribeExecution's answer (status, dates, input, output, error, cause)."""
-    return side.describe(arn)
+    return backend.describe(arn)
 
 
-def history(side: Side, arn: str) -> list[dict]:
+def history(backend: Backend, arn: str) -> list[dict]:
     """Every history event, oldest first, as GetExecutionHistory returns them."""
-    return side.history(arn)
+    return backend.history(arn)
 
 
-def wait(side: Side, arn: str, *, timeout: float | None = None, poll: float = 5.0,
+def wait(backend: Backend, arn: str, *, timeout: float | None = None,
+         poll: float | None = None,
          sleep: Callable[[float], None] = time.sleep,
          clock: Callable[[], float] = time.monotonic) -> dict:
     """Poll until the execution ends; its final DescribeExecution. Raises ExecutionError when
-    `timeout` seconds pass first (the execution keeps running)."""
+    `timeout` seconds pass first (the execution keeps running). `poll`: the backend's default."""
+    poll = backend.poll_seconds if poll is None else poll
     if poll <= 0:
         raise InputError("must be more than 0 seconds", where="--poll", fix="e.g. --poll 5")
     if timeout is not None and timeout < 0:
         raise InputError("must be 0 seconds or more", where="--timeout", fix="e.g. --timeout 3600")
     deadline = None if timeout is None else clock() + timeout
     while True:
-        described = side.describe(arn)
+        described = backend.describe(arn)
         if described.get("status") not in RUNNING:
             return described
         if described.get("processAlive") is False:  # local only: its smlift process is gone
@@ -137,8 +106,6 @@ def failure_message(described: dict) -> str | None:
 def _short_cause(cause: str) -> str:
     """A cause that embeds a DescribeProcessingJob answer (what a failed `.sync` Task reports)
     shortened to the job's name and FailureReason; any other cause as it is."""
-    import json
-
     head, brace, rest = cause.partition("{")
     try:
         job = json.loads(brace + rest) if brace else None
@@ -147,3 +114,31 @@ def _short_cause(cause: str) -> str:
     if not isinstance(job, dict) or "FailureReason" not in job:
         return cause
     return f"{head}job {job.get('ProcessingJobName', '?')}: {job['FailureReason']}"
+
+
+def wait_in_process(backend: Backend, arns: list[str], *,
+                    reason: str = "smlift start was interrupted") -> None:
+    """When executions run in threads of this process (the embedded default), block until they
+    end, so that the process outlives them. On Ctrl-C (or SIGTERM made into it) stop each one,
+    so that none is left RUNNING with no process behind it. Otherwise return at once."""
+    if not backend.runs_in_process:
+        return
+    try:
+        for arn in arns:
+            backend.sfn.wait(arn)
+    except KeyboardInterrupt:
+        stop_in_process(backend, arns, reason=reason)
+        raise
+
+
+def stop_in_process(backend: Backend, arns: list[str], *,
+                    reason: str = "smlift start was interrupted") -> None:
+    """Stop executions run by this process (each ends ABORTED); others are left alone."""
+    if not backend.runs_in_process:
+        return
+    for arn in arns:
+        try:
+            backend.sfn.stop_execution(executionArn=arn, error="smlift.StartInterrupted",
+                                       cause=reason)
+        except SmliftError:
+            pass  # it ended meanwhile

@@ -8,7 +8,7 @@ an approval status: `PendingManualApproval` when registered, then `Approved` or 
 
 Two backends speak the same `ModelRegistry` protocol:
 
-    SageMakerRegistry   the SageMaker Model Registry, through `smlift.aws.AwsClient`:
+    SageMakerRegistry   the SageMaker Model Registry, through `smlift.aws.client.AwsClient`:
                         one model package group per model, one model package per version with
                         InferenceSpecification.Containers[0].Image = the inference image and
                         CustomerMetadataProperties = the pipeline settings (strings).
@@ -248,7 +248,7 @@ class LocalRegistry(_Approvals):
 
     def __init__(self, store=None, *, clock: Callable[[], float] = time.time):
         if store is None:
-            from .store import open_store
+            from .local.store import open_store
 
             store = open_store()
         self.store = store
@@ -395,16 +395,3 @@ def _summary_version(summary: Mapping[str, Any], name: str) -> ModelVersion:
     return ModelVersion(name=name, version=int(summary.get("ModelPackageVersion", 0)),
                         status=summary.get("ModelApprovalStatus", PENDING), image_uri="",
                         arn=summary.get("ModelPackageArn"))
-
-
-def open_registry(*, local: bool, client=None, region: str | None = None,
-                  profile: str | None = None) -> ModelRegistry:
-    """The local registry, or the SageMaker one through `client` (default: a new AwsClient
-    for `region` and `profile`)."""
-    if local:
-        return LocalRegistry()
-    if client is None:
-        from .aws import AwsClient
-
-        client = AwsClient(region=region, profile=profile)
-    return SageMakerRegistry(client)

@@ -14,8 +14,7 @@ contract (`smlift.pipeline.contract.PipelineInput`):
 
 A `Target` is where executions run: the state machine ARN, the defaults above and a boto3-like
 Step Functions object with `start_execution` (`AwsClient` on AWS, `LocalStepFunctions` locally).
-`aws_target` reads the deployment record (`smlift.deploy.lookup_deployment`); `local_target`
-creates or updates the local state machine from `statemachine/definition.asl.json`.
+`smlift.backend` makes it, for each side; this module never asks which side it has.
 
 On AWS only an Approved version runs unless `allow_unapproved`; locally any version runs (the
 latest Approved one, else the latest), since local runs are how a migration is proven before
@@ -26,15 +25,15 @@ reports each model's outcome, failures included, without stopping at the first.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from .asl.engine import check_name
 from .errors import InputError, SmliftError
-from .images.prebuilt import default_scikit_image
+from .pipeline.contract import input_problems
 from .registry import ModelRegistry, ModelVersion, choose_version
 
 # settings that fall back to the target's defaults when the version has none
@@ -44,18 +43,15 @@ _INT_SETTINGS = ("volume_size", "max_runtime")
 
 @dataclass
 class Target:
-    """Where executions run."""
+    """Where executions run (made by `smlift.backend`: `aws_target` or `local_target`)."""
 
-    side: str                                  # "aws" or "local"
     state_machine_arn: str
     role: str
     defaults: dict[str, str] = field(default_factory=dict)   # code_uri, scikit_image_uri
     sfn: Any = None                            # has start_execution(stateMachineArn, name, input)
     prefixes: dict[str, str] = field(default_factory=dict)   # input_prefix, output_prefix
-
-    @property
-    def require_approved(self) -> bool:
-        return self.side == "aws"
+    require_approved: bool = True              # only Approved versions run (AWS)
+    every_model: bool = False                  # start --all: every model, not only smlift's
 
 
 @dataclass(frozen=True)
@@ -94,8 +90,6 @@ def build_input(version: ModelVersion, target: Target, input_uri: str,
 def check_input(values: dict[str, Any]) -> dict[str, Any]:
     """Check `values` against the pipeline contract; InputError names every bad field and how
     to fix it. Returns `values` unchanged (the state machine applies the defaults itself)."""
-    from .pipeline.contract import input_problems
-
     problems = input_problems(values)
     if problems:
         text = "; ".join(f"{where}: {message}" if where else message
@@ -125,16 +119,6 @@ def execution_name(model: str, version: int, *, now: float | None = None,
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() if now is None else now))
     tail = f"-v{version}-{stamp}-{token or secrets.token_hex(2)}"
     return model[: 80 - len(tail)] + tail
-
-
-_EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-
-
-def check_execution_name(name: str) -> str:
-    if not _EXECUTION_NAME.match(name):
-        raise InputError(f"execution name {name!r} is not valid", where="--name",
-                         fix="use 1-80 letters, digits, hyphens and underscores")
-    return name
 
 
 def data_uris(target: Target, name: str, input_uri: str | None,
@@ -168,7 +152,7 @@ def start_model(registry: ModelRegistry, target: Target, name: str, input_uri: s
     """Start one execution of model `name` (see the module docstring for the rules)."""
     chosen, values = prepare(registry, target, name, input_uri, output_uri, version=version,
                              allow_unapproved=allow_unapproved)
-    exec_name = check_execution_name(execution or execution_name(chosen.name, chosen.version))
+    exec_name = check_name(execution or execution_name(chosen.name, chosen.version))
     response = target.sfn.start_execution(stateMachineArn=target.state_machine_arn,
                                           name=exec_name, input=json.dumps(values))
     return Started(model=chosen.name, version=chosen.version,
@@ -190,7 +174,7 @@ def start_all(registry: ModelRegistry, target: Target, input_prefix: str | None 
     input_prefix = _prefix(target, input_prefix, "input_prefix", "--input-prefix")
     output_prefix = _prefix(target, output_prefix, "output_prefix", "--output-prefix")
     _join(input_prefix, "model"), _join(output_prefix, "model")  # refuse a bad prefix up front
-    names = [m.name for m in registry.list_models() if target.side == "local" or m.by_smlift]
+    names = [m.name for m in registry.list_models() if target.every_model or m.by_smlift]
 
     def one(name: str) -> Started:
         try:
@@ -219,91 +203,3 @@ def _iso(value: Any) -> str | None:
     if isinstance(value, (int, float)):
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def wait_local(target: Target, arns: list[str], *,
-               reason: str = "smlift start was interrupted") -> None:
-    """Locally, executions run in threads of this process: block until they end, so that the
-    process outlives them. On Ctrl-C (or SIGTERM made into it) stop each one, so that none is
-    left RUNNING with no process behind it. On AWS, return at once."""
-    if target.side != "local":
-        return
-    try:
-        for arn in arns:
-            target.sfn.wait(arn)
-    except KeyboardInterrupt:
-        stop_local(target, arns, reason=reason)
-        raise
-
-
-def stop_local(target: Target, arns: list[str], *,
-               reason: str = "smlift start was interrupted") -> None:
-    """Stop local executions started by this process (each ends ABORTED)."""
-    for arn in arns:
-        try:
-            target.sfn.stop_execution(executionArn=arn, error="smlift.StartInterrupted",
-                                      cause=reason)
-        except SmliftError:
-            pass  # it ended meanwhile
-
-
-# -- targets ------------------------------------------------------------------------------------
-def aws_target(client, deployment: str = "smlift") -> Target:
-    """The deployed state machine of `deployment`, its SageMaker role and code_uri."""
-    from .deploy import lookup_deployment
-    from .errors import DeployError
-
-    try:
-        record = lookup_deployment(client, deployment)
-    except DeployError as exc:
-        if exc.where == "--name":  # deploy's option; here the deployment is --deployment
-            exc.where = "--deployment"
-        raise
-    roles = record.get("roles", {})
-    role = roles.get("sagemaker")
-    if not role:
-        raise DeployError(f"deployment {deployment!r} has no SageMaker execution role",
-                          where="roles.sagemaker", fix=f"run `smlift deploy --name {deployment}`")
-    defaults = {"code_uri": record.get("code_uri", "")}
-    scikit = record.get("scikit_image_uri") or default_scikit_image(client.region)
-    if scikit:
-        defaults["scikit_image_uri"] = scikit
-    # boto3 sessions are not thread-safe: make the clients start_all's threads use up front.
-    client.client("stepfunctions")
-    client.client("sagemaker")
-    prefixes = {key: record[key] for key in ("input_prefix", "output_prefix") if record.get(key)}
-    return Target("aws", record["state_machine_arn"], role, defaults, client, prefixes)
-
-
-# The embedded default's stand-ins for what `smlift deploy` sets up on AWS.
-LOCAL_CODE_URI = "s3://smlift-local/smlift/code/"
-LOCAL_ROLE = "arn:aws:iam::123456789012:role/smlift-sagemaker"
-LOCAL_DEFINITION = "statemachine/definition.asl.json"
-LOCAL_CODE_DIR = "scripts"
-
-
-def local_target(home=None, *, definition_path=LOCAL_DEFINITION, code_dir=LOCAL_CODE_DIR,
-                 sfn=None) -> Target:
-    """The local engine, as a deploy would leave AWS: the state machine created (or updated)
-    from `definition_path`, and `code_dir` synced to local S3 at LOCAL_CODE_URI when present."""
-    from pathlib import Path
-
-    from .local_run import STATE_MACHINE_NAME
-    from .local_sfn import LocalStepFunctions
-
-    path = Path(definition_path)
-    try:
-        definition = path.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read the state machine definition: {exc.strerror}",
-                         where=str(path),
-                         fix="run from the project root, or pass --definition") from None
-    if Path(code_dir).is_dir():
-        from .local_s3 import LocalS3, sync_objects
-
-        sync_objects(LocalS3(home), str(code_dir), LOCAL_CODE_URI)
-    sfn = sfn or LocalStepFunctions(home=home)
-    machine = sfn.create_state_machine(name=STATE_MACHINE_NAME, definition=definition,
-                                       roleArn=LOCAL_ROLE)
-    defaults = {"code_uri": LOCAL_CODE_URI, "scikit_image_uri": default_scikit_image("us-east-1")}
-    return Target("local", machine["stateMachineArn"], LOCAL_ROLE, defaults, sfn)

@@ -1,4 +1,4 @@
-"""The `notebook` extra: `smlift.notebook.attach(name)` gives the Step Functions Data Science SDK's
+"""The `notebook` extra: `smlift.aws.notebook.attach(name)` gives the Step Functions Data Science SDK's
 `Workflow` for the deployed state machine (against moto). Run by `make test-extras`; skipped by
 `make test` when `stepfunctions` is not installed. The last tests run everywhere: without the
 extra, attach says how to install it, and the core never imports the SDK."""
@@ -27,8 +27,8 @@ def deployed(monkeypatch):
     """A deployment as `smlift deploy` leaves it, made through AwsClient in moto."""
     from moto import mock_aws
 
-    from smlift.aws import AwsClient
-    from smlift.deploy import models
+    from smlift.aws.client import AwsClient
+    from smlift.aws.deploy import models
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -53,7 +53,7 @@ def deployed(monkeypatch):
 def test_attach_returns_the_deployed_workflow(deployed):
     from stepfunctions.workflow import Workflow
 
-    from smlift.notebook import attach
+    from smlift.aws.notebook import attach
 
     client, arn = deployed
     workflow = attach("smlift", client=client)
@@ -65,7 +65,7 @@ def test_attach_returns_the_deployed_workflow(deployed):
 @pytest.mark.extras
 @needs_sdk
 def test_attached_workflow_executes_and_lists_executions(deployed):
-    from smlift.notebook import attach
+    from smlift.aws.notebook import attach
 
     client, arn = deployed
     workflow = attach("smlift", client=client)
@@ -82,14 +82,14 @@ def test_attached_workflow_executes_and_lists_executions(deployed):
 @pytest.mark.extras
 @needs_sdk
 def test_attach_honours_aws_region_and_endpoint_by_default(deployed):
-    from smlift.notebook import attach
+    from smlift.aws.notebook import attach
 
     _, arn = deployed
     assert attach().state_machine_arn == arn
 
 
 def test_attach_without_the_extra_says_how_to_install_it(monkeypatch):
-    from smlift.notebook import attach
+    from smlift.aws.notebook import attach
 
     monkeypatch.setitem(sys.modules, "stepfunctions", None)
     monkeypatch.setitem(sys.modules, "stepfunctions.workflow", None)
@@ -99,7 +99,7 @@ def test_attach_without_the_extra_says_how_to_install_it(monkeypatch):
 
 
 def test_core_and_cli_never_import_the_extras():
-    code = ("import sys, smlift, smlift.registry, smlift.starter, smlift.follow, smlift.notebook, "
+    code = ("import sys, smlift, smlift.registry, smlift.starter, smlift.follow, smlift.aws.notebook, "
             "smlift.cli.models, smlift.cli.start, smlift.cli.follow; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('stepfunctions', 'sagemaker', 'sagemaker_studio_image_build', 'boto3')))")

@@ -64,7 +64,7 @@ def test_build_errors_are_one_line(run_cli, tmp_path, context, args, words):
 
 
 def test_remote_build_without_the_aws_module_is_a_clear_error(run_cli, context, monkeypatch):
-    monkeypatch.setitem(sys.modules, "smlift.remote_build", None)  # as if not shipped
+    monkeypatch.setitem(sys.modules, "smlift.aws.remote_build", None)  # as if not shipped
     code, _, err = run_cli("build", str(context), "--remote")
     assert code == 1 and "remote builds are not available" in err
 

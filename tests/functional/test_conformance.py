@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from smlift.asl.clock import VirtualClock
-from smlift.cli.execute import execute_files
+from smlift.execute import execute as execute_files
 from smlift.errors import SmliftError
 
 CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"

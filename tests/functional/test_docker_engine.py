@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from smlift.images import build_image
-from smlift.local_s3 import LocalS3
+from smlift.local.s3 import LocalS3
 from smlift.processing.runner import REWRITE, detect_mode
 from smlift.processing.service import LocalProcessing
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from smlift.local_s3 import LocalS3
-from smlift.store import open_store
+from smlift.local.s3 import LocalS3
+from smlift.local.store import open_store
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers of the Processing job tests
 from test_processing_jobs import request, run_definition, service  # noqa: E402

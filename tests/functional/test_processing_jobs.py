@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from smlift.local_s3 import LocalS3
+from smlift.local.s3 import LocalS3
 from smlift.processing.runner import (BUBBLEWRAP, NAMESPACE, REWRITE, bubblewrap_available,
                                      namespace_available)
 from smlift.processing.service import LocalProcessing
@@ -276,7 +276,7 @@ def run_definition(home, body, resource="arn:aws:states:::sagemaker:createProces
     from smlift.asl.engine import run_execution
     from smlift.asl.tasks import TaskRegistry
     from smlift.processing.integration import register
-    from smlift.store import open_store
+    from smlift.local.store import open_store
 
     registry = TaskRegistry()
     jobs = register(registry, home, service=service(home))

@@ -5,7 +5,7 @@ import pytest
 from smlift.errors import InputError, ModelRegistryError
 from smlift.registry import (APPROVED, PENDING, REJECTED, LocalRegistry, choose_version,
                              package_request)
-from smlift.store import Store
+from smlift.local.store import Store
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-churn:1"
 

@@ -8,9 +8,9 @@ import pytest
 
 from smlift.errors import InputError, ModelRegistryError
 from smlift.registry import APPROVED, LocalRegistry
-from smlift.starter import (Target, build_input, default_scikit_image, execution_name, prepare,
-                            start_all, start_model)
-from smlift.store import Store
+from smlift.images.prebuilt import default_scikit_image
+from smlift.starter import Target, build_input, execution_name, prepare, start_all, start_model
+from smlift.local.store import Store
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-churn:1"
 SCIKIT = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"
@@ -55,9 +55,11 @@ def registry(tmp_path):
 
 
 def target(side="aws", sfn=None, **defaults):
-    return Target(side, MACHINE, ROLE, {"code_uri": "s3://deploy-bucket/smlift/code/abc/",
-                                        "scikit_image_uri": SCIKIT, **defaults},
-                  sfn or FakeStepFunctions())
+    """A target as `smlift.backend` makes them: AWS's rules, or (side "local") the local ones."""
+    return Target(MACHINE, ROLE, {"code_uri": "s3://deploy-bucket/smlift/code/abc/",
+                                  "scikit_image_uri": SCIKIT, **defaults},
+                  sfn or FakeStepFunctions(), require_approved=side == "aws",
+                  every_model=side == "local")
 
 
 def test_input_takes_image_from_version_and_role_code_from_deployment(registry):
@@ -134,10 +136,18 @@ def test_local_target_runs_unapproved_versions(registry):
 def test_bad_execution_name_is_refused_before_starting(registry):
     registry.register("churn", IMAGE)
     sfn = FakeStepFunctions()
-    with pytest.raises(InputError, match="execution name 'no spaces please'"):
+    with pytest.raises(InputError, match="Invalid Name: 'no spaces please'"):
         start_model(registry, target("local", sfn), "churn", "s3://data/in/", "s3://data/out/",
                     execution="no spaces please")
     assert sfn.calls == []
+
+
+def test_start_takes_the_names_aws_takes_as_run_does(registry):
+    registry.register("churn", IMAGE)
+    sfn = FakeStepFunctions()
+    started = start_model(registry, target("local", sfn), "churn", "s3://data/in/",
+                          "s3://data/out/", execution="run(1)")
+    assert started.execution_arn.endswith(":run(1)") and sfn.calls[0]["name"] == "run(1)"
 
 
 def test_start_all_starts_each_model_under_its_own_prefixes(registry):
@@ -220,7 +230,7 @@ def test_start_local_runs_the_local_engine_with_the_local_registry(project, run_
     assert json.loads(final["output"]) == {"image": "sagemaker-churn:1", "model": "churn",
                                            "out": "s3://data/out/",
                                            "code": "s3://smlift-local/smlift/code/"}
-    from smlift.local_s3 import LocalS3
+    from smlift.local.s3 import LocalS3
 
     assert LocalS3().list_keys("s3://smlift-local/smlift/code/") == [
         "s3://smlift-local/smlift/code/preprocessing.py"]
@@ -268,7 +278,7 @@ def test_start_local_without_a_definition_names_the_file(tmp_path, monkeypatch, 
     code, _, err = run_cli("start", "churn", "--input-uri", "s3://data/in/",
                            "--output-uri", "s3://data/out/", "--local")
     assert code == 1
-    assert "statemachine/definition.asl.json: cannot read the state machine definition" in err
+    assert "statemachine/definition.asl.json: file not found" in err
 
 
 def test_name_and_all_together_are_refused(project, run_cli):
@@ -278,7 +288,8 @@ def test_name_and_all_together_are_refused(project, run_cli):
 
 def test_wait_polls_with_injected_sleep_until_done_or_timeout():
     from smlift.errors import ExecutionError
-    from smlift.follow import Side, wait
+    from smlift.backend import aws_backend
+    from smlift.follow import wait
 
     class Script:
         def __init__(self, statuses):
@@ -293,12 +304,12 @@ def test_wait_polls_with_injected_sleep_until_done_or_timeout():
         slept.append(seconds)
         now[0] += seconds
 
-    done = wait(Side("aws", Script(["RUNNING", "RUNNING", "SUCCEEDED"])), "arn", poll=5,
+    done = wait(aws_backend(Script(["RUNNING", "RUNNING", "SUCCEEDED"])), "arn", poll=5,
                 sleep=sleep, clock=lambda: now[0])
     assert done["status"] == "SUCCEEDED" and slept == [5, 5]
     slept.clear()
     with pytest.raises(ExecutionError, match="still RUNNING after 12s"):
-        wait(Side("aws", Script(["RUNNING"] * 10)), "arn", poll=5, timeout=12, sleep=sleep,
+        wait(aws_backend(Script(["RUNNING"] * 10)), "arn", poll=5, timeout=12, sleep=sleep,
              clock=lambda: now[0])
     assert slept == [5, 5, 2]
 

@@ -48,13 +48,7 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module_name, attr, _ = COMMANDS[name]
-        try:
-            module = importlib.import_module(f"smlift.cli.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"smlift.cli.{module_name}":
-                return None  # not built yet
-            raise
-        return getattr(module, attr)
+        return getattr(importlib.import_module(f"smlift.cli.{module_name}"), attr)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]

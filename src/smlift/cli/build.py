@@ -71,9 +71,9 @@ def build(context_dir: str, tag: str, engine: str | None, remote: bool, reposito
 
 def _build_remote(context_dir: str, **options) -> str:
     try:
-        from ..remote_build import build_remote
+        from ..aws.remote_build import build_remote
     except ImportError as exc:  # the module, or its build_remote, is not there
-        if exc.name != "smlift.remote_build":
+        if exc.name != "smlift.aws.remote_build":
             raise
         raise SmliftError("remote builds are not available in this version of smlift "
                           f"({exc})", where="--remote",

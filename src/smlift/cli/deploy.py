@@ -1,6 +1,6 @@
-"""`smlift deploy` and `smlift destroy`: thin commands over `smlift.deploy.deployer`.
+"""`smlift deploy` and `smlift destroy`: thin commands over `smlift.aws.deploy.deployer`.
 
-boto3 is imported only inside the commands (through smlift.aws), so `smlift --help` stays fast.
+boto3 is imported only inside the commands (through smlift.aws.client), so `smlift --help` stays fast.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _aws_options(command):
 
 
 def _client(region: str | None, profile: str | None):
-    from ..aws import AwsClient
+    from ..aws.client import AwsClient
 
     return AwsClient(region=region, profile=profile)
 
@@ -52,7 +52,7 @@ def deploy(name: str, bucket: str | None, dry_run: bool, region: str | None,
       smlift deploy --bucket my-bucket --region eu-west-1 --dry-run
       smlift deploy --bucket my-bucket --region eu-west-1
     """
-    from ..deploy.deployer import deploy as run_deploy
+    from ..aws.deploy.deployer import deploy as run_deploy
 
     result = run_deploy(_client(region, profile), project_root=project_root, name=name,
                         bucket=bucket, input_prefix=input_prefix, output_prefix=output_prefix,
@@ -81,7 +81,7 @@ def destroy(name: str, bucket: str | None, dry_run: bool, region: str | None,
       smlift destroy --name smlift --dry-run
       smlift destroy --name smlift
     """
-    from ..deploy.deployer import destroy as run_destroy
+    from ..aws.deploy.deployer import destroy as run_destroy
 
     plan = run_destroy(_client(region, profile), name=name, bucket=bucket, dry_run=dry_run,
                        echo=click.echo)

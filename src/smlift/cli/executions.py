@@ -24,7 +24,7 @@ def _render(value) -> str:
 
 
 def _client():
-    from ..local_sfn import LocalStepFunctions
+    from ..local.sfn import LocalStepFunctions
 
     return LocalStepFunctions()
 

@@ -22,8 +22,7 @@ def status(execution) -> None:
     """
     from ..follow import locate, status as describe
 
-    side = locate(execution)
-    click.echo(_dump(describe(side, execution)))
+    click.echo(_dump(describe(locate(execution), execution)))
 
 
 @click.command()
@@ -41,9 +40,8 @@ def wait(execution, timeout, poll) -> None:
     from ..errors import ExecutionError
     from ..follow import failure_message, locate, wait as wait_for
 
-    side = locate(execution)
-    described = wait_for(side, execution, timeout=timeout,
-                         poll=poll if poll is not None else (0.5 if side.name == "local" else 5.0))
+    backend = locate(execution)
+    described = wait_for(backend, execution, timeout=timeout, poll=poll)
     click.echo(_dump(described))
     problem = failure_message(described)
     if problem:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import click
 
+from .. import layout
+
 
 @click.command()
-@click.option("--definition", "definition", default="statemachine/definition.asl.json",
+@click.option("--definition", "definition", default=str(layout.DEFINITION),
               show_default=True, help="The state machine definition.")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
               show_default=True, help="Mermaid (GitHub renders it) or Graphviz dot.")
@@ -26,13 +28,13 @@ def graph(definition: str, fmt: str, output: Path | None) -> None:
       smlift graph --format dot | dot -Tsvg > pipeline.svg
     """
     from ..pipeline.graph import draw
-    from .execute import read_json
+    from ..execute import read_json
 
     text = draw(read_json(definition, "definition"), fmt)
     if output is None:
         click.echo(text, nl=False)
         return
-    from ..local_s3 import write_atomically
+    from ..local.s3 import write_atomically
 
     write_atomically(output, lambda temp: temp.write_text(text, encoding="utf-8"))
     click.echo(f"wrote {output}", err=True)

@@ -22,16 +22,10 @@ def backend_options(command=None, *, local_help: str = REGISTRY_HELP):
     return click.option("--local", is_flag=True, help=local_help)(command)
 
 
-def aws_client(region: str | None, profile: str | None):
-    from ..aws import AwsClient
-
-    return AwsClient(region=region, profile=profile)
-
-
 def open_registry(local: bool, region: str | None, profile: str | None):
-    from ..registry import open_registry as open_
+    from ..backend import open_backend
 
-    return open_(local=local, region=region, profile=profile)
+    return open_backend(local=local, region=region, profile=profile).registry
 
 
 def dump(value) -> str:

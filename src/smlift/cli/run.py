@@ -1,13 +1,18 @@
-"""`smlift run`: the whole pipeline on the embedded default, with live progress."""
+"""`smlift run`: the whole pipeline on the embedded default, with live progress.
+
+Thin: `smlift.local.run.run_pipeline` does the run; this module draws its progress and report.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
 
 import click
 
+from .. import layout
 from . import interrupts_deferred, sigterm_interrupts
 
 _STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED": "red"}
@@ -32,20 +37,20 @@ def _table(steps, execution):
 
 @click.command()
 @click.option("--input", "input_path", type=click.Path(path_type=Path),
-              default=Path("examples/input.local.json"), show_default=True,
+              default=layout.LOCAL_INPUT, show_default=True,
               help="Execution input JSON (the pipeline contract, docs/pipeline.md).")
 @click.option("--name", default=None, help="Execution name (default: a new UUID).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=Path("examples/data"), show_default=True,
+              default=layout.DATA, show_default=True,
               help="Local folder uploaded to input_uri before the run (input_uri then holds "
                    "exactly its files).")
-@click.option("--code", "code_dir", type=click.Path(path_type=Path), default=Path("scripts"),
+@click.option("--code", "code_dir", type=click.Path(path_type=Path), default=layout.SCRIPTS,
               show_default=True, help="Local folder uploaded to code_uri before the run.")
 @click.option("--image-context", type=click.Path(path_type=Path),
-              default=Path("containers/inference"), show_default=True,
+              default=layout.IMAGE_CONTEXT, show_default=True,
               help="Dockerfile folder of custom_image_uri, rebuilt when it changed.")
 @click.option("--definition", "definition_path", type=click.Path(path_type=Path),
-              default=Path("statemachine/definition.asl.json"), show_default=True)
+              default=layout.DEFINITION, show_default=True)
 @click.option("--build/--no-build", default=True, show_default=True,
               help="Build the inference image when missing or stale; with --no-build a "
                    "missing image is an error before anything runs.")
@@ -75,51 +80,58 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     """
     from rich.console import Console
 
-    from .. import local_run
     from ..images.engine import choose_engine, describe_engine
+    from ..local.run import RunSources, run_pipeline
 
     console = Console(stderr=True)
     engine = choose_engine(engine)
-    sources = local_run.RunSources(input_path, data_dir, code_dir, image_context, definition_path)
-    run_input = local_run.load_run_input(input_path)
-    local_run.check_run(sources, name=name)
-    def echo(line: str) -> None:
-        console.print(line, style="dim", markup=False, highlight=False)
-
-    console.print(f"engine: {describe_engine(engine)}", highlight=False, markup=False)
-    with local_run.run_lock():
-        local_run.prepare_run(run_input, sources, build=build, engine=engine, echo=echo)
-        local_run.preflight(run_input, sources, engine=engine, echo=echo)
-        sfn, arn = local_run.start_run(run_input, sources, name=name, engine=engine)
-        console.print(f"execution: {arn}", highlight=False)
-        outcome = _watch(local_run, sfn, arn, sources, console)
+    sources = RunSources(input_path, data_dir, code_dir, image_context, definition_path)
+    report = run_pipeline(sources, name=name, build=build, engine=engine, parity=parity,
+                          progress=LiveProgress(console, describe_engine(engine)))
     _end_live(console)
-    _report(outcome, console)
-    if not outcome.succeeded:
+    _report(report.outcome, console)
+    if not report.outcome.succeeded:
         sys.exit(1)
-    if parity:
+    if report.parity is not None:
         from ..parity import render
 
-        report = local_run.check_run_parity(outcome, sources)
-        click.echo(render(report).replace("parity:", "parity with the legacy program:", 1))
-        if not report.ok:
+        click.echo(render(report.parity).replace("parity:", "parity with the legacy program:", 1))
+        if not report.parity.ok:
             sys.exit(1)
 
 
-def _watch(local_run, sfn, arn, sources, console):
-    from rich.live import Live
+class LiveProgress:
+    """`smlift run`'s progress on stderr: preparation lines, then a live table of the steps.
+    While the execution is watched SIGTERM interrupts as Ctrl-C does; while an interrupted
+    execution is stopped, a further interrupt only says so."""
 
-    try:
-        with sigterm_interrupts(), Live(console=console, refresh_per_second=8,
-                                        transient=False) as live:
-            return local_run.watch_run(
-                sfn, arn, sources, on_update=lambda steps, ex: live.update(_table(steps, ex)))
-    except KeyboardInterrupt:
-        _end_live(console)
-        console.print("interrupted: stopping the execution and its running job ...")
-        with interrupts_deferred(lambda text: console.print(text, markup=False)):
-            local_run.abort_run(sfn, arn, "smlift run was interrupted")
-        raise
+    def __init__(self, console, engine: str):
+        self.console, self.engine = console, engine
+
+    def checked(self) -> None:
+        self.console.print(f"engine: {self.engine}", highlight=False, markup=False)
+
+    def line(self, text: str) -> None:
+        self.console.print(text, style="dim", markup=False, highlight=False)
+
+    def started(self, arn: str) -> None:
+        self.console.print(f"execution: {arn}", highlight=False)
+
+    @contextlib.contextmanager
+    def watching(self):
+        from rich.live import Live
+
+        try:
+            with sigterm_interrupts(), Live(console=self.console, refresh_per_second=8,
+                                            transient=False) as live:
+                yield lambda steps, execution: live.update(_table(steps, execution))
+        except KeyboardInterrupt:
+            _end_live(self.console)
+            self.console.print("interrupted: stopping the execution and its running job ...")
+            raise
+
+    def stopping(self):
+        return interrupts_deferred(lambda text: self.console.print(text, markup=False))
 
 
 def _end_live(console) -> None:

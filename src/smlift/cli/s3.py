@@ -39,7 +39,7 @@ def cp(src: str, dst: str, recursive: bool) -> None:
     """
     import sys
 
-    from ..local_s3 import LocalS3, copy_objects, copy_stream
+    from ..local.s3 import LocalS3, copy_objects, copy_stream
 
     if "-" in (src, dst) and not recursive:
         copy_stream(LocalS3(), src, dst, sys.stdin.buffer, sys.stdout.buffer)
@@ -58,7 +58,7 @@ def ls(uri: str | None, recursive: bool) -> None:
       smlift s3 ls
       smlift s3 ls s3://smlift-local/output/
     """
-    from ..local_s3 import LocalS3, format_listing, list_entries
+    from ..local.s3 import LocalS3, format_listing, list_entries
 
     for entry in list_entries(LocalS3(), uri, recursive=recursive):
         click.echo(format_listing(entry))
@@ -78,6 +78,6 @@ def sync(src: str, dst: str, delete: bool) -> None:
       smlift s3 sync examples/data/ s3://smlift-local/input/
       smlift s3 sync s3://smlift-local/output/ results/
     """
-    from ..local_s3 import LocalS3, sync_objects
+    from ..local.s3 import LocalS3, sync_objects
 
     _render(sync_objects(LocalS3(), src, dst, delete=delete))

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import click
 
+from .. import layout
+
 from .models import backend_options, dump as _dump
 
 
 def _common(command):
-    command = click.option("--definition", default="statemachine/definition.asl.json",
+    command = click.option("--definition", default=str(layout.DEFINITION),
                            show_default=True, type=click.Path(dir_okay=False),
                            help="With --local: the state machine definition to run.")(command)
     command = click.option("--deployment", default="smlift", show_default=True,
@@ -27,16 +29,11 @@ def _common(command):
                                                "local registry) instead of AWS.")
 
 
-def _target_and_registry(local: bool, region, profile, deployment: str, definition: str):
-    from ..registry import LocalRegistry, SageMakerRegistry
-    from ..starter import aws_target, local_target
+def _backend(local: bool, region, profile, deployment: str, definition: str):
+    from ..backend import open_backend
 
-    if local:
-        return local_target(definition_path=definition), LocalRegistry()
-    from .models import aws_client
-
-    client = aws_client(region, profile)
-    return aws_target(client, deployment), SageMakerRegistry(client)
+    return open_backend(local=local, region=region, profile=profile, deployment=deployment,
+                        definition_path=definition)
 
 
 @click.command()
@@ -82,49 +79,50 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
                           deployment, definition, local, region, profile)
     import contextlib
 
-    from ..starter import start_model, stop_local
+    from ..follow import stop_in_process
+    from ..starter import start_model
     from . import sigterm_interrupts
 
-    target, registry = _target_and_registry(local, region, profile, deployment, definition)
-    # Locally the execution runs in this process: from the moment it starts, Ctrl-C or SIGTERM
+    backend = _backend(local, region, profile, deployment, definition)
+    # When the execution runs in this process, from the moment it starts, Ctrl-C or SIGTERM
     # must stop it rather than leave it RUNNING with no process behind it.
-    with sigterm_interrupts() if local else contextlib.nullcontext():
-        started = start_model(registry, target, name, input_uri, output_uri, version=version,
-                              allow_unapproved=allow_unapproved, execution=execution)
+    with sigterm_interrupts() if backend.runs_in_process else contextlib.nullcontext():
+        started = start_model(backend.registry, backend.target, name, input_uri, output_uri,
+                              version=version, allow_unapproved=allow_unapproved,
+                              execution=execution)
         try:  # one handler from the start to the end of the wait: no gap for a signal
-            _announce(started, wait, local)
-            _wait_local(target, [started.execution_arn])
+            _announce(started, wait, backend.runs_in_process)
+            _wait_local(backend, [started.execution_arn])
         except KeyboardInterrupt:
-            stop_local(target, [started.execution_arn])
+            stop_in_process(backend, [started.execution_arn])
             raise
     if wait:
-        return _wait(target, started.execution_arn)
+        return _wait(backend, started.execution_arn)
 
 
-def _announce(started, wait: bool, local: bool) -> None:
+def _announce(started, wait: bool, in_process: bool) -> None:
     click.echo(_dump(started.to_dict()))
     if not wait:
         click.echo(f"Started {started.model} version {started.version}. Follow it: "
                    f"smlift wait {started.execution_arn}", err=True)
-        if local:
+        if in_process:
             click.echo("It runs in this process: the command returns when the execution ends.",
                        err=True)
 
 
-def _wait_local(target, arns: list[str]) -> None:
-    from ..starter import wait_local
+def _wait_local(backend, arns: list[str]) -> None:
+    from ..follow import wait_in_process
     from . import sigterm_interrupts
 
     with sigterm_interrupts():
-        wait_local(target, arns)
+        wait_in_process(backend, arns)
 
 
-def _wait(target, arn: str) -> None:
+def _wait(backend, arn: str) -> None:
     from ..errors import ExecutionError
-    from ..follow import Side, failure_message, wait as wait_for
+    from ..follow import failure_message, wait as wait_for
 
-    described = wait_for(Side(target.side, target.sfn), arn,
-                         poll=0.2 if target.side == "local" else 5.0)
+    described = wait_for(backend, arn)
     click.echo(_dump(described))
     problem = failure_message(described)
     if problem:
@@ -136,10 +134,11 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
     import contextlib
 
     from ..errors import SmliftError
-    from ..starter import start_all, stop_local
+    from ..follow import stop_in_process
+    from ..starter import start_all
     from . import sigterm_interrupts
 
-    target, registry = _target_and_registry(local, region, profile, deployment, definition)
+    backend = _backend(local, region, profile, deployment, definition)
 
     def report(started) -> None:
         if started.error:
@@ -148,8 +147,8 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
             click.echo(f"started {started.model} v{started.version}: {started.execution_arn}",
                        err=True)
 
-    with sigterm_interrupts() if local else contextlib.nullcontext():
-        results = start_all(registry, target, input_prefix, output_prefix,
+    with sigterm_interrupts() if backend.runs_in_process else contextlib.nullcontext():
+        results = start_all(backend.registry, backend.target, input_prefix, output_prefix,
                             allow_unapproved=allow_unapproved, max_concurrency=max_concurrency,
                             on_done=report)
         arns = [r.execution_arn for r in results if not r.error]
@@ -161,9 +160,9 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
             failed = [r.model for r in results if r.error]
             if not failed:
                 click.echo(f"{len(results)} executions started.", err=True)
-            _wait_local(target, arns)
+            _wait_local(backend, arns)
         except KeyboardInterrupt:
-            stop_local(target, arns)
+            stop_in_process(backend, arns)
             raise
     if failed:
         raise SmliftError(f"{len(failed)} of {len(results)} models did not start: "
@@ -187,7 +186,7 @@ def input_(name, input_uri, output_uri, version, allow_unapproved, deployment, d
     """
     from ..starter import prepare
 
-    target, registry = _target_and_registry(local, region, profile, deployment, definition)
-    _, values = prepare(registry, target, name, input_uri, output_uri, version=version,
+    backend = _backend(local, region, profile, deployment, definition)
+    _, values = prepare(backend.registry, backend.target, name, input_uri, output_uri, version=version,
                         allow_unapproved=allow_unapproved)
     click.echo(_dump(values))

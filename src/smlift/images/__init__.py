@@ -55,7 +55,7 @@ class LocalImage:
 
 def _home(home: Path | None) -> Path:
     if home is None:
-        from ..home import smlift_home
+        from ..local.home import smlift_home
 
         return smlift_home()
     return Path(home)

@@ -175,7 +175,7 @@ def image_dir(home: Path, digest: str) -> Path:
 
 def snapshot(plan: BuildPlan, home: Path) -> dict[str, Path]:
     """Copy the image's files to `images/<digest>/rootfs/...` (once); container path -> copy."""
-    from ..local_s3 import copy_file
+    from ..local.s3 import copy_file
 
     final = image_dir(home, plan.digest)
     rootfs = final / "rootfs"

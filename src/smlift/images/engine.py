@@ -115,7 +115,7 @@ def pull_with_ecr_login(uri: str, echo: Callable[[str], None],
     match = _ECR_HOST_RE.match(host)
     if not match or not _has_credentials():
         return False
-    from ..aws import AwsClient
+    from ..aws.client import AwsClient
 
     try:
         client = (client_factory or (lambda region: AwsClient(region=region)))(match["region"])

@@ -57,7 +57,7 @@ class ImageRegistry:
         self.home = Path(home)
 
     def _store(self):
-        from ..store import open_store
+        from ..local.store import open_store
 
         return open_store(self.home)
 

@@ -24,9 +24,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError, SmliftError
+from ..names import BUCKET
 from ..images.prebuilt import prebuilt_problem
 from ..images.registry import tag_problem
-from ..local_s3 import check_key
+from ..local.s3 import check_key
 from . import read_json_file
 
 DEFAULTS = {"instance_type": "ml.m5.xlarge", "volume_size": 30, "max_runtime": 3600}
@@ -46,7 +47,7 @@ EXAMPLES: dict[str, Any] = {
 }
 
 _S3 = re.compile(r"^s3://(?P<bucket>[^/]+)(?P<key>/.*)?$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET = BUCKET  # S3's rule (smlift.names)
 _ROLE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+$")
 _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$")
 _INSTANCE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")

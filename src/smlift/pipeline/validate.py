@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .. import smdocker
+from ..aws import smdocker
 from ..errors import DefinitionError, SmliftError
 from ..images.dockerfile import dockerfile_warnings
 from ..jsontext import loads

@@ -64,7 +64,7 @@ class LocalProcessing:
                  launcher: Callable = popen_launcher, clock: Any = None, mode: str | None = None,
                  grace_seconds: float = DEFAULT_GRACE_SECONDS, region: str | None = None,
                  account: str | None = None, engine: str | None = None):
-        from ..home import smlift_home
+        from ..local.home import smlift_home
 
         self.home = Path(home) if home is not None else smlift_home()
         self._store, self._s3, self._resolve_image = store, s3, resolve_image
@@ -86,14 +86,14 @@ class LocalProcessing:
     @property
     def store(self):
         if self._store is None:
-            from ..store import open_store
+            from ..local.store import open_store
             self._store = open_store(self.home)
         return self._store
 
     @property
     def s3(self):
         if self._s3 is None:
-            from ..local_s3 import LocalS3
+            from ..local.s3 import LocalS3
             self._s3 = LocalS3(self.home)
         return self._s3
 
@@ -345,7 +345,7 @@ class LocalProcessing:
         """The description a reader gets: an unfinished job whose runner process has died is
         reported Failed, as of its last update. Computed, never written: reading a job must work
         on a full disk or a read-only home (`reap_orphans`, a writer, records it)."""
-        from ..store import process_alive
+        from ..local.store import process_alive
 
         name = description["ProcessingJobName"]
         pid = description.get("SmliftLocal", {}).get("RunnerPid")

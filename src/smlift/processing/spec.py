@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ProcessingJobError, SmliftError
-from ..local_s3 import check_key
+from ..local.s3 import check_key
 
 DEFAULT_MAX_RUNTIME = 86400
 PROCESSING_ROOT = "/opt/ml/processing/"

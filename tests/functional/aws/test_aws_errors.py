@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from smlift.aws import AwsClient
+from smlift.aws.client import AwsClient
 from smlift.errors import AwsError
 
 ROOT = Path(__file__).resolve().parents[3]

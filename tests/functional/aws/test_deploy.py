@@ -14,10 +14,10 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from smlift.aws import AwsClient
+from smlift.aws.client import AwsClient
 from smlift.cli import cli
-from smlift.deploy import lookup_deployment
-from smlift.deploy.deployer import deploy, destroy
+from smlift.aws.deploy import lookup_deployment
+from smlift.aws.deploy.deployer import deploy, destroy
 from smlift.errors import DeployError
 
 ROOT = Path(__file__).resolve().parents[3]

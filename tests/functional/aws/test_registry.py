@@ -3,7 +3,7 @@
 import boto3
 import pytest
 
-from smlift.aws import AwsClient
+from smlift.aws.client import AwsClient
 from smlift.errors import ModelRegistryError
 from smlift.registry import APPROVED, PENDING, REJECTED, SageMakerRegistry, choose_version
 

@@ -15,9 +15,9 @@ import zipfile
 import boto3
 import pytest
 
-from smlift.aws import AwsClient
+from smlift.aws.client import AwsClient
 from smlift.errors import ImageError, InputError
-from smlift.remote_build import BUILD_IMAGE, build_remote
+from smlift.aws.remote_build import BUILD_IMAGE, build_remote
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -11,9 +11,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from smlift.aws import AwsClient
+from smlift.aws.client import AwsClient
 from smlift.registry import SageMakerRegistry
-from smlift.starter import aws_target, start_model
+from smlift.backend import aws_target
+from smlift.starter import start_model
 
 REGION = "eu-west-1"
 BUCKET = "smlift-test-bucket"
@@ -23,7 +24,7 @@ DEFINITION = Path(__file__).resolve().parents[3] / "statemachine" / "definition.
 
 def make_deployment(client: AwsClient, name: str = "smlift") -> dict:
     """What `smlift deploy` leaves behind, as far as `smlift start` reads it."""
-    from smlift.deploy import models
+    from smlift.aws.deploy import models
 
     names = (models.resource_names(name) if hasattr(models, "resource_names")
              else {"state_machine": name, "stepfunctions": f"{name}-stepfunctions",
@@ -212,7 +213,7 @@ def test_no_credentials_is_one_line_with_the_fix(bare_machine, run_cli, args):
 def test_the_docs_walk_through_on_a_real_deploy(aws_env, run_cli):
     """docs/aws.md end to end: deploy, register, approve, start with the deployment's prefixes;
     then the execution, state machine and role are there for plain boto3."""
-    from smlift.deploy import deploy
+    from smlift.aws.deploy import deploy
 
     root = Path(__file__).resolve().parents[3]
     client = AwsClient(region=REGION)

@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from smlift.errors import InputError, StorageError
-from smlift.local_s3 import (TEMP_PREFIX, LocalS3, copy_file, copy_objects, format_listing,
+from smlift.local.s3 import (TEMP_PREFIX, LocalS3, copy_file, copy_objects, format_listing,
                              list_entries, split_uri, sync_objects)
 
 
@@ -98,7 +98,7 @@ def test_put_file_leaves_no_temporary_file_and_failed_write_leaves_nothing(s3, t
     class Boom(Exception):
         pass
 
-    from smlift import local_s3
+    from smlift.local import s3 as local_s3
 
     def failing(temp):
         temp.write_bytes(b"partial")

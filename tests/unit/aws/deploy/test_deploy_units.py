@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from smlift.deploy.desired import check_name, code_objects
-from smlift.deploy.executor import DisplayOnlyExecutor, Executor
-from smlift.deploy.models import Plan, Resource, canonical, resource_names
-from smlift.deploy.record import build_record_from, created_resources
+from smlift.aws.deploy.desired import check_name, code_objects
+from smlift.aws.deploy.executor import DisplayOnlyExecutor, Executor
+from smlift.aws.deploy.models import Plan, Resource, canonical, resource_names
+from smlift.aws.deploy.record import build_record_from, created_resources
 from smlift.errors import AwsError, DeployError, InputError
 
 
@@ -158,6 +158,6 @@ def test_deploy_cli_module_imports_no_boto3():
     import subprocess
     import sys
 
-    code = ("import sys, smlift.cli.deploy, smlift.deploy, smlift.remote_build; "
+    code = ("import sys, smlift.cli.deploy, smlift.aws.deploy, smlift.aws.remote_build; "
             "sys.exit(int(any(m.split('.')[0] in ('boto3', 'botocore') for m in sys.modules)))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -18,8 +18,8 @@ import json
 from typing import Callable
 from urllib.parse import urlencode
 
-from ..aws import is_not_found, require_bucket
-from ..errors import AwsError, DeployError
+from ..client import is_not_found, require_bucket
+from ...errors import AwsError, DeployError
 from .models import (RESOURCE_TYPES, TAG_DEPLOYMENT, Deployment, Plan, Resource, Role,
                      canonical, record_key)
 from .record import build_record, created_resources, read_record, record_json

@@ -16,13 +16,12 @@ import json
 import re
 from pathlib import Path
 
-from ..errors import DeployError, InputError
-from ..pipeline import iam
+from ...errors import DeployError, InputError
+from ...layout import DEFINITION, IAM, SCRIPTS
+from ...names import BUCKET
+from ...pipeline import iam
 from .models import CODE_PREFIX, CodeObject, Deployment, Role, StateMachine, resource_names
 
-DEFINITION = Path("statemachine") / "definition.asl.json"
-SCRIPTS = Path("scripts")
-IAM = Path("iam")
 DEFAULT_IMAGE_REPOSITORY = "sagemaker-*"   # the repositories `smlift build --remote` creates
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}[A-Za-z0-9])?$")
 _SKIPPED = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
@@ -49,7 +48,7 @@ def desired_deployment(client, *, project_root: str | Path = ".", name: str = "s
     check_name(name)
     root = Path(project_root)
     bucket = bucket or default_bucket(client)
-    if not re.match(_BUCKET, bucket):
+    if not BUCKET.match(bucket):
         raise InputError(f"invalid bucket name {bucket!r}", where="--bucket",
                          fix="bucket names are 3-63 characters of a-z, 0-9, '.' and '-', starting "
                              "and ending with a letter or digit")
@@ -128,18 +127,16 @@ def _skipped(rel: Path) -> bool:
             or rel.suffix in (".pyc", ".pyo"))
 
 
-_BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
-
-
 def _prefix(uri: str, option: str) -> str:
-    if not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", uri):
+    bucket = uri[len("s3://"):].split("/", 1)[0] if uri.startswith("s3://") else ""
+    if not BUCKET.match(bucket):
         raise InputError(f"{uri!r} is not an s3:// prefix", where=option,
                          fix="pass an S3 URI such as s3://my-bucket/smlift/input/")
     return uri if uri.endswith("/") else uri + "/"
 
 
 def _scikit(region: str) -> tuple[str, str]:
-    from ..images.prebuilt import SCIKIT_IMAGE_ACCOUNTS, default_scikit_image
+    from ...images.prebuilt import SCIKIT_IMAGE_ACCOUNTS, default_scikit_image
 
     account = SCIKIT_IMAGE_ACCOUNTS.get(region)
     if account is None:

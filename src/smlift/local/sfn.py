@@ -28,8 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionError, InputError
-from .jsontext import loads
+from ..errors import ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionError, InputError
+from ..jsontext import loads
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -49,7 +49,7 @@ class LocalStepFunctions:
         self.store = store if store is not None else open_store(home)
         self._tasks, self._engine = tasks, engine
         if clock is None:
-            from .asl.clock import RealClock
+            from ..asl.clock import RealClock
 
             clock = RealClock()
         self.clock = clock
@@ -66,8 +66,8 @@ class LocalStepFunctions:
     def create_state_machine(self, name: str, definition: str | dict, roleArn: str | None = None,
                              **_: Any) -> dict:
         """Create (or, as `smlift` redeploys, update) a state machine after validating it."""
-        from .asl.definition import load_definition
-        from .asl.engine import check_name, state_machine_arn
+        from ..asl.definition import load_definition
+        from ..asl.engine import check_name, state_machine_arn
 
         check_name(name, "state machine")
         load_definition(definition, self.tasks)
@@ -99,7 +99,7 @@ class LocalStepFunctions:
 
     # -- executions -----------------------------------------------------------------------
     def _prepare(self, stateMachineArn: str, name: str | None, input: Any):
-        from .asl.engine import parse_input, prepare_execution
+        from ..asl.engine import parse_input, prepare_execution
 
         record = self._state_machine(stateMachineArn)
         value = parse_input(input) if isinstance(input, (str, bytes)) else input
@@ -128,7 +128,7 @@ class LocalStepFunctions:
         """An execution of this name left RUNNING by a process that died can never progress:
         end it FAILED (States.Runtime, as AWS ends an execution it cannot continue) and say so,
         instead of answering with it as a running duplicate (a caller would wait for ever)."""
-        from .asl.engine import execution_arn
+        from ..asl.engine import execution_arn
 
         if not name:
             return
@@ -163,8 +163,8 @@ class LocalStepFunctions:
 
     def _running_duplicate(self, stateMachineArn: str, name: str | None,
                            input: Any) -> dict | None:
-        from .asl.engine import execution_arn
-        from .asl.paths import json_equal
+        from ..asl.engine import execution_arn
+        from ..asl.paths import json_equal
 
         if not name:
             return None
@@ -192,7 +192,7 @@ class LocalStepFunctions:
         (just started) is waited for too, not reported at once."""
         import time
 
-        from .asl.engine import active_execution
+        from ..asl.engine import active_execution
 
         arn = self.store.get_execution(executionArn)["arn"]
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -230,7 +230,7 @@ class LocalStepFunctions:
         return out
 
     def _alive(self, record: dict) -> bool:
-        from .asl.engine import active_execution
+        from ..asl.engine import active_execution
         from .store import process_alive
 
         if active_execution(record["arn"]) is not None:
@@ -239,8 +239,8 @@ class LocalStepFunctions:
 
     def get_execution_history(self, executionArn: str, reverseOrder: bool = False,
                               **_: Any) -> dict:
-        from .asl.engine import active_execution
-        from .asl.history import render_event
+        from ..asl.engine import active_execution
+        from ..asl.history import render_event
 
         arn = self.store.get_execution(executionArn)["arn"]
         running = active_execution(arn)
@@ -272,7 +272,7 @@ class LocalStepFunctions:
     def stop_execution(self, executionArn: str, error: str | None = None,
                        cause: str | None = None) -> dict:
         """Abort a running execution: its running tasks get their cancel signal."""
-        from .asl.engine import active_execution
+        from ..asl.engine import active_execution
 
         record = self.store.get_execution(executionArn)
         arn = record["arn"]

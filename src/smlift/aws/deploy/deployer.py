@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import AwsError, DeployError
+from ...errors import AwsError, DeployError
 from .desired import check_name, default_bucket, desired_deployment
 from .executor import DisplayOnlyExecutor, Executor
 from .models import Plan

@@ -12,7 +12,9 @@ Configuration, in order of precedence:
 
 There is one method per AWS operation we use, named as boto3 names it, taking keyword arguments as
 AWS spells them and returning boto3's response dict. The exceptions, each said in its docstring:
-paginated listings return the merged list of items, and `get_object` returns its Body as bytes.
+paginated listings return the merged list of items (Step Functions' execution listings keep
+boto3's `{"events": ...}` and `{"executions": ...}`, as `LocalStepFunctions` answers), and
+`get_object` returns its Body as bytes.
 
 boto3 and botocore are imported lazily (inside methods), so importing this module is cheap.
 """
@@ -23,7 +25,7 @@ import os
 import time
 from typing import Any, Callable
 
-from .errors import AwsError, SmliftError
+from ..errors import AwsError, SmliftError
 
 CREDENTIALS_FIX = ("configure credentials: `aws configure`, or set AWS_PROFILE, or set "
                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
@@ -230,13 +232,16 @@ class AwsClient:
     def describe_execution(self, **kw: Any) -> dict:
         return self.call("stepfunctions", "describe_execution", **kw)
 
-    def get_execution_history(self, **kw: Any) -> list[dict]:
-        """Paginated: every history event, oldest first unless reverseOrder=True."""
-        return self.paginate("stepfunctions", "get_execution_history", "events", **kw)
+    def get_execution_history(self, **kw: Any) -> dict:
+        """Paginated: {"events": every history event, oldest first unless reverseOrder=True},
+        the shape LocalStepFunctions answers in too."""
+        return {"events": self.paginate("stepfunctions", "get_execution_history", "events", **kw)}
 
-    def list_executions(self, **kw: Any) -> list[dict]:
-        """Paginated: every execution summary of one state machine."""
-        return self.paginate("stepfunctions", "list_executions", "executions", **kw)
+    def list_executions(self, **kw: Any) -> dict:
+        """Paginated: {"executions": every execution summary of one state machine}, as
+        LocalStepFunctions answers."""
+        return {"executions": self.paginate("stepfunctions", "list_executions", "executions",
+                                            **kw)}
 
     def stop_execution(self, **kw: Any) -> dict:
         return self.call("stepfunctions", "stop_execution", **kw)

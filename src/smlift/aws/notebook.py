@@ -1,6 +1,6 @@
 """For notebook users: the deployed state machine as a Step Functions Data Science SDK `Workflow`.
 
-    from smlift.notebook import attach
+    from smlift.aws.notebook import attach
     workflow = attach("smlift")                  # the deployment's name (default "smlift")
     execution = workflow.execute(inputs=input_json)
     workflow.list_executions()
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import SmliftError
+from ..errors import SmliftError
 
 INSTALL_FIX = "pip install 'smlift[notebook]'"
 
@@ -26,7 +26,7 @@ def workflow_class() -> Any:
         from stepfunctions.workflow import Workflow
     except ImportError as exc:  # ModuleNotFoundError, or pkg_resources missing under it
         raise SmliftError(f"the Step Functions Data Science SDK cannot be imported ({exc})",
-                          where="smlift.notebook", fix=INSTALL_FIX) from None
+                          where="smlift.aws.notebook", fix=INSTALL_FIX) from None
     return Workflow
 
 
@@ -37,7 +37,7 @@ def attach(name: str = "smlift", *, client=None, region: str | None = None,
     AWS_ENDPOINT_URL)."""
     workflow = workflow_class()
     if client is None:
-        from .aws import AwsClient
+        from .client import AwsClient
 
         client = AwsClient(region=region, profile=profile)
     from .deploy import lookup_deployment

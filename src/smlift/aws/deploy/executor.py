@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from ..errors import AwsError, DeployError
+from ...errors import AwsError, DeployError
 from .models import Plan, Resource, record_key
 from .record import build_record_from, record_json
 

@@ -33,12 +33,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .confined import LinkRefused, is_confined, open_dir, open_file_at, regular_files
-from .errors import InputError, StorageError
+from ..confined import LinkRefused, is_confined, open_dir, open_file_at, regular_files
+from ..errors import InputError, StorageError
+from ..names import BUCKET
 
 TEMP_PREFIX = ".smlift-tmp-"
 FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET_RE = BUCKET  # S3's rule (smlift.names)
 _IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 _MAX_KEY_BYTES = 1024
 MAX_SEGMENT_BYTES = 255  # NAME_MAX: the longest file name Linux filesystems store

@@ -7,7 +7,8 @@ uploading their data and code and pushing their image:
                build the inference image when it is missing or its folder changed
     preflight  everything that can be known before the first job starts: the input contract,
                the input prefix, both images, the definition
-    start      one execution on the local engine (`LocalStepFunctions`), persisted in the store
+    start      one execution of `smlift-pipeline` on the local engine (`LocalStepFunctions`),
+               persisted in the store
     watch      poll the execution's history and its processing jobs into `StepProgress` rows,
                which the CLI renders live
     report     the final status, the output location and the first rows of the result; on
@@ -15,7 +16,8 @@ uploading their data and code and pushing their image:
     parity     optionally, run the untouched legacy program (`legacy_src/`) on the same data and
                compare its result files with the published ones, byte for byte
 
-Nothing here renders: the CLI (`smlift.cli.run`) draws what `watch_run` reports.
+`run_pipeline` is the use case: it does all of the above and returns a `RunReport`. Nothing
+here renders: the CLI (`smlift.cli.run`) draws what it reports through a `RunProgress`.
 """
 
 from __future__ import annotations
@@ -27,28 +29,27 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager, Protocol
 
-from .errors import InputError, SmliftError
+from .. import layout
+from ..errors import InputError, SmliftError
+from ..names import TERMINAL
 
-DEFAULT_INPUT = Path("examples/input.local.json")
-DEFAULT_DATA = Path("examples/data")
-DEFAULT_CODE = Path("scripts")
-DEFAULT_IMAGE_CONTEXT = Path("containers/inference")
-DEFAULT_DEFINITION = Path("statemachine/definition.asl.json")
 STATE_MACHINE_NAME = "smlift-pipeline"
-TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+# The embedded default's stand-ins for what `smlift deploy` sets up on AWS.
+LOCAL_CODE_URI = "s3://smlift-local/smlift/code/"
+LOCAL_ROLE = "arn:aws:iam::123456789012:role/smlift-sagemaker"
 
 
 @dataclass
 class RunSources:
     """Where the local files of a run come from (all relative to the project root)."""
 
-    input_path: Path = DEFAULT_INPUT
-    data_dir: Path = DEFAULT_DATA
-    code_dir: Path = DEFAULT_CODE
-    image_context: Path = DEFAULT_IMAGE_CONTEXT
-    definition_path: Path = DEFAULT_DEFINITION
+    input_path: Path = layout.LOCAL_INPUT
+    data_dir: Path = layout.DATA
+    code_dir: Path = layout.SCRIPTS
+    image_context: Path = layout.IMAGE_CONTEXT
+    definition_path: Path = layout.DEFINITION
 
 
 @dataclass
@@ -84,6 +85,88 @@ class RunOutcome:
         return self.execution["status"] == "SUCCEEDED"
 
 
+# -- the use case -------------------------------------------------------------------------------
+class RunProgress(Protocol):
+    """What `run_pipeline` tells its caller as it goes (the CLI draws it live)."""
+
+    def checked(self) -> None:
+        """The input, the folders and the definition are valid: the run begins."""
+
+    def line(self, text: str) -> None:
+        """One line about preparing the run (uploads, builds, images)."""
+
+    def started(self, arn: str) -> None:
+        """The execution has started."""
+
+    def watching(self) -> ContextManager[Callable[[list[StepProgress], dict], None]]:
+        """Around the watch: gives the callback that sees each update of the steps."""
+
+    def stopping(self) -> ContextManager[None]:
+        """Around stopping an interrupted execution (its running job gets its grace period)."""
+
+
+class QuietProgress:
+    """A RunProgress that shows nothing."""
+
+    def checked(self) -> None:
+        pass
+
+    def line(self, text: str) -> None:
+        pass
+
+    def started(self, arn: str) -> None:
+        pass
+
+    def watching(self):
+        return contextlib.nullcontext(lambda steps, execution: None)
+
+    def stopping(self):
+        return contextlib.nullcontext()
+
+
+@dataclass
+class RunReport:
+    """What `smlift run` did: the outcome and, when asked for, the parity report."""
+
+    outcome: RunOutcome
+    parity: Any = None  # smlift.parity.ParityReport
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.succeeded and (self.parity is None or self.parity.ok)
+
+
+def run_pipeline(sources: RunSources | None = None, *, name: str | None = None,
+                 build: bool = True, engine: str | None = None, parity: bool = False,
+                 home: Path | None = None, progress: RunProgress | None = None) -> RunReport:
+    """Run the whole pipeline on the embedded default (the steps in the module docstring), its
+    jobs on `engine` (chosen already: `images.engine.choose_engine`). The input and definition
+    are read and validated once, before anything is uploaded; the home's run lock is held from
+    the upload to the end of the execution. Interrupted (KeyboardInterrupt), the execution is
+    stopped (it ends ABORTED) and the interrupt goes on."""
+    sources, progress = sources or RunSources(), progress or QuietProgress()
+    run_input = load_run_input(sources.input_path)
+    definition = check_run(sources, name=name, home=home)
+    progress.checked()
+    with run_lock(home):
+        prepare_run(run_input, sources, home=home, build=build, engine=engine,
+                    echo=progress.line)
+        check_local_resources(run_input, home, engine=engine, echo=progress.line)
+        sfn, arn = start_run(run_input, definition, name=name, home=home, engine=engine)
+        progress.started(arn)
+        try:
+            with progress.watching() as on_update:
+                outcome = watch_run(sfn, arn, definition, home=home, on_update=on_update)
+        except KeyboardInterrupt:
+            with progress.stopping():
+                abort_run(sfn, arn, "smlift run was interrupted")
+            raise
+    report = RunReport(outcome)
+    if parity and outcome.succeeded:
+        report.parity = check_run_parity(outcome, sources, home=home)
+    return report
+
+
 # -- prepare ------------------------------------------------------------------------------------
 def image_tag(uri: str) -> str:
     """`123.dkr.ecr.r.amazonaws.com/name:tag` and `name:tag` both build as `name:tag`."""
@@ -93,7 +176,7 @@ def image_tag(uri: str) -> str:
 
 def load_run_input(path: Path) -> dict:
     """The execution input, checked against the pipeline contract (InputError names fields)."""
-    from .pipeline.contract import load_pipeline_input
+    from ..pipeline.contract import load_pipeline_input
 
     if not Path(path).is_file():
         raise InputError("is a folder, not an input file" if Path(path).is_dir()
@@ -103,33 +186,38 @@ def load_run_input(path: Path) -> dict:
     return load_pipeline_input(path).model_dump(exclude_none=True)
 
 
-def check_run(sources: RunSources, *, name: str | None = None, home: Path | None = None) -> None:
+def check_run(sources: RunSources, *, name: str | None = None,
+              home: Path | None = None) -> dict:
     """Everything about the local files and the name that is knowable before `prepare_run`
-    touches local S3 or builds: the two folders, the definition, the execution name."""
-    from .asl.engine import check_name
+    touches local S3 or builds: the two folders, the definition, the execution name. Returns
+    the definition, read and validated (the one time a run reads it)."""
+    from ..asl.engine import check_name
 
     for folder, option in ((sources.data_dir, "--data"), (sources.code_dir, "--code")):
         if not Path(folder).is_dir():
             raise InputError("is a file, not a folder" if Path(folder).exists()
                              else "folder not found", where=str(folder),
                              fix=f"run from the project root, or pass {option} FOLDER")
-    check_definition(sources.definition_path, home)
+    definition = check_definition(sources.definition_path, home)
     if name is not None:
         check_name(name)
+    return definition
 
 
-def check_definition(path: Path, home: Path | None = None) -> None:
-    """The definition loads, with the embedded default's Task handlers (DefinitionError with the
-    file name and a JSON pointer otherwise)."""
-    from .asl.definition import load_definition
+def check_definition(path: Path, home: Path | None = None) -> dict:
+    """The definition in `path`, checked to load with the embedded default's Task handlers
+    (DefinitionError with the file name and a JSON pointer otherwise)."""
+    from ..asl.definition import load_definition
     from .embedded import task_registry
-    from .errors import DefinitionError
+    from ..errors import DefinitionError
 
+    definition = read_definition(path)
     try:
-        load_definition(read_definition(path), tasks=task_registry(home))
+        load_definition(definition, tasks=task_registry(home))
     except DefinitionError as exc:
         exc.fix = exc.fix or "correct the definition (`smlift validate` lists every problem)"
         raise exc.with_context(f"{path}#") from None
+    return definition
 
 
 def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = None,
@@ -137,8 +225,8 @@ def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = Non
                 engine: str | None = None) -> None:
     """Seed local S3 with the data and code, and (unless `build` is off) build the inference
     image for `engine` when it is missing or its folder changed."""
-    from .images import build_image, image_is_stale
-    from .local_s3 import LocalS3, sync_objects
+    from ..images import build_image, image_is_stale
+    from .s3 import LocalS3, sync_objects
 
     s3 = LocalS3(home)
     for folder, uri in ((sources.data_dir, run_input["input_uri"]),
@@ -186,20 +274,13 @@ def run_lock(home: Path | None = None):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def preflight(run_input: dict, sources: RunSources, *, home: Path | None = None,
-              engine: str | None = None, echo: Callable[[str], None] = print) -> None:
-    """Fail before anything runs when a missing prefix, image or bad definition is knowable."""
-    check_local_resources(run_input, home, engine=engine, echo=echo)
-    check_definition(sources.definition_path, home)
-
-
 def check_local_resources(run_input: dict, home: Path | None = None, *,
                           engine: str | None = None, echo: Callable[[str], None] = print) -> None:
     """The input and code prefixes hold objects and both images resolve on `engine`, in local
     S3 and the local image registry (the prebuilt image's runtime or look-alike is made here,
     once, rather than in the middle of the run)."""
-    from .images import resolve_image
-    from .local_s3 import LocalS3
+    from ..images import resolve_image
+    from .s3 import LocalS3
 
     s3 = LocalS3(home)
     for name in ("input_uri", "code_uri"):
@@ -215,26 +296,33 @@ def check_local_resources(run_input: dict, home: Path | None = None, *,
 
 def read_definition(path: Path) -> dict:
     """The definition file as JSON (InputError naming the file when it cannot be read)."""
-    from .pipeline import read_json_file
+    from ..pipeline import read_json_file
 
     return read_json_file(path, "pass --definition, or run from the project root")
 
 
 # -- start and watch ----------------------------------------------------------------------------
-def start_run(run_input: dict, sources: RunSources, *, name: str | None = None,
+def start_run(run_input: dict, definition: dict, *, name: str | None = None,
               home: Path | None = None, sfn: Any = None,
               engine: str | None = None) -> tuple[Any, str]:
     """Start one execution of the pipeline on the local engine, its jobs on `engine`; returns
     (service, executionArn)."""
-    from .local_sfn import LocalStepFunctions
+    from .sfn import LocalStepFunctions
 
     sfn = sfn or LocalStepFunctions(home=home, engine=engine)
-    machine = sfn.create_state_machine(name=STATE_MACHINE_NAME,
-                                       definition=read_definition(sources.definition_path),
-                                       roleArn=run_input.get("role"))
-    started = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=name,
+    machine_arn = create_pipeline(sfn, definition)
+    started = sfn.start_execution(stateMachineArn=machine_arn, name=name,
                                   input=json.dumps(run_input))
     return sfn, started["executionArn"]
+
+
+def create_pipeline(sfn: Any, definition: str | dict) -> str:
+    """Create (or update) the pipeline's one local state machine, `smlift-pipeline`, as
+    `smlift deploy` leaves it on AWS; its ARN. `smlift run` and `smlift start --local` both
+    come here, so neither overwrites the other's record with different settings."""
+    machine = sfn.create_state_machine(name=STATE_MACHINE_NAME, definition=definition,
+                                       roleArn=LOCAL_ROLE)
+    return machine["stateMachineArn"]
 
 
 def step_progress(events: list[dict], describe_job: Callable[[str], dict | None],
@@ -266,19 +354,18 @@ def step_progress(events: list[dict], describe_job: Callable[[str], dict | None]
     return list(steps.values())
 
 
-def task_state_names(definition_path: Path) -> list[str]:
-    definition = read_definition(definition_path)
+def task_state_names(definition: dict) -> list[str]:
     return [name for name, state in definition["States"].items() if state.get("Type") == "Task"]
 
 
-def watch_run(sfn: Any, arn: str, sources: RunSources, *, home: Path | None = None,
+def watch_run(sfn: Any, arn: str, definition: dict, *, home: Path | None = None,
               on_update: Callable[[list[StepProgress], dict], None] = lambda steps, ex: None,
               poll_seconds: float = 0.25) -> RunOutcome:
     """Poll until the execution ends, reporting progress; then gather the outcome."""
-    from .processing.service import LocalProcessing
+    from ..processing.service import LocalProcessing
 
     jobs = LocalProcessing(home=home)
-    names = task_state_names(sources.definition_path)
+    names = task_state_names(definition)
 
     def describe_job(name: str) -> dict | None:
         try:
@@ -340,7 +427,7 @@ def _result_uri(output: Any) -> str | None:
 
 def result_preview(uri: str, home: Path | None = None, rows: int = 5) -> list[str]:
     """The first lines of the first CSV under `uri` in local S3."""
-    from .local_s3 import LocalS3
+    from .s3 import LocalS3
 
     s3 = LocalS3(home)
     csvs = [key for key in s3.list_keys(uri) if key.endswith(".csv")]
@@ -356,8 +443,8 @@ def check_run_parity(outcome: RunOutcome, sources: RunSources, *, home: Path | N
     """Run the legacy program on the run's data and compare with the published result."""
     import tempfile
 
-    from .local_s3 import LocalS3
-    from .parity import compare_outputs, find_project, run_legacy
+    from .s3 import LocalS3
+    from ..parity import compare_outputs, find_project, run_legacy
 
     if not outcome.succeeded or not outcome.output_uri:
         raise InputError("the run did not publish a result to compare", where="--parity",

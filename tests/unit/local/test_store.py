@@ -1,7 +1,7 @@
 import pytest
 
 from smlift.errors import ExecutionAlreadyExists, ExecutionDoesNotExist
-from smlift.store import Store
+from smlift.local.store import Store
 
 
 @pytest.fixture

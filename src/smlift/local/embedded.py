@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .asl.tasks import TaskRegistry
+from ..asl.tasks import TaskRegistry
+from .home import smlift_home
 
 
 def task_registry(home: Path | None = None, engine: str | None = None) -> TaskRegistry:
     """The local engine's Task integrations; processing jobs run on `engine` ("local" or
     "docker"; None: `images.engine.choose_engine`'s choice, made when a job starts)."""
-    from .home import smlift_home
+    from ..processing import integration  # here: a run without Task states never loads it
 
     registry = TaskRegistry()
-    try:
-        from .processing import integration
-    except ImportError:  # the processing integration is not built into this checkout yet
-        return registry
     integration.register(registry, home or smlift_home(), engine=engine)
     return registry

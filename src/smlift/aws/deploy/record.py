@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from ..errors import AwsError, DeployError
+from ...errors import AwsError, DeployError
 from .models import (RECORD_FORMAT, TAG_BUCKET, Deployment, Resource, record_key,
                      resource_names, state_machine_arn)
 
@@ -74,7 +74,7 @@ def read_record(client, bucket: str, name: str) -> dict | None:
 
 
 def local_record_path(name: str, home: Path | None = None) -> Path:
-    from ..home import smlift_home
+    from ...local.home import smlift_home
 
     return Path(home or smlift_home()) / "deployments" / f"{name}.json"
 

@@ -1,0 +1,144 @@
+"""The seam between the two sides: one `Backend`, built by `aws_backend` or `local_backend`.
+
+Like httpx's transports, the two sides are two implementations of one interface, and the code
+above them (starting, following, the CLI) never asks which one it has. A backend holds:
+
+    sfn             a boto3-like Step Functions client: start_execution, describe_execution,
+                    get_execution_history (-> {"events": [...]}), stop_execution, list_executions
+                    (`AwsClient` on AWS, `LocalStepFunctions` on the embedded default)
+    registry        the model registry (SageMaker Model Registry, or the local one)
+    target          the state machine executions start on, its role and input defaults
+                    (`smlift.starter.Target`): on AWS read from the deployment record, locally
+                    the one `smlift-pipeline` created from the definition, as `smlift run` does
+    poll_seconds    how often `wait` asks
+    runs_in_process whether executions run in threads of this process (locally: the process
+                    must outlive them, and stop them when interrupted)
+
+`registry` and `target` are built on first use: following an execution needs neither.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import AwsError, DeployError
+from .images.prebuilt import default_scikit_image
+from .layout import DEFINITION, SCRIPTS
+from .registry import LocalRegistry, ModelRegistry, SageMakerRegistry
+from .starter import Target
+
+
+
+@dataclass
+class Backend:
+    """One side: where executions run and models are registered."""
+
+    sfn: Any
+    open_registry: Callable[[], ModelRegistry] = field(repr=False)
+    open_target: Callable[[], Target] = field(repr=False)
+    poll_seconds: float
+    runs_in_process: bool
+    unknown_hint: str = ""  # added to an AWS error: where else the execution was looked for
+
+    @functools.cached_property
+    def registry(self) -> ModelRegistry:
+        return self.open_registry()
+
+    @functools.cached_property
+    def target(self) -> Target:
+        return self.open_target()
+
+    def describe(self, arn: str) -> dict:
+        """DescribeExecution's answer."""
+        return self._ask(lambda: self.sfn.describe_execution(executionArn=arn))
+
+    def history(self, arn: str) -> list[dict]:
+        """Every history event, oldest first, as GetExecutionHistory returns them."""
+        return self._ask(lambda: self.sfn.get_execution_history(executionArn=arn))["events"]
+
+    def _ask(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except AwsError as exc:
+            exc.message += self.unknown_hint
+            raise
+
+
+def open_backend(*, local: bool = False, region: str | None = None, profile: str | None = None,
+                 deployment: str = "smlift", definition_path: str | Path = DEFINITION) -> Backend:
+    """The backend a command's `--local/--region/--profile` options choose."""
+    if local:
+        return local_backend(definition_path=definition_path)
+    return aws_backend(region=region, profile=profile, deployment=deployment)
+
+
+# -- AWS ----------------------------------------------------------------------------------------
+def aws_backend(client: Any = None, *, region: str | None = None, profile: str | None = None,
+                deployment: str = "smlift", unknown_hint: str = "") -> Backend:
+    """AWS through `client` (default: a new `AwsClient` for `region` and `profile`): the
+    deployment's state machine, the SageMaker Model Registry, Approved versions only."""
+    if client is None:
+        from .aws.client import AwsClient
+
+        client = AwsClient(region=region, profile=profile)
+    return Backend(sfn=client, open_registry=lambda: SageMakerRegistry(client),
+                   open_target=lambda: aws_target(client, deployment), poll_seconds=5.0,
+                   runs_in_process=False, unknown_hint=unknown_hint)
+
+
+def aws_target(client: Any, deployment: str = "smlift") -> Target:
+    """The deployed state machine of `deployment`, its SageMaker role and code_uri."""
+    from .aws.deploy import lookup_deployment
+
+    try:
+        record = lookup_deployment(client, deployment)
+    except DeployError as exc:
+        if exc.where == "--name":  # deploy's option; here the deployment is --deployment
+            exc.where = "--deployment"
+        raise
+    role = record.get("roles", {}).get("sagemaker")
+    if not role:
+        raise DeployError(f"deployment {deployment!r} has no SageMaker execution role",
+                          where="roles.sagemaker", fix=f"run `smlift deploy --name {deployment}`")
+    defaults = {"code_uri": record.get("code_uri", "")}
+    scikit = record.get("scikit_image_uri") or default_scikit_image(client.region)
+    if scikit:
+        defaults["scikit_image_uri"] = scikit
+    # boto3 sessions are not thread-safe: make the clients start_all's threads use up front.
+    client.client("stepfunctions")
+    client.client("sagemaker")
+    prefixes = {key: record[key] for key in ("input_prefix", "output_prefix") if record.get(key)}
+    return Target(record["state_machine_arn"], role, defaults, client, prefixes,
+                  require_approved=True, every_model=False)
+
+
+# -- the embedded default -----------------------------------------------------------------------
+def local_backend(home: Path | None = None, *, definition_path: str | Path = DEFINITION,
+                  code_dir: str | Path = SCRIPTS, engine: str | None = None,
+                  sfn: Any = None) -> Backend:
+    """The embedded default under `home`: the local engine (jobs on `engine`), the local
+    registry, any version runs (a local run is how a migration is proven before approval)."""
+    from .local.sfn import LocalStepFunctions
+
+    sfn = sfn or LocalStepFunctions(home=home, engine=engine)
+    return Backend(sfn=sfn, open_registry=lambda: LocalRegistry(sfn.store),
+                   open_target=lambda: local_target(sfn, definition_path, code_dir, home),
+                   poll_seconds=0.5, runs_in_process=True)
+
+
+def local_target(sfn: Any, definition_path: str | Path = DEFINITION,
+                 code_dir: str | Path = SCRIPTS, home: Path | None = None) -> Target:
+    """The local engine, as a deploy would leave AWS: the pipeline's state machine created (or
+    updated) from `definition_path`, and `code_dir` synced to LOCAL_CODE_URI when present."""
+    from .local.run import LOCAL_CODE_URI, LOCAL_ROLE, create_pipeline, read_definition
+    from .local.s3 import LocalS3, sync_objects
+
+    definition = read_definition(Path(definition_path))
+    if Path(code_dir).is_dir():
+        sync_objects(LocalS3(home), str(code_dir), LOCAL_CODE_URI)
+    arn = create_pipeline(sfn, definition)
+    defaults = {"code_uri": LOCAL_CODE_URI, "scikit_image_uri": default_scikit_image("us-east-1")}
+    return Target(arn, LOCAL_ROLE, defaults, sfn, require_approved=False, every_model=True)

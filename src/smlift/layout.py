@@ -1,0 +1,25 @@
+"""The project layout: where a project keeps each part of its pipeline, relative to its root.
+
+One home for these paths: every command's defaults and every message that names a file take
+them from here.
+
+    statemachine/definition.asl.json  the one state machine, local and on AWS
+    scripts/                          the step scripts (code_uri)
+    containers/inference/             the inference image's Dockerfile folder
+    examples/input.local.json         the execution input of a local run
+    examples/data/                    the data a local run uploads to input_uri
+    iam/                              trust and permission policies
+    legacy_src/                       the untouched legacy program (parity)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFINITION = Path("statemachine/definition.asl.json")
+SCRIPTS = Path("scripts")
+IMAGE_CONTEXT = Path("containers/inference")
+LOCAL_INPUT = Path("examples/input.local.json")
+DATA = Path("examples/data")
+IAM = Path("iam")
+LEGACY = Path("legacy_src")
