@@ -85,8 +85,9 @@ class Pages:
     def __init__(self, backend: ConsoleBackend, templates: Jinja2Templates):
         self.backend, self.templates = backend, templates
 
-    def render(self, request: Request, name: str, status_code: int = 200, **context):
-        return self.templates.TemplateResponse(request, name, context, status_code=status_code)
+    def render(self, request: Request, template: str, status_code: int = 200, **context):
+        return self.templates.TemplateResponse(request, template, context,
+                                               status_code=status_code)
 
     async def error(self, request: Request, exc: Exception):
         if isinstance(exc, HTTPException):

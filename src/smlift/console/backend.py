@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..asl.engine import check_name, state_machine_arn
+from ..cli.execute import _stem as definition_stem  # `smlift execute`'s naming rule, one home
 from ..errors import ExecutionAlreadyExists, InputError, SmliftError
 from ..images import list_images
 from ..jsontext import loads
@@ -180,7 +181,7 @@ class ConsoleBackend:
     def executions(self, status: str | None = None, machine: str | None = None) -> list[dict]:
         arn = state_machine_arn(machine) if machine else None
         items = self.sfn.list_executions(stateMachineArn=arn, statusFilter=status or None)
-        return [_dated(item) for item in items["executions"]]
+        return [{**_dated(item), "duration": _duration(item)} for item in items["executions"]]
 
     def snapshot(self, arn: str, after_event: int = 0) -> dict:
         """The execution now: its description, each state's progress, the events after
@@ -189,9 +190,21 @@ class ConsoleBackend:
         events = self.sfn.get_execution_history(executionArn=arn)["events"]
         return {"execution": _dated(described), "states": progress_json(events),
                 "events": [_event_row(e) for e in events if e["id"] > after_event],
-                "jobs": jobs_of(events), "ended": described["status"] in TERMINAL,
+                "jobs": self._jobs_created(jobs_of(events)), "ended": described["status"] in TERMINAL,
                 "here": described["executionArn"] in self.started,
                 "pid": os.getpid()}
+
+    def _jobs_created(self, jobs: dict[str, str]) -> dict[str, dict]:
+        """State -> {name, status} of the jobs that exist (a Task schedules its job a moment
+        before CreateProcessingJob makes it; a refused request never makes one)."""
+        found = {}
+        for state, name in jobs.items():
+            try:
+                status = self.jobs.job_description(name)["ProcessingJobStatus"]
+            except SmliftError:
+                continue
+            found[state] = {"name": name, "status": status}
+        return found
 
     def stop(self, arn: str) -> None:
         self.sfn.stop_execution(executionArn=arn, error="smlift.ConsoleStop",
@@ -227,8 +240,6 @@ class ConsoleBackend:
 def machine_sources(project: Path, definitions) -> list[MachineSource]:
     """The project's pipeline (when its definition exists) and each definition file, named
     by its file name without extension as `smlift execute` names it."""
-    from ..cli.execute import _stem
-
     found: list[MachineSource] = []
     pipeline = project / DEFAULT_DEFINITION
     if pipeline.is_file():
@@ -236,7 +247,7 @@ def machine_sources(project: Path, definitions) -> list[MachineSource]:
     for path in definitions:
         path = Path(path).absolute()
         if path != pipeline:
-            found.append(MachineSource(_stem(str(path)), path))
+            found.append(MachineSource(definition_stem(str(path)), path))
     return found
 
 
@@ -294,6 +305,17 @@ def _iso(value: Any) -> Any:
 
 def _dated(record: dict) -> dict:
     return {key: _iso(value) for key, value in record.items()}
+
+
+def _duration(item: dict) -> str:
+    """How long it ran (so far, while RUNNING), as 1.2 s, 3 min 4 s or 1 h 2 min."""
+    end = item.get("stopDate") or datetime.now(item["startDate"].tzinfo)
+    seconds = max(0.0, (end - item["startDate"]).total_seconds())
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
 
 
 def _said(exc: SmliftError) -> str:

@@ -108,8 +108,8 @@ var smliftConsole = (function () {
       var td = row.insertCell();
       if (job) {
         var a = document.createElement("a");
-        a.href = "/jobs/" + encodeURIComponent(job);
-        a.textContent = job;
+        a.href = "/jobs/" + encodeURIComponent(job.name);
+        a.textContent = job.name + " (" + job.status + ")";
         a.className = "job-link";
         td.appendChild(a);
       }
