@@ -53,7 +53,7 @@ def execute(definition: str, input_: str | None = None, name: str | None = None,
     home = smlift_home()
     try:
         result = run_execution(document, value, name=name,
-                               state_machine_name=state_machine_name or _stem(definition),
+                               state_machine_name=state_machine_name or state_machine_name_of(definition),
                                store=open_store(home), tasks=LazyTasks(home, engine),
                                clock=clock)
     except DefinitionError as exc:
@@ -80,6 +80,6 @@ class LazyTasks:
         return self._get().check(resource)
 
 
-def _stem(path: str) -> str:
+def state_machine_name_of(path: str) -> str:
     stem = Path(path).name.split(".")[0] if path != "-" else "stdin"
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:80] or "StateMachine"

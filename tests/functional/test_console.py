@@ -18,7 +18,7 @@ import pytest
 from smlift.console import ConsoleBackend, ConsoleServer, StartRefused
 from smlift.console.guard import HostOriginGuard, allowed_hosts
 from smlift.console.progress import state_progress
-from smlift.local_s3 import LocalS3
+from smlift.local.s3 import LocalS3
 
 ROOT = Path(__file__).resolve().parents[2]
 OK = {"StartAt": "First", "States": {

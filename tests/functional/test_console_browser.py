@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from smlift.console import ConsoleBackend, ConsoleServer
-from smlift.local_s3 import LocalS3
+from smlift.local.s3 import LocalS3
 from smlift.processing.runner import REWRITE
 from smlift.processing.service import LocalProcessing
 

@@ -27,13 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from ..asl.engine import check_name, state_machine_arn
-from ..cli.execute import _stem as definition_stem  # `smlift execute`'s naming rule, one home
 from ..errors import ExecutionAlreadyExists, InputError, SmliftError
 from ..images import list_images
 from ..jsontext import loads
-from ..local_run import DEFAULT_DEFINITION, DEFAULT_INPUT, STATE_MACHINE_NAME
-from ..local_s3 import LocalS3, list_entries
-from ..local_sfn import TERMINAL, LocalStepFunctions
+from ..execute import state_machine_name_of as definition_stem  # `smlift execute`'s rule
+from ..layout import DEFINITION as DEFAULT_DEFINITION
+from ..layout import LOCAL_INPUT as DEFAULT_INPUT
+from ..local.run import STATE_MACHINE_NAME
+from ..local.s3 import LocalS3, list_entries
+from ..local.sfn import LocalStepFunctions
+from ..names import TERMINAL
 from ..pipeline.graph import graph_of
 from ..pipeline.validate import validate_pipeline
 from ..processing.service import LocalProcessing
