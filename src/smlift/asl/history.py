@@ -61,6 +61,9 @@ def render_event(event: dict) -> dict:
 class HistorySink:
     """Numbers events, keeps them, and writes them to `store` in batches (thread-safe).
 
+    The store is written through one door, `append_event_rows(execution_arn, rows)` (as
+    `smlift.store.Store` has it), with the details already serialized here.
+
     With a store, a writer thread writes what has accumulated every `flush_interval` seconds,
     so the run loop never waits for SQLite (which works outside the GIL, on the other core).
     `flush()` writes everything pending *now*, in the caller's thread; `close()` stops the
@@ -123,11 +126,7 @@ class HistorySink:
                 self._write(batch)
 
     def _write(self, batch: list[dict]) -> None:
-        append_rows = getattr(self.store, "append_event_rows", None)
-        if append_rows is None:  # a store without the pre-serialized door (test fakes)
-            self.store.append_events(self.execution_arn, batch)
-            return
-        append_rows(self.execution_arn, [
+        self.store.append_event_rows(self.execution_arn, [
             (e["id"], e["previousEventId"], e["timestamp"], e["type"],
              None if e["details"] is None else to_json(e["details"])) for e in batch])
 
