@@ -28,7 +28,8 @@ from .clock import RealClock
 from .context import DEFAULT_ROLE_ARN, execution_context
 from .definition import ABSENT, StateMachine, load_definition
 from .history import HistorySink, render_event, to_json
-from .interpreter import Halted, Lane, Run, run_machine
+from .interpreter import HANDLERS
+from .steps import Halted, Lane, Run, run_machine
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -110,7 +111,7 @@ class Execution:
             start_time=self.start_date, state_machine_arn=self.state_machine_arn,
             state_machine_name=state_machine_name)
         timeout = machine.timeout_seconds
-        self.run_state = Run(sink=self.sink, clock=clock, tasks=tasks,
+        self.run_state = Run(sink=self.sink, clock=clock, tasks=tasks, handlers=HANDLERS,
                              context_base=context_base, region=REGION,
                              deadline=None if timeout is ABSENT else self.start_date + timeout)
         if random is not None:

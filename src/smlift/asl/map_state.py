@@ -19,17 +19,18 @@ the iterations still running are aborted.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import StatesError
-from . import paths
+from . import jsonata, paths
 from .context import map_item_context
 from .definition import ABSENT, MapState
 from .history import to_json
-from .interpreter import (Halted, Lane, Step, jsonata_output, jsonata_value, jsonpath_output,
-                          jsonpath_input, run_machine)
-from .paths import json_type
 from .parallel import collect
+from .paths import json_type
+from .steps import (Halted, Lane, Run, Step, jsonata_output, jsonata_value, jsonpath_input,
+                    jsonpath_output, run_machine)
 
 INLINE_CONCURRENCY_CAP = 40
 
@@ -186,8 +187,6 @@ def _item_input(step: Step, state: MapState, effective: Any, index: int, item: A
         return item
     context = map_item_context(step.context, index, item)
     if state.jsonata:
-        from . import jsonata
-
         bindings = {**step.lane.variables, "states": {"input": step.raw, "context": context}}
         return jsonata.resolve_template(selector, bindings, field="ItemSelector")
     return paths.resolve_payload(selector, effective, context=context,
@@ -258,8 +257,6 @@ def run_iterations(step: Step, effective: Any, items: list, limits: _Limits) -> 
         if state.processor.blocking and limits.concurrency != 1 and len(items) > 1:
             workers = min(int(limits.concurrency) or INLINE_CONCURRENCY_CAP,
                           INLINE_CONCURRENCY_CAP, len(items))
-            from concurrent.futures import ThreadPoolExecutor
-
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="map") as pool:
                 results = collect([pool.submit(iterate, i) for i in range(len(items))], abort)
         else:
@@ -273,7 +270,7 @@ def run_iterations(step: Step, effective: Any, items: list, limits: _Limits) -> 
     return results
 
 
-def _iteration(run, state: MapState, lane: Lane, index: int, value: Any, limits: _Limits,
+def _iteration(run: Run, state: MapState, lane: Lane, index: int, value: Any, limits: _Limits,
                outcome: _Outcome, abort: threading.Event) -> Any:
     details = {"name": state.name, "index": index}
     lane.emit("MapIterationStarted", {"mapIterationStartedEventDetails": details})

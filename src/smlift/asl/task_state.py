@@ -22,8 +22,8 @@ from ..errors import StatesError
 from . import paths
 from .definition import ABSENT, TaskState
 from .history import to_json
-from .interpreter import (Halted, Step, jsonata_output, jsonata_value, jsonpath_input,
-                          jsonpath_output)
+from .steps import (Halted, Step, jsonata_output, jsonata_value, jsonpath_input,
+                    jsonpath_output)
 from .tasks import TaskRequest
 
 POLL_SECONDS = 0.05
