@@ -16,7 +16,7 @@ import re
 from typing import Any, Callable
 
 from smlift.errors import StatesError
-from smlift.asl.paths import PathNotFound, check_path, is_number, select_path, to_json
+from .jsonpath import PathNotFound, check_path, is_number, select_path, to_json
 
 __all__ = ["evaluate_choice_rule", "check_choice_rule", "parse_timestamp", "COMPARATORS",
            "TYPE_TESTS", "OPERATORS"]

@@ -10,7 +10,7 @@ UNREACHABLE_STATE, ...). It checks:
 - Retry/Catch (`States.ALL` alone and last), Wait (exactly one of its four forms), Map and
   Parallel sub-machines (recursively),
 - every path, payload template, intrinsic call, choice rule and JSONata expression, through the
-  `check_*` functions of `paths`, `choice` and `jsonata`,
+  `check_*` functions of `jsonpath`, `payload`, `intrinsics`, `choice` and `jsonata`,
 - Task resources against the `TaskRegistry` (a resource without a local handler is an error).
 
 Fields keep their AWS values; absent fields are `ABSENT` (distinct from JSON null, which matters

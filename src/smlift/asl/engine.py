@@ -27,8 +27,9 @@ from ..jsontext import loads
 from .clock import RealClock
 from .context import DEFAULT_ROLE_ARN, execution_context
 from .definition import ABSENT, StateMachine, load_definition
-from .history import HistorySink, render_event, to_json
+from .history import HistorySink, render_event
 from .interpreter import HANDLERS
+from .jsonpath import to_json
 from .steps import Halted, Lane, Run, run_machine
 
 REGION = "us-east-1"

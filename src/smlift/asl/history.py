@@ -16,38 +16,15 @@ transactions instead of 40,000.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from typing import Any
+
+from .jsonpath import to_json
 
 # State type -> the AWS event type prefix (PassStateEntered, TaskStateExited, ...).
 ENTERED = {t: f"{t}StateEntered" for t in ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail",
                                            "Parallel", "Map")}
 EXITED = {t: f"{t}StateExited" for t in ENTERED}
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-try:  # one C encoder, made once (json.dumps makes a new one on every call)
-    from json.encoder import c_encode_basestring, c_make_encoder
-
-    _C_ENCODE = c_make_encoder(None, _not_json, c_encode_basestring, None, ":", ",",
-                               False, False, True)
-except (ImportError, TypeError):  # pragma: no cover - CPython without the _json accelerator
-    _C_ENCODE = None
-
-
-def to_json(value: Any) -> str:
-    """Compact JSON, as AWS writes payloads into history events."""
-    if _C_ENCODE is None:
-        return _ENCODER.encode(value)
-    return "".join(_C_ENCODE(value, 0))
 
 
 def render_event(event: dict) -> dict:

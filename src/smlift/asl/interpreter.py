@@ -19,14 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import StatesError
-from . import choice, intrinsics, paths
+from . import choice, intrinsics, jsonpath
 from .context import parse_timestamp
 from .definition import (ABSENT, ChoiceState, FailState, MapState, ParallelState, PassState,
                          SucceedState, TaskState, WaitState)
-from .history import to_json
 from .map_state import run_map
 from .parallel import run_parallel
-from .paths import json_type
+from .jsonpath import json_type, to_json
 from .steps import (FailStateError, Step, apply_output_path, jsonata_output, jsonata_value,
                     jsonpath_assign, jsonpath_input, jsonpath_output)
 from .task_state import run_task
@@ -67,11 +66,11 @@ def _fail_field(step: Step, literal: Any, path: Any, field_name: str) -> Any:
     if intrinsics.is_intrinsic(path):
         return intrinsics.evaluate_intrinsic(path, step.raw, **step.scope)
     try:
-        return paths.select_path(path, step.raw, **step.scope)
+        return jsonpath.select_path(path, step.raw, **step.scope)
     except StatesError as exc:
         if exc.error != "States.Runtime":
             raise
-        raise paths.field_not_found(path, field_name, step.raw) from None
+        raise jsonpath.field_not_found(path, field_name, step.raw) from None
 
 
 def run_choice(step: Step) -> tuple[Any, str | None]:
@@ -161,7 +160,7 @@ def _wait_seconds_jsonpath(step: Step, state: WaitState, effective: Any) -> floa
 
 def _wait_path_value(step: Step, path: str, field_name: str, effective: Any) -> Any:
     try:
-        return paths.select_path(path, effective, **step.scope)
+        return jsonpath.select_path(path, effective, **step.scope)
     except StatesError as exc:
         if exc.error != "States.Runtime":
             raise

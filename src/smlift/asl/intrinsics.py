@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from smlift.errors import StatesError
-from smlift.asl.paths import (PathSyntaxError, compile_path, is_number, json_equal, json_type,
-                              select_path, to_json)
+from .jsonpath import (PathSyntaxError, compile_path, is_number, json_equal, json_type,
+                       select_path, to_json)
 
 __all__ = ["evaluate_intrinsic", "check_intrinsic", "is_intrinsic", "INTRINSICS",
            "parse_intrinsic", "IntrinsicSyntaxError", "format_value"]

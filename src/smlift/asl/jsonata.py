@@ -24,7 +24,7 @@ import uuid
 from typing import Any
 
 from smlift.errors import StatesError
-from smlift.asl.paths import json_type, to_json
+from .jsonpath import json_type, to_json
 
 __all__ = ["is_expression", "evaluate_expression", "resolve_template", "check_template",
            "unexpected_type", "json_type", "expression_body"]

@@ -23,12 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import StatesError
-from . import jsonata, paths
+from . import jsonata, jsonpath, payload
 from .context import map_item_context
 from .definition import ABSENT, MapState
-from .history import to_json
 from .parallel import collect
-from .paths import json_type
+from .jsonpath import json_type, to_json
 from .steps import (Halted, Lane, Run, Step, jsonata_output, jsonata_value, jsonpath_input,
                     jsonpath_output, run_machine)
 
@@ -58,11 +57,11 @@ def _items_jsonpath(step: Step, state: MapState, effective: Any) -> list:
     items = effective
     if state.items_path is not ABSENT:
         try:
-            items = paths.select_path(state.items_path, effective, **step.scope)
+            items = jsonpath.select_path(state.items_path, effective, **step.scope)
         except StatesError as exc:
             if exc.error != "States.Runtime":
                 raise
-            raise paths.field_not_found(state.items_path, "ItemsPath", effective) from None
+            raise jsonpath.field_not_found(state.items_path, "ItemsPath", effective) from None
     if state.items is not ABSENT:
         items = state.items
     if not isinstance(items, list):
@@ -109,7 +108,7 @@ class _Limits:
                      step.state.jsonata else literal)
             where, suffix = f"{name} field", ""
         elif path is not ABSENT:
-            value = paths.select_path(path, effective, **step.scope)
+            value = jsonpath.select_path(path, effective, **step.scope)
             where, suffix = f"{name}Path field", f": {path}"
         else:
             return None
@@ -189,7 +188,7 @@ def _item_input(step: Step, state: MapState, effective: Any, index: int, item: A
     if state.jsonata:
         bindings = {**step.lane.variables, "states": {"input": step.raw, "context": context}}
         return jsonata.resolve_template(selector, bindings, field="ItemSelector")
-    return paths.resolve_payload(selector, effective, context=context,
+    return payload.resolve_payload(selector, effective, context=context,
                                  variables=step.lane.variables)
 
 
@@ -217,7 +216,7 @@ def _batches(step: Step, batcher: dict, effective: Any, inputs: list) -> list[di
     if step.state.jsonata:
         batch_input = jsonata_value(step, batcher["BatchInput"], "ItemBatcher/BatchInput")
     else:
-        batch_input = paths.resolve_payload(batcher["BatchInput"], effective, **step.scope)
+        batch_input = payload.resolve_payload(batcher["BatchInput"], effective, **step.scope)
     return [{"BatchInput": batch_input, "Items": batch} for batch in batches]
 
 

@@ -39,11 +39,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..errors import StatesError
-from . import jsonata, paths, retry
+from . import jsonata, payload, retry
 from .clock import Clock
 from .context import state_context
 from .definition import ABSENT, MapState, ParallelState, State, StateMachine, TaskState
-from .history import ENTERED, EXITED, HistorySink, to_json
+from .history import ENTERED, EXITED, HistorySink
+from .jsonpath import to_json
 
 ENGINE_ERRORS = frozenset({"States.Runtime", "States.QueryEvaluationError",
                            "States.IntrinsicFailure"})
@@ -192,7 +193,7 @@ class Step:
 
 
 def _missing(value: Any) -> Any:
-    return paths.MISSING if value is ABSENT else value
+    return payload.MISSING if value is ABSENT else value
 
 
 # ----------------------------------------------------------------- query-language helpers
@@ -201,26 +202,26 @@ def jsonpath_input(step: Step, template: Any = ABSENT) -> Any:
     """InputPath, then Parameters (or another payload template) over the effective input."""
     input_path = step.state.input_path
     effective = step.raw if input_path is ABSENT else \
-        paths.apply_input_path(step.raw, input_path, **step.scope)
+        payload.apply_input_path(step.raw, input_path, **step.scope)
     if template is ABSENT:
         return effective
-    return paths.resolve_payload(template, effective, **step.scope)
+    return payload.resolve_payload(template, effective, **step.scope)
 
 
 def jsonpath_assign(step: Step, assign: Any, value: Any) -> dict | None:
     if assign is ABSENT or assign is None:
         return None
-    return paths.resolve_payload(assign, value, **step.scope)
+    return payload.resolve_payload(assign, value, **step.scope)
 
 
 def jsonpath_output(step: Step, result: Any, result_selector: Any = ABSENT,
                     result_path: Any = ABSENT) -> Any:
     """ResultSelector -> Assign -> ResultPath -> OutputPath; commits the Assign."""
     if result_selector is not ABSENT:
-        result = paths.resolve_payload(result_selector, result, **step.scope)
+        result = payload.resolve_payload(result_selector, result, **step.scope)
     assigned = jsonpath_assign(step, step.state.assign, result)
     output = result if result_path is ABSENT else \
-        paths.apply_result_path(step.raw, result, result_path)
+        payload.apply_result_path(step.raw, result, result_path)
     output = apply_output_path(step, output)
     step.commit(assigned)
     return output
@@ -230,7 +231,7 @@ def apply_output_path(step: Step, value: Any) -> Any:
     output_path = step.state.output_path
     if output_path is ABSENT:
         return value
-    return paths.apply_output_path(value, output_path, **step.scope)
+    return payload.apply_output_path(value, output_path, **step.scope)
 
 
 def jsonata_value(step: Step, template: Any, field_name: str, **states: Any) -> Any:
@@ -344,6 +345,6 @@ def _catch(step: Step, error: StatesError) -> tuple[Any, str]:
                                 errorOutput=error_output)
         return output, catcher.next
     assigned = jsonpath_assign(step, catcher.assign, error_output)
-    output = paths.apply_result_path(step.raw, error_output, _missing(catcher.result_path))
+    output = payload.apply_result_path(step.raw, error_output, _missing(catcher.result_path))
     step.commit(assigned)
     return output, catcher.next

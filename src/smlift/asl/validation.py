@@ -3,8 +3,9 @@
 `definition.py` checks the structure (fields, transitions, reachability, Retry/Catch); this
 module checks what is *inside* the fields: every JSONPath, payload template, intrinsic call and
 choice rule (JSONPath states), every `{% %}` expression (JSONata states), and the values of Wait,
-Task, Fail and Map fields. The expression parsers belong to `paths`, `intrinsics`, `choice` and
-`jsonata`; this module only walks the definition and collects their `(pointer, message)`s.
+Task, Fail and Map fields. The expression parsers belong to `jsonpath`, `payload`, `intrinsics`,
+`choice` and `jsonata`; this module only walks the definition and collects their
+`(pointer, message)`s.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ def check_state(raw: dict, type_name: str, where: str, language: str, problems,
 
 
 def _check_jsonpath_state(raw: dict, type_name: str, where: str, problems) -> None:
-    from . import choice, paths
+    from . import choice, jsonpath, payload
 
     for key in PATH_FIELDS:
         if isinstance(raw.get(key), str):
-            problem = paths.check_path(raw[key])
+            problem = jsonpath.check_path(raw[key])
             if problem:
                 problems.add(f"{where}/{key}", problem)
     for key in ("ErrorPath", "CausePath"):
@@ -47,12 +48,12 @@ def _check_jsonpath_state(raw: dict, type_name: str, where: str, problems) -> No
             if problem:
                 problems.add(f"{where}/{key}", problem)
     if isinstance(raw.get("ResultPath"), str):
-        problem = paths.check_reference_path(raw["ResultPath"])
+        problem = jsonpath.check_reference_path(raw["ResultPath"])
         if problem:
             problems.add(f"{where}/ResultPath", problem)
     for key in PAYLOAD_FIELDS:
         if key in raw:
-            problems.extend(paths.check_payload(raw[key], f"{where}/{key}"))
+            problems.extend(payload.check_payload(raw[key], f"{where}/{key}"))
     if type_name == "Map" and "Parameters" in raw:
         pass  # already checked above as a payload
     for index, rule in enumerate(raw.get("Choices") or []):
@@ -60,15 +61,15 @@ def _check_jsonpath_state(raw: dict, type_name: str, where: str, problems) -> No
             here = f"{where}/Choices/{index}"
             problems.extend(choice.check_choice_rule(rule, here))
             if "Assign" in rule:
-                problems.extend(paths.check_payload(rule["Assign"], f"{here}/Assign"))
+                problems.extend(payload.check_payload(rule["Assign"], f"{here}/Assign"))
 
 
 def _check_path_or_intrinsic(text: str) -> str | None:
-    from . import intrinsics, paths
+    from . import intrinsics, jsonpath
 
     if intrinsics.is_intrinsic(text):
         return intrinsics.check_intrinsic(text)
-    return paths.check_path(text)
+    return jsonpath.check_path(text)
 
 
 def _check_jsonata_state(raw: dict, type_name: str, where: str, problems) -> None:
@@ -111,14 +112,14 @@ def _check_catchers(raw: dict, where: str, language: str, problems) -> None:
                 problems.add(f"{here}/ResultPath", "SCHEMA_VALIDATION_FAILED: The field "
                              "'ResultPath' is not supported in a JSONata state; use Output")
             continue
-        from . import paths
+        from . import jsonpath, payload
 
         if isinstance(catcher.get("ResultPath"), str):
-            problem = paths.check_reference_path(catcher["ResultPath"])
+            problem = jsonpath.check_reference_path(catcher["ResultPath"])
             if problem:
                 problems.add(f"{here}/ResultPath", problem)
         if "Assign" in catcher:
-            problems.extend(paths.check_payload(catcher["Assign"], f"{here}/Assign"))
+            problems.extend(payload.check_payload(catcher["Assign"], f"{here}/Assign"))
         if "Output" in catcher:
             problems.add(f"{here}/Output", "SCHEMA_VALIDATION_FAILED: The field 'Output' is "
                          "only supported with QueryLanguage JSONata")
