@@ -2,7 +2,8 @@
 
 A field value is an expression when it is a string that starts with "{%" and ends with "%}".
 Each expression text is compiled once (cached) together with the functions AWS adds to JSONata
-($partition, $range, $hash, $random with an optional seed, $uuid, $parse). At evaluation time the
+($partition, $range, $hash, $random with an optional seed, $uuid, $parse; their cores, shared
+with the States.* intrinsics, are in `functions.py`). At evaluation time the
 bindings are `{"states": {"input", "context", "result"?, "errorOutput"?}, **variables}`, so an
 expression reads `$states.input.x` or `$myVar`.
 
@@ -16,14 +17,14 @@ jsonata-python is imported lazily so that `smlift --help` stays fast.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import random
 import re
-import uuid
 from typing import Any
 
 from smlift.errors import StatesError
+
+from .functions import (HASH_ALGORITHMS, MAX_RANGE_ITEMS, hash_hex, inclusive_range,
+                        is_integral, new_uuid, partition, random_source)
 from .jsonpath import json_type, to_json
 
 __all__ = ["is_expression", "evaluate_expression", "resolve_template", "check_template",
@@ -65,56 +66,43 @@ def _plain(value: Any) -> Any:
     return Utils.convert_nulls(value)
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) \
-        and float(value).is_integer()
-
-
 def aws_partition(items=None, size=None):
     if not isinstance(items, list):
         raise _FunctionError("The first argument of $partition must be an array")
-    if not _is_int(size) or size <= 0:
+    if not is_integral(size) or size <= 0:
         raise _FunctionError("The second argument of $partition must be a positive integer")
-    size = int(size)
-    items = list(items)
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return partition(list(items), int(size))
 
 
 def aws_range(start=None, end=None, step=None):
-    if not all(_is_int(v) for v in (start, end, step)):
+    if not all(is_integral(v) for v in (start, end, step)):
         raise _FunctionError("The arguments of $range must be integers")
     start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise _FunctionError("The step of $range must not be 0")
-    values = list(range(start, end + (1 if step > 0 else -1), step))
-    if len(values) > 1000:
-        raise _FunctionError("$range can generate at most 1000 items")
-    return values
-
-
-_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
-           "SHA-512": "sha512"}
+    values = inclusive_range(start, end, step)
+    if len(values) > MAX_RANGE_ITEMS:
+        raise _FunctionError(f"$range can generate at most {MAX_RANGE_ITEMS} items")
+    return list(values)
 
 
 def aws_hash(data=None, algorithm=None):
     if not isinstance(data, str):
         raise _FunctionError("The first argument of $hash must be a string")
-    if algorithm not in _HASHES:
+    if algorithm not in HASH_ALGORITHMS:
         raise _FunctionError(f"The hash algorithm of $hash must be one of "
-                             f"{', '.join(_HASHES)}")
-    return hashlib.new(_HASHES[algorithm], data.encode("utf-8")).hexdigest()
+                             f"{', '.join(HASH_ALGORITHMS)}")
+    return hash_hex(data, algorithm)
 
 
 def aws_random(seed=None):
-    if seed is None:
-        return random.random()
-    if not _is_int(seed):
+    if seed is not None and not is_integral(seed):
         raise _FunctionError("The seed of $random must be an integer")
-    return random.Random(int(seed)).random()
+    return random_source(None if seed is None else int(seed)).random()
 
 
 def aws_uuid():
-    return str(uuid.uuid4())
+    return new_uuid()
 
 
 def aws_parse(text=None):
