@@ -26,6 +26,7 @@ from typing import Any, Mapping
 
 from ..errors import DefinitionError
 from ..jsontext import loads
+from . import validation
 
 
 class _Absent:
@@ -353,8 +354,6 @@ def _state(name: str, raw: Any, where: str, language: str, problems: _Problems,
     builder = _BUILDERS.get(type_name)
     if builder:
         builder(raw, where, state_language, problems, tasks, kwargs)
-    from . import validation
-
     validation.check_state(raw, type_name, where, state_language, problems, tasks)
     try:
         return CLASSES[type_name](**kwargs)

@@ -29,6 +29,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
+from json.encoder import c_encode_basestring, c_make_encoder
 from typing import Any
 
 from smlift.errors import StatesError
@@ -46,13 +47,10 @@ def _not_json(value: Any) -> Any:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-try:  # one C encoder, made once (json.dumps makes a new one on every call)
-    from json.encoder import c_encode_basestring, c_make_encoder
-
-    _C_ENCODE = c_make_encoder(None, _not_json, c_encode_basestring, None, ":", ",",
-                               False, False, True)
-except (ImportError, TypeError):  # pragma: no cover - CPython without the _json accelerator
-    _C_ENCODE = None
+# One C encoder, made once (json.dumps makes a new one on every call); None without the _json
+# accelerator, where the pure-Python encoder does the same work.
+_C_ENCODE = None if c_make_encoder is None else c_make_encoder(
+    None, _not_json, c_encode_basestring, None, ":", ",", False, False, True)
 
 
 def to_json(value: Any) -> str:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import choice, intrinsics, jsonata, jsonpath, payload
+from .context import parse_timestamp
+
 PATH_FIELDS = ("InputPath", "OutputPath", "ItemsPath", "SecondsPath", "TimestampPath",
                "TimeoutSecondsPath", "HeartbeatSecondsPath", "MaxConcurrencyPath",
                "ToleratedFailurePercentagePath", "ToleratedFailureCountPath")
@@ -35,8 +38,6 @@ def check_state(raw: dict, type_name: str, where: str, language: str, problems,
 
 
 def _check_jsonpath_state(raw: dict, type_name: str, where: str, problems) -> None:
-    from . import choice, jsonpath, payload
-
     for key in PATH_FIELDS:
         if isinstance(raw.get(key), str):
             problem = jsonpath.check_path(raw[key])
@@ -65,16 +66,12 @@ def _check_jsonpath_state(raw: dict, type_name: str, where: str, problems) -> No
 
 
 def _check_path_or_intrinsic(text: str) -> str | None:
-    from . import intrinsics, jsonpath
-
     if intrinsics.is_intrinsic(text):
         return intrinsics.check_intrinsic(text)
     return jsonpath.check_path(text)
 
 
 def _check_jsonata_state(raw: dict, type_name: str, where: str, problems) -> None:
-    from . import jsonata
-
     for key in JSONATA_FIELDS:
         if key in raw:
             problems.extend(jsonata.check_template(raw[key], f"{where}/{key}"))
@@ -86,8 +83,6 @@ def _check_jsonata_state(raw: dict, type_name: str, where: str, problems) -> Non
             problems.add(f"{here}/Condition", "SCHEMA_VALIDATION_FAILED: a JSONata choice rule "
                          "needs a Condition")
             continue
-        from . import choice
-
         problems.extend(choice.check_choice_rule(rule, here))
         for key in ("Assign", "Output"):
             if key in rule:
@@ -103,8 +98,6 @@ def _check_catchers(raw: dict, where: str, language: str, problems) -> None:
             continue
         here = f"{where}/Catch/{index}"
         if language == "JSONata":
-            from . import jsonata
-
             for key in ("Output", "Assign"):
                 if key in catcher:
                     problems.extend(jsonata.check_template(catcher[key], f"{here}/{key}"))
@@ -112,8 +105,6 @@ def _check_catchers(raw: dict, where: str, language: str, problems) -> None:
                 problems.add(f"{here}/ResultPath", "SCHEMA_VALIDATION_FAILED: The field "
                              "'ResultPath' is not supported in a JSONata state; use Output")
             continue
-        from . import jsonpath, payload
-
         if isinstance(catcher.get("ResultPath"), str):
             problem = jsonpath.check_reference_path(catcher["ResultPath"])
             if problem:
@@ -144,8 +135,6 @@ def _check_wait(raw: dict, where: str, language: str, problems) -> None:
         problems.add(f"{where}/Seconds", "Seconds must be an integer from 0 to 99999999"
                      + (" or a {% %} expression" if language == "JSONata" else ""))
     if "Timestamp" in raw and not _is_expression(raw["Timestamp"]):
-        from .context import parse_timestamp
-
         if not isinstance(raw["Timestamp"], str) or parse_timestamp(raw["Timestamp"]) is None:
             problems.add(f"{where}/Timestamp", "Timestamp must be an ISO-8601 extended offset "
                          "date-time string such as 2016-03-14T01:59:00Z")
