@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 
+from .clock import Clock
 from .jsonpath import to_json
 
 # State type -> the AWS event type prefix (PassStateEntered, TaskStateExited, ...).
@@ -47,7 +48,7 @@ class HistorySink:
     writer after a last flush.
     """
 
-    def __init__(self, store=None, execution_arn: str = "", clock=None,
+    def __init__(self, store=None, execution_arn: str = "", clock: Clock | None = None,
                  flush_interval: float = 0.1, keep: bool = True):
         self.store = store
         self.execution_arn = execution_arn
