@@ -26,7 +26,7 @@ from smlift.errors import StatesError
 
 from .functions import (HASH_ALGORITHMS, MAX_RANGE_ITEMS, hash_hex, inclusive_range,
                         is_integral, new_uuid, partition, random_source)
-from .jsonpath import (PathSyntaxError, compile_path, is_number, json_equal, json_type,
+from .jsonpath import (PathSyntaxError, compile_path, json_equal, json_type,
                        select_path, to_json)
 
 __all__ = ["evaluate_intrinsic", "check_intrinsic", "is_intrinsic", "INTRINSICS",
