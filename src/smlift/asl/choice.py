@@ -16,7 +16,10 @@ import re
 from typing import Any, Callable
 
 from smlift.errors import StatesError
-from smlift.asl.paths import PathNotFound, check_path, is_number, select_path, to_json
+
+from .jsonata import (check_template, evaluate_expression, is_expression,
+                      unexpected_type)
+from .jsonpath import PathNotFound, check_path, is_number, select_path, to_json
 
 __all__ = ["evaluate_choice_rule", "check_choice_rule", "parse_timestamp", "COMPARATORS",
            "TYPE_TESTS", "OPERATORS"]
@@ -189,7 +192,6 @@ def _select_or_absent(path: str, value, scope):
 def _evaluate_condition(condition: Any, bindings: dict) -> bool:
     if isinstance(condition, bool):
         return condition
-    from smlift.asl.jsonata import evaluate_expression, unexpected_type
     result = evaluate_expression(condition, bindings, field="Condition")
     if not isinstance(result, bool):
         raise unexpected_type(condition, "Condition", "boolean", result)
@@ -246,7 +248,6 @@ def _check_condition(rule: dict, pointer: str) -> list[tuple[str, str]]:
                 for k in extra]
     if isinstance(condition, bool):
         return problems
-    from smlift.asl.jsonata import check_template, is_expression
     if not is_expression(condition):
         return problems + [(where, "'Condition' must be a boolean or a JSONata expression "
                                    "'{% ... %}'")]

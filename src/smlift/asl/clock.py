@@ -1,5 +1,8 @@
 """The engine's clock: every `now()` and every sleep of an execution goes through one of these.
 
+`Clock` is the interface the engine takes (`Run.clock`, `prepare_execution(clock=...)`,
+`HistorySink`); two implementations have it:
+
 `RealClock` is wall time. `VirtualClock` never blocks: `sleep` advances its time at once and
 records the requested duration, so a Retry with `IntervalSeconds: 60` or a `Wait` of an hour runs
 instantly in a test, and the test can assert the waits the engine computed (`clock.sleeps`).

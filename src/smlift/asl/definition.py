@@ -10,7 +10,7 @@ UNREACHABLE_STATE, ...). It checks:
 - Retry/Catch (`States.ALL` alone and last), Wait (exactly one of its four forms), Map and
   Parallel sub-machines (recursively),
 - every path, payload template, intrinsic call, choice rule and JSONata expression, through the
-  `check_*` functions of `paths`, `choice` and `jsonata`,
+  `check_*` functions of `jsonpath`, `payload`, `intrinsics`, `choice` and `jsonata`,
 - Task resources against the `TaskRegistry` (a resource without a local handler is an error).
 
 Fields keep their AWS values; absent fields are `ABSENT` (distinct from JSON null, which matters
@@ -26,6 +26,7 @@ from typing import Any, Mapping
 
 from ..errors import DefinitionError
 from ..jsontext import loads
+from . import validation
 
 
 class _Absent:
@@ -353,8 +354,6 @@ def _state(name: str, raw: Any, where: str, language: str, problems: _Problems,
     builder = _BUILDERS.get(type_name)
     if builder:
         builder(raw, where, state_language, problems, tasks, kwargs)
-    from . import validation
-
     validation.check_state(raw, type_name, where, state_language, problems, tasks)
     try:
         return CLASSES[type_name](**kwargs)

@@ -24,11 +24,13 @@ from typing import Any, Callable
 
 from ..errors import InputError, StatesError
 from ..jsontext import loads
-from .clock import RealClock
+from .clock import Clock, RealClock
 from .context import DEFAULT_ROLE_ARN, execution_context
 from .definition import ABSENT, StateMachine, load_definition
-from .history import HistorySink, render_event, to_json
-from .interpreter import Halted, Lane, Run, run_machine
+from .history import HistorySink, render_event
+from .interpreter import HANDLERS
+from .jsonpath import to_json
+from .steps import Halted, Lane, Run, run_machine
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -95,7 +97,7 @@ class Execution:
     """One prepared execution: `run()` it (once), `stop()` it from any thread."""
 
     def __init__(self, machine: StateMachine, input_: Any, *, name: str,
-                 state_machine_name: str, store, tasks, clock, role_arn: str | None,
+                 state_machine_name: str, store, tasks, clock: Clock, role_arn: str | None,
                  random: Callable[[], float] | None = None):
         self.machine, self.input, self.name, self.store = machine, input_, name, store
         self.clock = clock
@@ -110,7 +112,7 @@ class Execution:
             start_time=self.start_date, state_machine_arn=self.state_machine_arn,
             state_machine_name=state_machine_name)
         timeout = machine.timeout_seconds
-        self.run_state = Run(sink=self.sink, clock=clock, tasks=tasks,
+        self.run_state = Run(sink=self.sink, clock=clock, tasks=tasks, handlers=HANDLERS,
                              context_base=context_base, region=REGION,
                              deadline=None if timeout is ABSENT else self.start_date + timeout)
         if random is not None:
@@ -206,7 +208,7 @@ def check_name(name: str, what: str = "execution") -> str:
 
 def prepare_execution(definition: Any, input_: Any = None, *, name: str | None = None,
                       state_machine_name: str = "StateMachine", store=None, tasks=None,
-                      clock=None, role_arn: str | None = None,
+                      clock: Clock | None = None, role_arn: str | None = None,
                       random: Callable[[], float] | None = None,
                       register: bool = True) -> Execution:
     """Validate, name and record an execution; raises DefinitionError, ExecutionAlreadyExists.

@@ -16,38 +16,16 @@ transactions instead of 40,000.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from typing import Any
+
+from .clock import Clock
+from .jsonpath import to_json
 
 # State type -> the AWS event type prefix (PassStateEntered, TaskStateExited, ...).
 ENTERED = {t: f"{t}StateEntered" for t in ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail",
                                            "Parallel", "Map")}
 EXITED = {t: f"{t}StateExited" for t in ENTERED}
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-try:  # one C encoder, made once (json.dumps makes a new one on every call)
-    from json.encoder import c_encode_basestring, c_make_encoder
-
-    _C_ENCODE = c_make_encoder(None, _not_json, c_encode_basestring, None, ":", ",",
-                               False, False, True)
-except (ImportError, TypeError):  # pragma: no cover - CPython without the _json accelerator
-    _C_ENCODE = None
-
-
-def to_json(value: Any) -> str:
-    """Compact JSON, as AWS writes payloads into history events."""
-    if _C_ENCODE is None:
-        return _ENCODER.encode(value)
-    return "".join(_C_ENCODE(value, 0))
 
 
 def render_event(event: dict) -> dict:
@@ -61,13 +39,16 @@ def render_event(event: dict) -> dict:
 class HistorySink:
     """Numbers events, keeps them, and writes them to `store` in batches (thread-safe).
 
+    The store is written through one door, `append_event_rows(execution_arn, rows)` (as
+    `smlift.local.store.Store` has it), with the details already serialized here.
+
     With a store, a writer thread writes what has accumulated every `flush_interval` seconds,
     so the run loop never waits for SQLite (which works outside the GIL, on the other core).
     `flush()` writes everything pending *now*, in the caller's thread; `close()` stops the
     writer after a last flush.
     """
 
-    def __init__(self, store=None, execution_arn: str = "", clock=None,
+    def __init__(self, store=None, execution_arn: str = "", clock: Clock | None = None,
                  flush_interval: float = 0.1, keep: bool = True):
         self.store = store
         self.execution_arn = execution_arn
@@ -123,11 +104,7 @@ class HistorySink:
                 self._write(batch)
 
     def _write(self, batch: list[dict]) -> None:
-        append_rows = getattr(self.store, "append_event_rows", None)
-        if append_rows is None:  # a store without the pre-serialized door (test fakes)
-            self.store.append_events(self.execution_arn, batch)
-            return
-        append_rows(self.execution_arn, [
+        self.store.append_event_rows(self.execution_arn, [
             (e["id"], e["previousEventId"], e["timestamp"], e["type"],
              None if e["details"] is None else to_json(e["details"])) for e in batch])
 

@@ -7,7 +7,8 @@ The parser accepts what AWS accepts as arguments: single-quoted strings (escapes
 numbers, true/false/null, paths ($, $$, $var) and nested calls (at most 10 levels deep). Parsed
 expressions are cached. Each function is a plain Python function taking the evaluated argument
 values; `INTRINSICS` maps AWS's names to them. Bad arguments raise
-`StatesError("States.IntrinsicFailure", cause)`.
+`StatesError("States.IntrinsicFailure", cause)`. What JSONata offers too (partition, range, hash,
+random, UUID) does its work through the shared cores of `functions.py`.
 """
 
 from __future__ import annotations
@@ -15,25 +16,24 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
 import json
 import math
-import random
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from smlift.errors import StatesError
-from smlift.asl.paths import (PathSyntaxError, compile_path, is_number, json_equal, json_type,
-                              select_path, to_json)
+
+from .functions import (HASH_ALGORITHMS, MAX_RANGE_ITEMS, hash_hex, inclusive_range,
+                        is_integral, new_uuid, partition, random_source)
+from .jsonpath import (PathSyntaxError, compile_path, json_equal, json_type,
+                       select_path, to_json)
 
 __all__ = ["evaluate_intrinsic", "check_intrinsic", "is_intrinsic", "INTRINSICS",
            "parse_intrinsic", "IntrinsicSyntaxError", "format_value"]
 
 MAX_NESTING = 10
 MAX_STRING = 10_000
-MAX_RANGE_ITEMS = 1000
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
 
 
@@ -264,7 +264,7 @@ def _expect(name: str, position: str, value, kind: str):
 
 
 def _expect_int(name: str, position: str, value) -> int:
-    if not is_number(value) or (isinstance(value, float) and not value.is_integer()):
+    if not is_integral(value):
         raise _fail(f"The {position} argument of {name} must be an integer, "
                     f"but was {json_type(value)}: {to_json(value)}")
     return int(value)
@@ -387,7 +387,7 @@ def array_partition(items, size) -> list:
     if size <= 0:
         raise _fail(f"The chunk size of States.ArrayPartition must be greater than 0, "
                     f"but was {size}")
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return partition(items, size)
 
 
 def array_contains(items, needle) -> bool:
@@ -401,10 +401,10 @@ def array_range(start, end, step) -> list:
     step = _expect_int("States.ArrayRange", "third", step)
     if step == 0:
         raise _fail("The step of States.ArrayRange must not be 0")
-    values = list(range(start, end + (1 if step > 0 else -1), step))[:MAX_RANGE_ITEMS + 1]
+    values = inclusive_range(start, end, step)
     if len(values) > MAX_RANGE_ITEMS:
         raise _fail(f"States.ArrayRange can generate at most {MAX_RANGE_ITEMS} items")
-    return values
+    return list(values)
 
 
 def array_get_item(items, index) -> Any:
@@ -456,17 +456,13 @@ def base64_decode(text) -> str:
         raise _fail(f"The argument of States.Base64Decode is not valid base64: {text}") from None
 
 
-_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
-           "SHA-512": "sha512"}
-
-
 def states_hash(data, algorithm) -> str:
     data = _expect_short_string("States.Hash", "first", data)
     _expect("States.Hash", "second", algorithm, "string")
-    if algorithm not in _HASHES:
+    if algorithm not in HASH_ALGORITHMS:
         raise _fail(f"The hash algorithm '{algorithm}' of States.Hash is not supported; "
-                    f"use one of {', '.join(_HASHES)}")
-    return hashlib.new(_HASHES[algorithm], data.encode("utf-8")).hexdigest()
+                    f"use one of {', '.join(HASH_ALGORITHMS)}")
+    return hash_hex(data, algorithm)
 
 
 def json_merge(first, second, deep) -> dict:
@@ -485,10 +481,9 @@ def math_random(start, end, seed=None) -> int:
     if end <= start:
         raise _fail(f"The end of States.MathRandom ({end}) must be greater than its "
                     f"start ({start})")
-    if seed is None:
-        return random.randrange(start, end)
-    seed = _expect_int("States.MathRandom", "third", seed)
-    return random.Random(seed).randrange(start, end)
+    if seed is not None:
+        seed = _expect_int("States.MathRandom", "third", seed)
+    return random_source(seed).randrange(start, end)
 
 
 def math_add(first, second) -> int:
@@ -512,7 +507,7 @@ def string_split(text, delimiters) -> list:
 
 
 def states_uuid() -> str:
-    return str(uuid.uuid4())
+    return new_uuid()
 
 
 INTRINSICS: dict[str, Callable] = {

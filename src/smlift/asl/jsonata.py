@@ -2,7 +2,8 @@
 
 A field value is an expression when it is a string that starts with "{%" and ends with "%}".
 Each expression text is compiled once (cached) together with the functions AWS adds to JSONata
-($partition, $range, $hash, $random with an optional seed, $uuid, $parse). At evaluation time the
+($partition, $range, $hash, $random with an optional seed, $uuid, $parse; their cores, shared
+with the States.* intrinsics, are in `functions.py`). At evaluation time the
 bindings are `{"states": {"input", "context", "result"?, "errorOutput"?}, **variables}`, so an
 expression reads `$states.input.x` or `$myVar`.
 
@@ -10,21 +11,26 @@ AWS refuses an expression that yields nothing: JSON has no "undefined". Failures
 `StatesError("States.QueryEvaluationError", cause)` with AWS's cause texts; the engine adds the
 "An error occurred while executing the state ..." prefix.
 
-jsonata-python is imported lazily so that `smlift --help` stays fast.
+jsonata-python costs about 30 ms to import; the CLI imports the engine lazily, so `smlift --help`
+does not pay it.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import random
 import re
-import uuid
 from typing import Any
 
+import jsonata as jsonata_library
+from jsonata.jexception import JException
+from jsonata.utils import Utils
+
 from smlift.errors import StatesError
-from smlift.asl.paths import json_type, to_json
+
+from .functions import (HASH_ALGORITHMS, MAX_RANGE_ITEMS, hash_hex, inclusive_range,
+                        is_integral, new_uuid, partition, random_source)
+from .jsonpath import json_type, to_json
 
 __all__ = ["is_expression", "evaluate_expression", "resolve_template", "check_template",
            "unexpected_type", "json_type", "expression_body"]
@@ -61,60 +67,46 @@ class _FunctionError(Exception):
 
 
 def _plain(value: Any) -> Any:
-    from jsonata.utils import Utils
     return Utils.convert_nulls(value)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) \
-        and float(value).is_integer()
 
 
 def aws_partition(items=None, size=None):
     if not isinstance(items, list):
         raise _FunctionError("The first argument of $partition must be an array")
-    if not _is_int(size) or size <= 0:
+    if not is_integral(size) or size <= 0:
         raise _FunctionError("The second argument of $partition must be a positive integer")
-    size = int(size)
-    items = list(items)
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return partition(list(items), int(size))
 
 
 def aws_range(start=None, end=None, step=None):
-    if not all(_is_int(v) for v in (start, end, step)):
+    if not all(is_integral(v) for v in (start, end, step)):
         raise _FunctionError("The arguments of $range must be integers")
     start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise _FunctionError("The step of $range must not be 0")
-    values = list(range(start, end + (1 if step > 0 else -1), step))
-    if len(values) > 1000:
-        raise _FunctionError("$range can generate at most 1000 items")
-    return values
-
-
-_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
-           "SHA-512": "sha512"}
+    values = inclusive_range(start, end, step)
+    if len(values) > MAX_RANGE_ITEMS:
+        raise _FunctionError(f"$range can generate at most {MAX_RANGE_ITEMS} items")
+    return list(values)
 
 
 def aws_hash(data=None, algorithm=None):
     if not isinstance(data, str):
         raise _FunctionError("The first argument of $hash must be a string")
-    if algorithm not in _HASHES:
+    if algorithm not in HASH_ALGORITHMS:
         raise _FunctionError(f"The hash algorithm of $hash must be one of "
-                             f"{', '.join(_HASHES)}")
-    return hashlib.new(_HASHES[algorithm], data.encode("utf-8")).hexdigest()
+                             f"{', '.join(HASH_ALGORITHMS)}")
+    return hash_hex(data, algorithm)
 
 
 def aws_random(seed=None):
-    if seed is None:
-        return random.random()
-    if not _is_int(seed):
+    if seed is not None and not is_integral(seed):
         raise _FunctionError("The seed of $random must be an integer")
-    return random.Random(int(seed)).random()
+    return random_source(None if seed is None else int(seed)).random()
 
 
 def aws_uuid():
-    return str(uuid.uuid4())
+    return new_uuid()
 
 
 def aws_parse(text=None):
@@ -135,8 +127,7 @@ AWS_FUNCTIONS = {"partition": aws_partition, "range": aws_range, "hash": aws_has
 @functools.lru_cache(maxsize=2048)
 def _compile(body: str):
     """Parse once; raises jsonata's JException on a syntax error."""
-    import jsonata
-    expression = jsonata.Jsonata(body)
+    expression = jsonata_library.Jsonata(body)
     expression.set_output_convert_nulls(False)
     for name, function in AWS_FUNCTIONS.items():
         expression.register_lambda(name, _wrap(function))
@@ -146,13 +137,11 @@ def _compile(body: str):
 
 def _wrap(function):
     def call(*args):
-        from jsonata.utils import Utils
         return function(*(None if a is Utils.NULL_VALUE else _plain(a) for a in args))
     return call
 
 
 def _jsonata_bindings(bindings: dict) -> dict:
-    from jsonata.utils import Utils
     frame = {k: (Utils.NULL_VALUE if v is None else v) for k, v in bindings.items()}
     # jsonata looks these hooks up on every step, walking every parent frame; binding them to
     # None in the evaluation frame ends each lookup at once (about 20% fewer calls).
@@ -218,8 +207,6 @@ def _undefined(body: str, field: str) -> StatesError:
 
 
 def _evaluate_with_library(body: str, bindings: dict, field: str) -> Any:
-    from jsonata.jexception import JException
-    from jsonata.utils import Utils
     try:
         result = _compile(body).evaluate(None, _jsonata_bindings(bindings))
     except StatesError:
@@ -280,7 +267,6 @@ def check_template(template: Any, pointer: str) -> list[tuple[str, str]]:
 
 
 def _check_one(text: str, pointer: str) -> list[tuple[str, str]]:
-    from jsonata.jexception import JException
     body = expression_body(text)
     if not body:
         return [(pointer, f"The JSONata expression '{text}' is empty")]

@@ -19,17 +19,17 @@ the iterations still running are aborted.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import StatesError
-from . import paths
+from . import jsonata, jsonpath, payload
 from .context import map_item_context
 from .definition import ABSENT, MapState
-from .history import to_json
-from .interpreter import (Halted, Lane, Step, jsonata_output, jsonata_value, jsonpath_output,
-                          jsonpath_input, run_machine)
-from .paths import json_type
 from .parallel import collect
+from .jsonpath import json_type, to_json
+from .steps import (Halted, Lane, Run, Step, jsonata_output, jsonata_value, jsonpath_input,
+                    jsonpath_output, run_machine)
 
 INLINE_CONCURRENCY_CAP = 40
 
@@ -57,11 +57,11 @@ def _items_jsonpath(step: Step, state: MapState, effective: Any) -> list:
     items = effective
     if state.items_path is not ABSENT:
         try:
-            items = paths.select_path(state.items_path, effective, **step.scope)
+            items = jsonpath.select_path(state.items_path, effective, **step.scope)
         except StatesError as exc:
             if exc.error != "States.Runtime":
                 raise
-            raise paths.field_not_found(state.items_path, "ItemsPath", effective) from None
+            raise jsonpath.field_not_found(state.items_path, "ItemsPath", effective) from None
     if state.items is not ABSENT:
         items = state.items
     if not isinstance(items, list):
@@ -108,7 +108,7 @@ class _Limits:
                      step.state.jsonata else literal)
             where, suffix = f"{name} field", ""
         elif path is not ABSENT:
-            value = paths.select_path(path, effective, **step.scope)
+            value = jsonpath.select_path(path, effective, **step.scope)
             where, suffix = f"{name}Path field", f": {path}"
         else:
             return None
@@ -186,11 +186,9 @@ def _item_input(step: Step, state: MapState, effective: Any, index: int, item: A
         return item
     context = map_item_context(step.context, index, item)
     if state.jsonata:
-        from . import jsonata
-
         bindings = {**step.lane.variables, "states": {"input": step.raw, "context": context}}
         return jsonata.resolve_template(selector, bindings, field="ItemSelector")
-    return paths.resolve_payload(selector, effective, context=context,
+    return payload.resolve_payload(selector, effective, context=context,
                                  variables=step.lane.variables)
 
 
@@ -218,7 +216,7 @@ def _batches(step: Step, batcher: dict, effective: Any, inputs: list) -> list[di
     if step.state.jsonata:
         batch_input = jsonata_value(step, batcher["BatchInput"], "ItemBatcher/BatchInput")
     else:
-        batch_input = paths.resolve_payload(batcher["BatchInput"], effective, **step.scope)
+        batch_input = payload.resolve_payload(batcher["BatchInput"], effective, **step.scope)
     return [{"BatchInput": batch_input, "Items": batch} for batch in batches]
 
 
@@ -258,8 +256,6 @@ def run_iterations(step: Step, effective: Any, items: list, limits: _Limits) -> 
         if state.processor.blocking and limits.concurrency != 1 and len(items) > 1:
             workers = min(int(limits.concurrency) or INLINE_CONCURRENCY_CAP,
                           INLINE_CONCURRENCY_CAP, len(items))
-            from concurrent.futures import ThreadPoolExecutor
-
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="map") as pool:
                 results = collect([pool.submit(iterate, i) for i in range(len(items))], abort)
         else:
@@ -273,7 +269,7 @@ def run_iterations(step: Step, effective: Any, items: list, limits: _Limits) -> 
     return results
 
 
-def _iteration(run, state: MapState, lane: Lane, index: int, value: Any, limits: _Limits,
+def _iteration(run: Run, state: MapState, lane: Lane, index: int, value: Any, limits: _Limits,
                outcome: _Outcome, abort: threading.Event) -> Any:
     details = {"name": state.name, "index": index}
     lane.emit("MapIterationStarted", {"mapIterationStartedEventDetails": details})

@@ -9,12 +9,13 @@ the Parallel state then apply).
 from __future__ import annotations
 
 import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
 from ..errors import StatesError
 from .definition import ABSENT, ParallelState
-from .interpreter import (Step, jsonata_output, jsonata_value, jsonpath_input,
-                          jsonpath_output, run_machine)
+from .steps import (Step, jsonata_output, jsonata_value, jsonpath_input, jsonpath_output,
+                    run_machine)
 
 
 def run_parallel(step: Step) -> tuple[Any, str | None]:
@@ -54,8 +55,6 @@ def run_branches(step: Step, value: Any) -> list:
 
 
 def _threaded(branch, machines, abort: threading.Event) -> list:
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=len(machines), thread_name_prefix="branch") as pool:
         futures = [pool.submit(branch, machine) for machine in machines]
         return collect(futures, abort)
@@ -63,8 +62,6 @@ def _threaded(branch, machines, abort: threading.Event) -> list:
 
 def collect(futures: list, abort: threading.Event) -> list:
     """Results in order; on the first failure abort the rest and raise that failure."""
-    from concurrent.futures import FIRST_EXCEPTION, wait
-
     done, _ = wait(futures, return_when=FIRST_EXCEPTION)
     if not any(f.exception() is not None for f in done):
         return [f.result() for f in futures]

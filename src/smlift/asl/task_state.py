@@ -19,11 +19,11 @@ import threading
 from typing import Any
 
 from ..errors import StatesError
-from . import paths
+from . import jsonpath, payload
 from .definition import ABSENT, TaskState
-from .history import to_json
-from .interpreter import (Halted, Step, jsonata_output, jsonata_value, jsonpath_input,
-                          jsonpath_output)
+from .jsonpath import to_json
+from .steps import (Halted, Step, jsonata_output, jsonata_value, jsonpath_input,
+                    jsonpath_output)
 from .tasks import TaskRequest
 
 POLL_SECONDS = 0.05
@@ -46,7 +46,7 @@ def run_task(step: Step) -> tuple[Any, str | None]:
                        if state.credentials is not ABSENT else None)
     else:
         parameters = jsonpath_input(step, state.parameters)
-        credentials = (paths.resolve_payload(state.credentials, step.raw, **step.scope)
+        credentials = (payload.resolve_payload(state.credentials, step.raw, **step.scope)
                        if state.credentials is not ABSENT else None)
     timeout = _seconds(step, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSeconds")
     heartbeat = _seconds(step, state.heartbeat_seconds, state.heartbeat_seconds_path,
@@ -61,7 +61,7 @@ def _seconds(step: Step, literal: Any, path: Any, name: str) -> float | None:
     if literal is not ABSENT:
         value = (jsonata_value(step, literal, name) if isinstance(literal, str) else literal)
     elif path is not ABSENT:
-        value = paths.select_path(path, jsonpath_input(step), **step.scope)
+        value = jsonpath.select_path(path, jsonpath_input(step), **step.scope)
     else:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or (

@@ -3,13 +3,17 @@
 `definition.py` checks the structure (fields, transitions, reachability, Retry/Catch); this
 module checks what is *inside* the fields: every JSONPath, payload template, intrinsic call and
 choice rule (JSONPath states), every `{% %}` expression (JSONata states), and the values of Wait,
-Task, Fail and Map fields. The expression parsers belong to `paths`, `intrinsics`, `choice` and
-`jsonata`; this module only walks the definition and collects their `(pointer, message)`s.
+Task, Fail and Map fields. The expression parsers belong to `jsonpath`, `payload`, `intrinsics`,
+`choice` and `jsonata`; this module only walks the definition and collects their
+`(pointer, message)`s.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from . import choice, intrinsics, jsonata, jsonpath, payload
+from .context import parse_timestamp
 
 PATH_FIELDS = ("InputPath", "OutputPath", "ItemsPath", "SecondsPath", "TimestampPath",
                "TimeoutSecondsPath", "HeartbeatSecondsPath", "MaxConcurrencyPath",
@@ -34,11 +38,9 @@ def check_state(raw: dict, type_name: str, where: str, language: str, problems,
 
 
 def _check_jsonpath_state(raw: dict, type_name: str, where: str, problems) -> None:
-    from . import choice, paths
-
     for key in PATH_FIELDS:
         if isinstance(raw.get(key), str):
-            problem = paths.check_path(raw[key])
+            problem = jsonpath.check_path(raw[key])
             if problem:
                 problems.add(f"{where}/{key}", problem)
     for key in ("ErrorPath", "CausePath"):
@@ -47,12 +49,12 @@ def _check_jsonpath_state(raw: dict, type_name: str, where: str, problems) -> No
             if problem:
                 problems.add(f"{where}/{key}", problem)
     if isinstance(raw.get("ResultPath"), str):
-        problem = paths.check_reference_path(raw["ResultPath"])
+        problem = jsonpath.check_reference_path(raw["ResultPath"])
         if problem:
             problems.add(f"{where}/ResultPath", problem)
     for key in PAYLOAD_FIELDS:
         if key in raw:
-            problems.extend(paths.check_payload(raw[key], f"{where}/{key}"))
+            problems.extend(payload.check_payload(raw[key], f"{where}/{key}"))
     if type_name == "Map" and "Parameters" in raw:
         pass  # already checked above as a payload
     for index, rule in enumerate(raw.get("Choices") or []):
@@ -60,20 +62,16 @@ def _check_jsonpath_state(raw: dict, type_name: str, where: str, problems) -> No
             here = f"{where}/Choices/{index}"
             problems.extend(choice.check_choice_rule(rule, here))
             if "Assign" in rule:
-                problems.extend(paths.check_payload(rule["Assign"], f"{here}/Assign"))
+                problems.extend(payload.check_payload(rule["Assign"], f"{here}/Assign"))
 
 
 def _check_path_or_intrinsic(text: str) -> str | None:
-    from . import intrinsics, paths
-
     if intrinsics.is_intrinsic(text):
         return intrinsics.check_intrinsic(text)
-    return paths.check_path(text)
+    return jsonpath.check_path(text)
 
 
 def _check_jsonata_state(raw: dict, type_name: str, where: str, problems) -> None:
-    from . import jsonata
-
     for key in JSONATA_FIELDS:
         if key in raw:
             problems.extend(jsonata.check_template(raw[key], f"{where}/{key}"))
@@ -85,8 +83,6 @@ def _check_jsonata_state(raw: dict, type_name: str, where: str, problems) -> Non
             problems.add(f"{here}/Condition", "SCHEMA_VALIDATION_FAILED: a JSONata choice rule "
                          "needs a Condition")
             continue
-        from . import choice
-
         problems.extend(choice.check_choice_rule(rule, here))
         for key in ("Assign", "Output"):
             if key in rule:
@@ -102,8 +98,6 @@ def _check_catchers(raw: dict, where: str, language: str, problems) -> None:
             continue
         here = f"{where}/Catch/{index}"
         if language == "JSONata":
-            from . import jsonata
-
             for key in ("Output", "Assign"):
                 if key in catcher:
                     problems.extend(jsonata.check_template(catcher[key], f"{here}/{key}"))
@@ -111,14 +105,12 @@ def _check_catchers(raw: dict, where: str, language: str, problems) -> None:
                 problems.add(f"{here}/ResultPath", "SCHEMA_VALIDATION_FAILED: The field "
                              "'ResultPath' is not supported in a JSONata state; use Output")
             continue
-        from . import paths
-
         if isinstance(catcher.get("ResultPath"), str):
-            problem = paths.check_reference_path(catcher["ResultPath"])
+            problem = jsonpath.check_reference_path(catcher["ResultPath"])
             if problem:
                 problems.add(f"{here}/ResultPath", problem)
         if "Assign" in catcher:
-            problems.extend(paths.check_payload(catcher["Assign"], f"{here}/Assign"))
+            problems.extend(payload.check_payload(catcher["Assign"], f"{here}/Assign"))
         if "Output" in catcher:
             problems.add(f"{here}/Output", "SCHEMA_VALIDATION_FAILED: The field 'Output' is "
                          "only supported with QueryLanguage JSONata")
@@ -143,8 +135,6 @@ def _check_wait(raw: dict, where: str, language: str, problems) -> None:
         problems.add(f"{where}/Seconds", "Seconds must be an integer from 0 to 99999999"
                      + (" or a {% %} expression" if language == "JSONata" else ""))
     if "Timestamp" in raw and not _is_expression(raw["Timestamp"]):
-        from .context import parse_timestamp
-
         if not isinstance(raw["Timestamp"], str) or parse_timestamp(raw["Timestamp"]) is None:
             problems.add(f"{where}/Timestamp", "Timestamp must be an ISO-8601 extended offset "
                          "date-time string such as 2016-03-14T01:59:00Z")

@@ -164,7 +164,7 @@ class LocalStepFunctions:
     def _running_duplicate(self, stateMachineArn: str, name: str | None,
                            input: Any) -> dict | None:
         from ..asl.engine import execution_arn
-        from ..asl.paths import json_equal
+        from ..asl.jsonpath import json_equal
 
         if not name:
             return None

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from smlift.asl.clock import RealClock, VirtualClock
+from smlift.asl.clock import Clock, RealClock, VirtualClock
 from smlift.asl.context import iso_timestamp, parse_timestamp
 
 
@@ -47,3 +47,10 @@ def test_parse_timestamp_accepts_iso_8601_with_an_offset(text, seconds):
                                   "05-12-2016T21:29:29Z", 17])
 def test_parse_timestamp_refuses_what_aws_refuses(text):
     assert parse_timestamp(text) is None
+
+
+def test_both_clocks_have_every_method_of_the_clock_interface():
+    methods = sorted(name for name in vars(Clock) if not name.startswith("_"))
+    assert methods == ["monotonic", "now", "sleep"]
+    for clock in (RealClock(), VirtualClock()):
+        assert all(callable(getattr(clock, name, None)) for name in methods)

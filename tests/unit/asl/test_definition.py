@@ -62,13 +62,19 @@ def test_unreachable_states_are_reported():
 
 
 def test_states_reached_only_by_catch_or_choice_are_reachable():
-    load_definition({"StartAt": "C", "States": {
+    states = {
         "C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "IsPresent": True,
                                              "Next": "T"}], "Default": "D"},
         "T": {"Type": "Parallel", "Branches": [{"StartAt": "X", "States": {
             "X": {"Type": "Succeed"}}}], "Catch": [{"ErrorEquals": ["States.ALL"],
                                                     "Next": "H"}], "End": True},
-        "H": {"Type": "Succeed"}, "D": {"Type": "Succeed"}}})
+        "H": {"Type": "Succeed"}, "D": {"Type": "Succeed"}}
+    machine = load_definition({"StartAt": "C", "States": states})
+    assert sorted(machine.states) == ["C", "D", "H", "T"]
+    assert machine.states["T"].catch[0].next == "H"
+    # the same machine with a state nothing leads to is refused: the check above was live
+    orphan = {**states, "U": {"Type": "Succeed"}}
+    assert pointers({"StartAt": "C", "States": orphan}) == ["/States/U"]
 
 
 def test_every_problem_is_reported_at_once_including_nested_machines():

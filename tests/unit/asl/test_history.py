@@ -8,7 +8,7 @@ from smlift.asl.clock import VirtualClock
 from smlift.asl.engine import run_execution
 from smlift.asl.history import HistorySink
 from smlift.asl.tasks import TaskRegistry
-from smlift.store import Store
+from smlift.local.store import Store
 
 
 def run(definition, input_=None, **options):
@@ -88,13 +88,14 @@ def test_assigned_variables_appear_in_the_exited_event():
 
 
 class CountingStore:
-    """A fake store that records each batch of events it is given."""
+    """A fake store that records each batch of event rows it is given (the door the sink uses:
+    `Store.append_event_rows`)."""
 
     def __init__(self):
         self.batches = []
 
-    def append_events(self, arn, events):
-        self.batches.append(list(events))
+    def append_event_rows(self, arn, rows):
+        self.batches.append(list(rows))
 
 
 def test_sink_batches_events_until_flushed():
@@ -105,7 +106,8 @@ def test_sink_batches_events_until_flushed():
     assert store.batches == []
     sink.flush()
     assert [len(b) for b in store.batches] == [500]
-    assert store.batches[0][-1]["id"] == 500
+    event_id, previous, _, type_, details = store.batches[0][-1]
+    assert (event_id, previous, type_, details) == (500, 499, "PassStateEntered", None)
 
 
 def test_history_is_in_the_store_while_a_task_runs(tmp_path):

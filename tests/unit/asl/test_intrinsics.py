@@ -276,7 +276,10 @@ def test_uuid_takes_no_arguments():
 
 
 def test_results_are_json_serialisable():
-    json.dumps(ev("States.Array(States.UUID(), States.ArrayRange(1, 3, 1))"))
+    value = ev("States.Array(States.UUID(), States.ArrayRange(1, 3, 1))")
+    assert json.loads(json.dumps(value)) == value
+    assert uuid.UUID(value[0]).version == 4
+    assert value[1] == [1, 2, 3]
 
 
 def test_an_open_escape_backslash_fails_at_run_time_not_at_validation():

@@ -1,4 +1,4 @@
-"""JSONPath for the States Language: selection, payload templates and I/O processing.
+"""JSONPath for the States Language, and the JSON value helpers everything else shares.
 
 A path is parsed once (cached) into a root and a tuple of steps, then applied to a value:
 
@@ -11,9 +11,16 @@ selects one value or fails with "No results for path"; an *indefinite* path (wil
 filter, union, `..`) always yields a list, empty when nothing matches.
 
 Missing values: `select_path` raises `PathNotFound` (a `StatesError("States.Runtime", ...)`).
-The `MISSING` sentinel marks an *absent field* in a definition (InputPath not given) as opposed
-to JSON null (InputPath: null). Returned values may share structure with the inputs: callers treat
-JSON values as immutable, and this module never mutates its arguments.
+Returned values may share structure with the inputs: callers treat JSON values as immutable,
+and this module never mutates its arguments. `check_path` and `check_reference_path` are the
+validation side: a message naming the problem, or None.
+
+The JSON helpers (`to_json`, `json_type`, `is_number`, `json_equal`) are JSON's rules as AWS
+applies them (compact text, `true` is not `1`); this module is their one home. It imports
+nothing else from the engine, so every other module of `asl/` may import it.
+
+What a path selects *for* (Parameters, ResultSelector, InputPath, ResultPath, OutputPath) is
+`payload.py`.
 """
 
 from __future__ import annotations
@@ -22,18 +29,70 @@ import functools
 import json
 import re
 from dataclasses import dataclass
+from json.encoder import c_encode_basestring, c_make_encoder
 from typing import Any
 
 from smlift.errors import StatesError
 
-MISSING: Any = object()
-
 __all__ = [
-    "MISSING", "PathNotFound", "select_path", "resolve_payload", "apply_input_path",
-    "apply_result_path", "apply_output_path", "check_path", "check_reference_path",
-    "check_payload", "compile_path", "to_json", "field_not_found",
+    "PathNotFound", "PathSyntaxError", "select_path", "compile_path", "check_path",
+    "check_reference_path", "field_not_found", "to_json", "json_type", "is_number", "json_equal",
 ]
 
+
+# ---------------------------------------------------------------------------- JSON values
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# One C encoder, made once (json.dumps makes a new one on every call); None without the _json
+# accelerator, where the pure-Python encoder does the same work.
+_C_ENCODE = None if c_make_encoder is None else c_make_encoder(
+    None, _not_json, c_encode_basestring, None, ":", ",", False, False, True)
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON, as AWS writes payloads into history events and values into error causes
+    (`{"a":1}`)."""
+    if _C_ENCODE is None:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
+
+
+def json_type(value) -> str:
+    """The JSON type name AWS uses in causes: null, boolean, number, string, array, object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if is_number(value):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def is_number(v) -> bool:
+    """A JSON number (bool is not one, though Python says it is an int)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def json_equal(a, b) -> bool:
+    """Equality of JSON values: 1 == 1.0, but true is never equal to 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if is_number(a) and is_number(b):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+# ------------------------------------------------------------------------------ misses
 
 class PathNotFound(StatesError):
     """A definite path matched nothing. `path` is the path text as written."""
@@ -42,11 +101,6 @@ class PathNotFound(StatesError):
         super().__init__("States.Runtime",
                          f"Invalid path '{path}' : No results for path: {normalized}")
         self.path = path
-
-
-def to_json(value: Any) -> str:
-    """Compact JSON as AWS prints values inside error causes (`{"a":1}`)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def field_not_found(path: str, field: str, value: Any) -> StatesError:
@@ -536,11 +590,6 @@ def _call_function(name: str, nodes: list):
     return (sum((v - mean) ** 2 for v in numbers) / len(numbers)) ** 0.5
 
 
-def is_number(v) -> bool:
-    """A JSON number (bool is not one, though Python says it is an int)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def _operand(token, item, document):
     kind, payload = token
     if kind == "lit":
@@ -605,122 +654,7 @@ def _compare(op: str, left, right) -> bool:
     return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
 
 
-def json_equal(a, b) -> bool:
-    """Equality of JSON values: 1 == 1.0, but true is never equal to 1."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if is_number(a) and is_number(b):
-        return a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
-    return type(a) is type(b) and a == b
-
-
-# ------------------------------------------------------------------- payload templates
-
-def resolve_payload(template: Any, value: Any, *, context: dict | None = None,
-                    variables: dict | None = None) -> Any:
-    """Resolve a Parameters/ResultSelector/ItemSelector/Assign template against `value`.
-
-    Keys ending in ".$" lose the suffix and take the value of their path or intrinsic call;
-    other values are copied as they are (nested objects and arrays are resolved too).
-    A path that matches nothing raises AWS's "The JSONPath ... specified for the field 'k.$'
-    could not be found in the input ..." cause.
-    """
-    if isinstance(template, dict):
-        out = {}
-        for key, item in template.items():
-            if key.endswith(".$") and isinstance(item, str):
-                out[key[:-2]] = _resolve_dollar(key, item, value, context, variables)
-            else:
-                out[key] = resolve_payload(item, value, context=context, variables=variables)
-        return out
-    if isinstance(template, list):
-        return [resolve_payload(item, value, context=context, variables=variables)
-                for item in template]
-    return template
-
-
-def _resolve_dollar(key: str, expression: str, value, context, variables):
-    try:
-        if expression.startswith("States."):
-            from smlift.asl.intrinsics import evaluate_intrinsic
-            return evaluate_intrinsic(expression, value, context=context, variables=variables)
-        return select_path(expression, value, context=context, variables=variables)
-    except PathNotFound as missing:  # also a path argument of an intrinsic call
-        raise field_not_found(missing.path, key, value) from None
-
-
-# ------------------------------------------------------------------ input/output paths
-
-def apply_input_path(value: Any, input_path: Any, **scope) -> Any:
-    """InputPath: absent -> the whole input; null -> {}; else the selected value."""
-    if input_path is MISSING or input_path == "$":
-        return value
-    if input_path is None:
-        return {}
-    return select_path(input_path, value, **scope)
-
-
-def apply_output_path(value: Any, output_path: Any, **scope) -> Any:
-    """OutputPath: absent -> the whole value; null -> {}; else the selected value."""
-    return apply_input_path(value, output_path, **scope)
-
-
-def apply_result_path(state_input: Any, result: Any, result_path: Any) -> Any:
-    """ResultPath: absent/"$" -> result; null -> input; else input with result placed at path.
-
-    Intermediate objects that do not exist are created. The input is not mutated: each object
-    on the way down is shallow-copied.
-    """
-    if result_path is MISSING or result_path == "$":
-        return result
-    if result_path is None:
-        return state_input
-    compiled = compile_path(result_path)
-    if compiled.root != "$" or not compiled.definite:
-        raise StatesError("States.Runtime",
-                          f"Invalid path '{result_path}' : ResultPath must be a reference path")
-    return _place(state_input, compiled.steps, result, result_path)
-
-
-def _place(node: Any, steps: tuple, result: Any, text: str) -> Any:
-    if not steps:
-        return result
-    step, rest = steps[0], steps[1:]
-    if isinstance(step, Field):
-        if node is None or node is MISSING:
-            node = {}
-        if not isinstance(node, dict):
-            raise StatesError(
-                "States.Runtime",
-                f"Invalid path '{text}': Unable to apply ResultPath to input "
-                f"'{to_json(node)}' because field '{step.name}' cannot be set on a "
-                f"{json_type(node)}")
-        copy = dict(node)
-        copy[step.name] = _place(node.get(step.name, MISSING), rest, result, text)
-        return copy
-    if not isinstance(node, list) or not -len(node) <= step.index < len(node):
-        raise StatesError("States.Runtime",
-                          f"Invalid path '{text}': index [{step.index}] does not exist in the input")
-    copy = list(node)
-    copy[step.index] = _place(node[step.index], rest, result, text)
-    return copy
-
-
-def json_type(value) -> str:
-    """The JSON type name AWS uses in causes: null, boolean, number, string, array, object."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if is_number(value):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
+#END
 
 
 # ------------------------------------------------------------------------- validation
@@ -749,38 +683,3 @@ def check_reference_path(path: Any) -> str | None:
     if not compile_path(path).definite:
         return f"{path!r} is not a reference path (no wildcards, slices, filters or '..')"
     return None
-
-
-def check_payload(template: Any, pointer: str) -> list[tuple[str, str]]:
-    """Every "k.$" value must be a string holding a valid path or intrinsic function call."""
-    problems: list[tuple[str, str]] = []
-    if isinstance(template, dict):
-        for key, item in template.items():
-            where = f"{pointer}/{_escape_pointer(key)}"
-            if key.endswith(".$"):
-                problems.extend(_check_dollar_value(key, item, where))
-            else:
-                problems.extend(check_payload(item, where))
-    elif isinstance(template, list):
-        for i, item in enumerate(template):
-            problems.extend(check_payload(item, f"{pointer}/{i}"))
-    return problems
-
-
-def _check_dollar_value(key: str, item: Any, where: str) -> list[tuple[str, str]]:
-    if not isinstance(item, str):
-        return [(where, f"The value for the field '{key}' must be a valid JSONPath "
-                        f"or a valid intrinsic function call")]
-    if item.startswith("States."):
-        from smlift.asl.intrinsics import check_intrinsic
-        problem = check_intrinsic(item)
-    else:
-        problem = check_path(item)
-    if problem:
-        return [(where, f"The value for the field '{key}' must be a valid JSONPath "
-                        f"or a valid intrinsic function call ({problem})")]
-    return []
-
-
-def _escape_pointer(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
