@@ -7,11 +7,16 @@ only the row-by-row weekday lookup is vectorised (same result, much faster).
 SageMaker Processing contract (script mode, on the prebuilt scikit-learn image):
 
     python3 preprocessing.py [--input-dir /opt/ml/processing/input/data]
-                             [--output-dir /opt/ml/processing/output]
+                             [--output-dir /opt/ml/processing/output] [--parts N]
                              [--failure-message-file /opt/ml/output/message]
 
 Every CSV under the input directory (sorted by relative path) becomes one CSV of the same
-relative path under the output directory. Outputs are staged and renamed into place only when
+relative path under the output directory. With `--parts N` (N > 1, the pipeline's
+`instance_count`), each becomes N part files instead, `<relative path>.parts/part-00000.csv` ...
+`part-<N-1>.csv`: consecutive row ranges, each with the header, so the next step can shard them
+(ShardedByS3Key) and reading the parts in key order gives back every row in order. Cleaning
+still sees the whole file, so every part is written with the whole column's type (a column with
+one missing value is float in every part). Outputs are staged and renamed into place only when
 every input succeeded. Bad input exits 1 with a one-line reason on stderr and in the failure
 message file (SageMaker's ExitMessage). The file is self-contained on purpose (docs/migrating.md,
 "Self-contained files"): it runs, and can be swapped, on its own.
@@ -253,17 +258,40 @@ def report_failure(message: str, path: Path, explicit: bool) -> None:
 
 # --- entry point -------------------------------------------------------------------------------
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="preprocessing.py", description=__doc__.splitlines()[0])
     parser.add_argument("--input-dir", type=Path, default=Path(DEFAULT_INPUT_DIR))
     parser.add_argument("--output-dir", type=Path, default=Path(DEFAULT_OUTPUT_DIR))
+    parser.add_argument("--parts", type=positive_int, default=1,
+                        help="write each input as this many part files (default 1: as is)")
     parser.add_argument("--failure-message-file", default=None,
                         help=f"default: ${MESSAGE_FILE_ENV} or {DEFAULT_MESSAGE_FILE}")
     return parser.parse_args(argv)
 
 
-def run(input_dir: Path, output_dir: Path) -> int:
-    """Preprocess every input CSV; returns the number of rows written."""
+def part_names(relative: str, parts: int) -> list[str]:
+    """The output file(s) of one input: itself, or its N parts in an order key order keeps."""
+    if parts == 1:
+        return [relative]
+    return [f"{relative}.parts/part-{index:05d}.csv" for index in range(parts)]
+
+
+def write_parts(df: pd.DataFrame, staged: "StagedOutput", relative: str, parts: int = 1) -> None:
+    """`df` as `parts` consecutive row ranges (as even as can be), each a CSV with the header."""
+    names = part_names(relative, parts)
+    bounds = [len(df) * index // len(names) for index in range(len(names) + 1)]
+    for name, start, end in zip(names, bounds, bounds[1:]):
+        write_csv(df.iloc[start:end], staged.path(name))
+
+
+def run(input_dir: Path, output_dir: Path, parts: int = 1) -> int:
+    """Preprocess every input CSV (into `parts` part files each); returns the rows written."""
     files = csv_files(input_dir)
     staged = StagedOutput(output_dir)
     rows = 0
@@ -272,7 +300,7 @@ def run(input_dir: Path, output_dir: Path) -> int:
             raw = read_raw_csv(path)
             check_columns(raw, REQUIRED_COLS, path.name)
             features = preprocess(raw)
-            write_csv(features, staged.path(path.relative_to(input_dir).as_posix()))
+            write_parts(features, staged, path.relative_to(input_dir).as_posix(), parts)
             rows += len(features)
         staged.commit()
     except BaseException:
@@ -284,7 +312,7 @@ def run(input_dir: Path, output_dir: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        rows = run(args.input_dir, args.output_dir)
+        rows = run(args.input_dir, args.output_dir, args.parts)
     except StepError as exc:
         report_failure(str(exc), *message_file(args.failure_message_file))
         return 1

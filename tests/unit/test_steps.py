@@ -108,6 +108,29 @@ def test_preprocess_equals_the_legacy_clean_and_features_on_dirty_rows(legacy, t
     pd.testing.assert_frame_equal(actual, expected, check_dtype=False, check_exact=True)
 
 
+def test_parts_are_consecutive_rows_that_concatenate_to_the_single_file(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "bookings.csv").write_bytes((ROOT / "examples/data/bookings.csv").read_bytes())
+    assert pre.run(tmp_path / "in", tmp_path / "one") == 2000
+    assert pre.run(tmp_path / "in", tmp_path / "three", parts=3) == 2000
+    parts = sorted((tmp_path / "three").rglob("*.csv"))
+    assert [p.relative_to(tmp_path / "three").as_posix() for p in parts] == [
+        f"bookings.csv.parts/part-{i:05d}.csv" for i in range(3)]
+    texts = [p.read_text().splitlines(keepends=True) for p in parts]
+    assert len({t[0] for t in texts}) == 1  # every part has the header
+    joined = texts[0][0] + "".join("".join(t[1:]) for t in texts)
+    assert joined == (tmp_path / "one" / "bookings.csv").read_text()
+
+
+def test_a_column_missing_one_value_is_float_in_every_part(tmp_path):
+    df = pd.DataFrame({"babies": [1, 2, np.nan, 4]})
+    staged = pre.StagedOutput(tmp_path)
+    pre.write_parts(df, staged, "x.csv", 2)
+    staged.commit()
+    assert (tmp_path / "x.csv.parts/part-00000.csv").read_text() == "babies\n1.0\n2.0\n"
+    assert (tmp_path / "x.csv.parts/part-00001.csv").read_text() == "babies\n\n4.0\n"
+
+
 def test_required_columns_are_named_when_missing():
     with pytest.raises(pre.StepError, match="missing required column\\(s\\) adr, country"):
         pre.check_columns(pd.DataFrame(columns=[c for c in pre.REQUIRED_COLS if c not in ("adr", "country")]),

@@ -76,6 +76,9 @@ def describe(name: str) -> None:
 def logs(name: str, follow: bool) -> None:
     """Print the job's log stream (its stdout and stderr, CloudWatch's NAME/algo-1-<epoch>).
 
+    A job of several instances has one stream per instance (NAME/algo-i-<epoch>): they are
+    printed one after the other, each line prefixed with its host, e.g. `[algo-2] ...`.
+
     \b
     Example:
       smlift jobs logs preprocess-2024-01-01-00-00-00

@@ -304,21 +304,24 @@ class LocalS3:
         write_atomically(self._object_path(dst_uri), lambda temp: copy_file(src, temp))
 
     # -- SageMaker Processing staging -----------------------------------------------------
-    def stage_prefix(self, uri: str, dest_dir: Path) -> int:
+    def stage_prefix(self, uri: str, dest_dir: Path, shard: tuple[int, int] = (0, 1)) -> int:
         """S3Prefix File mode: every object under the prefix into `dest_dir`, at its key
         relative to the prefix (an object whose key *is* the prefix lands under its own name).
-        Reflink or real copy, never a link. Returns the number of objects."""
+        Reflink or real copy, never a link. `shard=(i, n)`: only the objects `deal` gives the
+        i-th of n instances (ShardedByS3Key). Returns the number of objects staged."""
         bucket, prefix = split_uri(uri)
-        keys = self._iter_keys(uri)
+        keys = deal(self._iter_keys(uri), *shard)
         for key in keys:
             rel = key[len(prefix):].lstrip("/") or key.rpartition("/")[2]
             self._stage_one(self.root / bucket / key, Path(dest_dir), rel)
         return len(keys)
 
-    def stage_manifest(self, uri: str, dest_dir: Path) -> int:
+    def stage_manifest(self, uri: str, dest_dir: Path, shard: tuple[int, int] = (0, 1)) -> int:
         """ManifestFile: `[{"prefix": "s3://b/p/"}, "rel/key1", ...]`; each listed object lands
-        at its relative key in `dest_dir`. Returns the number of objects."""
+        at its relative key in `dest_dir` (`shard` as in stage_prefix). Returns the number of
+        objects staged."""
         prefix, relatives = self._read_manifest(uri)
+        relatives = deal(relatives, *shard)
         for rel in relatives:
             obj = prefix + rel
             self._stage_one(self._existing_object(obj), Path(dest_dir), rel)
@@ -389,6 +392,14 @@ class LocalS3:
             for fd in opened:
                 os.close(fd)
         return len(ready)
+
+
+def deal(keys: list[str], index: int, count: int) -> list[str]:
+    """The keys a ShardedByS3Key input gives instance `index` (0-based) of `count`: the keys in
+    S3's order (by their UTF-8 bytes), dealt round-robin. AWS does not document its split; this
+    is smlift's (docs/fidelity.md)."""
+    ordered = sorted(keys, key=lambda key: key.encode())
+    return ordered if count == 1 else ordered[index::count]
 
 
 def _may_hold(folder_key: str, prefix: str) -> bool:

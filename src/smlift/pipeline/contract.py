@@ -4,7 +4,7 @@
      "code_uri": "s3://my-bucket/smlift/code/", "custom_image_uri": "...", "scikit_image_uri":
      "...", "role": "arn:aws:iam::111122223333:role/smlift-sagemaker"}
 
-`instance_type`, `volume_size` and `max_runtime` may be left out: the state machine applies the
+`instance_type`, `volume_size`, `max_runtime` and `instance_count` may be left out: the state machine applies the
 same defaults itself (its first state, `Prepare`), so a console user gets them too. This model is
 the Python side of that contract: `smlift validate`, `smlift input` and deploy use it. Types are
 strict, because the state machine passes values to SageMaker as they are: `"30"` is not a volume
@@ -30,7 +30,9 @@ from ..images.registry import tag_problem
 from ..local.s3 import check_key
 from . import read_json_file
 
-DEFAULTS = {"instance_type": "ml.m5.xlarge", "volume_size": 30, "max_runtime": 3600}
+DEFAULTS = {"instance_type": "ml.m5.xlarge", "volume_size": 30, "max_runtime": 3600,
+            "instance_count": 1}
+MAX_INSTANCE_COUNT = 100  # SageMaker's default quota is lower: validate says so above 20
 
 # One example per field: used in messages, in `examples/input.json` and in docs/pipeline.md.
 EXAMPLES: dict[str, Any] = {
@@ -43,6 +45,7 @@ EXAMPLES: dict[str, Any] = {
     "instance_type": "ml.m5.xlarge",
     "volume_size": 30,
     "max_runtime": 3600,
+    "instance_count": 2,
     "model_name": "churn-model",
 }
 
@@ -125,6 +128,8 @@ class PipelineInput(BaseModel):
     instance_type: Annotated[str, AfterValidator(_instance_type)] = DEFAULTS["instance_type"]
     volume_size: int = Field(DEFAULTS["volume_size"], ge=1, le=16384, description="GB of disk per job")
     max_runtime: int = Field(DEFAULTS["max_runtime"], ge=1, le=777600, description="seconds per job")
+    instance_count: int = Field(DEFAULTS["instance_count"], ge=1, le=MAX_INSTANCE_COUNT,
+                                description="instances Predict shards its input over")
     model_name: Annotated[str, AfterValidator(_tag_value)] | None = None
 
     @model_validator(mode="after")

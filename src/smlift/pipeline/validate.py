@@ -94,6 +94,7 @@ def validate_pipeline(definition_path: str | Path, input_path: str | Path | None
             problems += _check_requests(jobs, str(definition_path))
         problems += _check_hand_offs(runs.get(ORDINARY_NAME, []), data, str(definition_path))
         problems += _check_runs_disjoint(runs, str(definition_path))
+        problems += _check_sharding(machine, data, str(definition_path))
     if iam_dir is not None:
         problems += _check_iam(Path(iam_dir), pipeline, runs.get(ORDINARY_NAME, []))
     for context in containers:
@@ -319,6 +320,49 @@ def _dry_runs(machine, data: Any, where: str, problems: list[Problem]) -> dict[s
                 "correct the expression or the input field named in the cause"))
         runs[name] = recorded
     return runs
+
+
+# --- 4b. scaling out ------------------------------------------------------------------------------
+
+# Steps that need every row at once (column types, the per-segment summary): one instance.
+WHOLE_TABLE_STEPS = ("Preprocess", "Postprocess")
+
+
+def _check_sharding(machine, data: dict, where: str) -> list[Problem]:
+    """With instance_count > 1 (the input's, else 2): every job of several instances shards a
+    data input (else each instance does all the work and writes the same files); the steps that
+    need the whole table run on one instance; and the definition uses instance_count at all."""
+    count = max(2, data.get("instance_count", 1))
+    result, jobs = dry_run(machine, {**data, "instance_count": count})
+    if result.status != "SUCCEEDED":
+        return []  # the ordinary dry run reports why
+    problems = []
+    for job in _dict_requests(jobs):
+        here = f"{where}:/States/{job.state}/Arguments"
+        instances = job.request.get("ProcessingResources", {}).get("ClusterConfig", {}).get(
+            "InstanceCount", 1)
+        if instances == 1:
+            continue
+        if job.state in WHOLE_TABLE_STEPS:
+            problems.append(Problem(
+                f"{here}/ProcessingResources/ClusterConfig/InstanceCount",
+                f"{job.state} needs every row at once but runs on {instances} instances",
+                "give it InstanceCount 1 (docs/pipeline.md, Scaling out)"))
+        if not any(item.get("S3Input", {}).get("S3DataDistributionType") == "ShardedByS3Key"
+                   for item in _inputs(job.request)):
+            problems.append(Problem(
+                f"{here}/ProcessingInputs",
+                f"{job.state} runs on {instances} instances but shards none of its inputs: "
+                "every instance would process all of the data and write the same files",
+                'set "S3DataDistributionType": "ShardedByS3Key" on its data input'))
+    if data.get("instance_count", 1) > 1 and all(
+            job.request.get("ProcessingResources", {}).get("ClusterConfig", {}).get(
+                "InstanceCount") == 1 for job in _dict_requests(jobs)):
+        problems.append(Problem(f"{where}:/States", "the input sets instance_count, but no "
+                                "step's InstanceCount uses it", "pass "
+                                "\"{% $config.instance_count %}\" as a step's InstanceCount",
+                                severity="warning"))
+    return problems
 
 
 # --- 4. the requests ----------------------------------------------------------------------------

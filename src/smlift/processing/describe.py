@@ -16,6 +16,9 @@ plus one key AWS does not have, `SmliftLocal`, with what only a local run knows:
      "LogStreamName": "NAME/algo-1-<epoch>", "ExitCode": 0, "RunnerPid": 1234,
      "Tags": [{"Key": ..., "Value": ...}]}
 
+and, for a job of several instances, "Host" (the instance whose end is the job's: the failed
+one, else algo-1), "LogFiles" and "LogStreamNames" (every instance's stream, algo-1's first).
+
 `to_boto` gives what boto3's describe_processing_job returns (datetimes); `to_sfn` what Step
 Functions puts in a `.sync` task's output (timestamps as epoch milliseconds, as the service
 integrations serialize them; no `SmliftLocal`).

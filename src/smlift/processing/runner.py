@@ -1,4 +1,5 @@
-"""Launch one staged job as a local "container", supervise it, and say how it ended.
+"""Launch one staged job instance as a local "container", supervise it, and say how it ended
+(`cluster.py` runs the instances of a job of several in parallel, each through `run_job`).
 
 The runner sees a `JobSpec`, a staged job root and a resolved image; never the request JSON.
 
@@ -54,7 +55,7 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Callable, Protocol
 
@@ -186,6 +187,8 @@ class RunResult:
     failure_reason: str | None
     mode: str
     log_file: Path
+    host: str = "algo-1"
+    log_files: tuple[Path, ...] = ()  # every instance's stream, for a job of several
 
 
 @dataclass(frozen=True)
@@ -384,7 +387,7 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
         from ..asl.clock import RealClock
         clock = RealClock()
     command = plan_command(spec, image, staged, mode, overlay=overlay)
-    log_file = staged.log_dir / f"algo-1-{int(clock.now())}"
+    log_file = staged.log_dir / f"{staged.host}-{int(clock.now())}"
     note = _runner_log(staged)
     note(f"mode={mode} command={command.job_argv} workdir={command.workdir}")
     with open(log_file, "ab", buffering=0) as log:
@@ -396,8 +399,8 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
     note(f"exit_code={exit_code} stop_reason={reason}")
     if command.container is not None:
         container.reclaim_ownership(spec, image, staged)
-    return _result(staged, mode, log_file, exit_code, reason, spec.max_runtime,
-                   command.job_argv[0])
+    return replace(_result(staged, mode, log_file, exit_code, reason, spec.max_runtime,
+                           command.job_argv[0]), host=staged.host)
 
 
 def _launch(command: Command, launcher: Launcher, log: IO[bytes]) -> Process:
@@ -516,10 +519,11 @@ def failure_reason(exit_code: int, message: str | None, program: str = "") -> st
 
 def _runner_log(staged: StagedJob) -> Callable[[str], None]:
     path = staged.log_dir / "smlift-runner.log"
+    who = f"{staged.host} " if len(staged.hosts) > 1 else ""
 
     def note(text: str) -> None:
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {text}\n")
+            handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {who}{text}\n")
 
     return note
 

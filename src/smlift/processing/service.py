@@ -15,10 +15,13 @@ DescribeProcessingJob-shaped description (`describe.py`):
 
     create: validate -> spec (spec.py); insert InProgress (name taken -> ResourceInUse)
     run, in a background thread of this process:
-      resolve the image (images.py) and stage the job root (staging.py)   -> Failed: ClientError
-      launch and supervise the job (runner.py); a stop -> Stopping        -> Completed | Failed
+      resolve the image (images.py) and stage the job root (staging.py), one root per
+      instance when InstanceCount > 1                                     -> Failed: ClientError
+      launch and supervise the job's instances in parallel (cluster.py, runner.py); a stop
+      -> Stopping; one instance failing stops the others                  -> Completed | Failed
                                                                              | Stopped
-      Completed only: publish the output folders to S3, all or none, by rename (no link is
+      Completed only: publish every instance's output folders to S3, all or none (two
+      instances writing the same file fail the job), by rename (no link is
       followed at any level: a linked output folder fails the job, links inside it are
       skipped); a job that left less than MIN_FREE_BYTES on the disk filled it, and fails
       unpublished
@@ -45,11 +48,12 @@ from typing import Any, Callable
 from ..errors import ImageError, SmliftError, StorageError
 from ..images.prebuilt import sklearn_release
 from . import describe as D
-from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, SANDBOXED, JobControl, popen_launcher,
-                     resolve_mode, run_job)
+from .cluster import run_cluster
+from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, SANDBOXED, JobControl, RunResult,
+                     popen_launcher, resolve_mode)
 from .sandbox import warn_unsandboxed
 from .spec import ApiError, JobSpec, build_spec
-from .staging import ClientError, StagedJob, discard_work, job_root, stage_job
+from .staging import ClientError, StagedJob, cluster_layout, discard_work, job_root, stage_cluster
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -188,38 +192,50 @@ class LocalProcessing:
         return self._as_seen(description)
 
     def log_file(self, name: str) -> Path | None:
-        """The job's log stream file (stdout + stderr), once the job has started."""
-        description = self.job_description(name)
-        logged = description.get("SmliftLocal", {}).get("LogFile")
-        if logged:
-            return Path(logged)
-        streams = sorted((job_root(self.home, name) / "logs").glob("algo-1-*"))
-        return streams[-1] if streams else None
+        """The job's (algo-1's) log stream file (stdout + stderr), once the job has started."""
+        files = self.log_files(name)
+        return files[0] if files else None
+
+    def log_files(self, name: str) -> list[Path]:
+        """Every instance's log stream file, algo-1's first ([] before the job has started)."""
+        local = self.job_description(name).get("SmliftLocal", {})
+        if local.get("LogFiles") or local.get("LogFile"):
+            return [Path(path) for path in local.get("LogFiles") or [local["LogFile"]]]
+        latest: dict[str, Path] = {}
+        for path in sorted((job_root(self.home, name) / "logs").glob("algo-*-*")):
+            latest[path.name.rpartition("-")[0]] = path  # each host's newest stream
+        return [latest[host] for host in sorted(latest, key=_host_number)]
 
     def log_lines(self, name: str) -> list[str]:
-        """The job's log stream as lines ([] before the job has started)."""
-        path = self.log_file(name)
-        if path is None or not path.exists():
-            return []
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        """The job's log streams as lines ([] before the job has started); a job of several
+        instances has each line prefixed with its host (`[algo-2] ...`), stream by stream."""
+        files = self.log_files(name)
+        lines = []
+        for path in files:
+            if path.exists():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                lines += [_tagged(path, line, len(files)) for line in text.splitlines()]
+        return lines
 
     def follow_log(self, name: str, poll_seconds: float = 0.5):
-        """Yield the log's lines as they are written, until the job has ended."""
-        position, pending = 0, ""
+        """Yield the logs' lines as they are written, until the job has ended (each line
+        prefixed with its host when the job has several instances)."""
+        positions: dict[Path, int] = {}
+        pending: dict[Path, str] = {}
         while True:
             ended = self.job_description(name)["ProcessingJobStatus"] in D.TERMINAL
-            path = self.log_file(name)
-            if path is not None and path.exists():
+            files = self.log_files(name)
+            for path in (p for p in files if p.exists()):
                 with open(path, "rb") as handle:
-                    handle.seek(position)
+                    handle.seek(positions.get(path, 0))
                     chunk = handle.read()
-                position += len(chunk)
-                pending += chunk.decode("utf-8", errors="replace")
-                *lines, pending = pending.split("\n")
-                yield from lines
+                positions[path] = positions.get(path, 0) + len(chunk)
+                text = pending.get(path, "") + chunk.decode("utf-8", errors="replace")
+                *lines, pending[path] = text.split("\n")
+                yield from (_tagged(path, line, len(files)) for line in lines)
             if ended:
-                if pending:
-                    yield pending
+                yield from (_tagged(path, rest, len(files)) for path, rest in pending.items()
+                            if rest)
                 return
             self._clock.sleep(poll_seconds, None)
 
@@ -249,7 +265,7 @@ class LocalProcessing:
     # -- running a job --------------------------------------------------------------------------
     def _execute(self, spec: JobSpec, root: Path, mode: str, control: JobControl,
                  done: threading.Event) -> None:
-        staged = StagedJob(root, ())  # what to discard if staging itself fails half-way
+        staged = cluster_layout(root, spec)  # what to discard if staging fails half-way
         try:
             self._update(spec.name, "InProgress", local={"IsolationMode": mode,
                                                           "RunnerPid": os.getpid()})
@@ -263,7 +279,7 @@ class LocalProcessing:
                     "IsolationMode": mode, "Sandboxed": mode in SANDBOXED,
                     "Engine": getattr(image, "engine", "local"), "Image": _image_note(image)})
                 files = () if mode == DOCKER else getattr(image, "files", ())
-                staged = stage_job(root, spec, self.s3, files)
+                staged = stage_cluster(staged, spec, self.s3, files)
             except (ClientError, ImageError) as exc:
                 self._finish_clean(spec.name, staged, "Failed", FailureReason=_client_error(exc))
                 return
@@ -275,10 +291,10 @@ class LocalProcessing:
                 self._finish_clean(spec.name, staged, "Stopped")
                 return
             self._update(spec.name, "InProgress", ProcessingStartTime=self._clock.now())
-            result = run_job(spec, image, staged, mode=mode, control=control,
-                             launcher=self._launcher, clock=self._clock,
-                             grace_seconds=self._grace,
-                             on_stopping=lambda: self._update(spec.name, "Stopping"))
+            result = run_cluster(spec, image, staged, mode=mode, control=control,
+                                 launcher=self._launcher, clock=self._clock,
+                                 grace_seconds=self._grace,
+                                 on_stopping=lambda: self._update(spec.name, "Stopping"))
             self._conclude(spec, staged, result)
         except SmliftError as exc:  # e.g. no command to run, or one that cannot be started
             self._finish_clean(spec.name, staged, "Failed", FailureReason=_client_error(exc))
@@ -290,9 +306,9 @@ class LocalProcessing:
             with self._lock:
                 self._controls.pop(spec.name, None)
 
-    def _conclude(self, spec: JobSpec, staged: StagedJob, result: Any) -> None:
-        """Publish a Completed job's outputs, all or none; then discard its staged data and
-        record how it ended."""
+    def _conclude(self, spec: JobSpec, staged: tuple[StagedJob, ...], result: RunResult) -> None:
+        """Publish a Completed job's outputs (every instance's), all or none; then discard its
+        staged data and record how it ended."""
         status, reason = result.status, result.failure_reason
         free = _free_bytes(self.home)
         if free < MIN_FREE_BYTES:  # the job filled the disk: its outputs may be cut short
@@ -302,26 +318,32 @@ class LocalProcessing:
                 "disk)")
         if status == "Completed":
             try:
-                self.s3.publish_dirs([(folder, output.s3_uri) for output, folder in staged.outputs],
-                                     move=True, root=staged.root)
+                check_distinct_outputs(staged)
+                self.s3.publish_dirs([(folder, output.s3_uri) for one in staged
+                                      for output, folder in one.outputs],
+                                     move=True, root=job_root(self.home, spec.name))
             except SmliftError as exc:
                 status, reason = "Failed", f"ClientError: cannot upload outputs: {exc}"[:1024]
             except OSError as exc:
                 status, reason = "Failed", ("ClientError: cannot upload outputs: "
                                             f"{_os_reason(exc)}")[:1024]
-        log_name = result.log_file.name
+        local: dict[str, Any] = {"LogFile": str(result.log_file), "ExitCode": result.exit_code,
+                                 "LogStreamName": f"{spec.name}/{result.log_file.name}"}
+        if len(staged) > 1:
+            local.update(Host=result.host, LogFiles=[str(path) for path in result.log_files],
+                         LogStreamNames=[f"{spec.name}/{path.name}" for path in result.log_files])
         self._finish_clean(spec.name, staged, status, ExitMessage=result.exit_message,
-                           FailureReason=reason,
-                           local={"LogFile": str(result.log_file), "ExitCode": result.exit_code,
-                                  "LogStreamName": f"{spec.name}/{log_name}"})
+                           FailureReason=reason, local=local)
 
-    def _finish_clean(self, name: str, staged: StagedJob, status: str, **fields: Any) -> None:
+    def _finish_clean(self, name: str, staged: tuple[StagedJob, ...], status: str,
+                      **fields: Any) -> None:
         """Discard the staged data, then record the end: a job that filled the disk frees it
         before its result has to be written. If even then the store cannot be written, this
         process still answers with the end (readers elsewhere see the job orphaned once it
         exits)."""
         try:
-            discard_work(staged)
+            for one in staged:
+                discard_work(one)
         finally:
             try:
                 self._finish(name, status, **fields)
@@ -367,6 +389,43 @@ class LocalProcessing:
                                                      self._clock.now())
                     reaped.append(seen["ProcessingJobName"])
         return reaped
+
+
+def check_distinct_outputs(instances: tuple[StagedJob, ...]) -> None:
+    """Two instances that wrote the same file under the same output would overwrite each
+    other's object on SageMaker, in an order no one chooses; locally the job fails instead
+    (docs/fidelity.md). Each instance should name its files after its host."""
+    if len(instances) < 2:
+        return
+    seen: dict[tuple[str, str], str] = {}
+    for one in instances:
+        for output, folder in one.outputs:
+            for rel in _files_under(folder):
+                key = (output.s3_uri, rel)
+                if key in seen:
+                    raise ClientError(
+                        f"{seen[key]} and {one.host} both wrote {key[1]!r} to output "
+                        f"'{output.name}': on SageMaker one object would overwrite the other",
+                        where=output.name, fix="name each instance's files after its host "
+                        "(current_host in /opt/ml/config/resourceconfig.json)")
+                seen[key] = one.host
+
+
+def _files_under(folder: Path) -> list[str]:
+    """The relative paths of the files under `folder` (links not followed)."""
+    found = []
+    for where, dirs, files in os.walk(folder, followlinks=False):
+        found += [(Path(where) / name).relative_to(folder).as_posix() for name in files]
+    return sorted(found)
+
+
+def _host_number(host: str) -> int:
+    return int(host.rpartition("-")[2]) if host.rpartition("-")[2].isdigit() else 0
+
+
+def _tagged(path: Path, line: str, streams: int) -> str:
+    """`[algo-2] line` when the job has several streams; the line itself otherwise."""
+    return f"[{path.name.rpartition('-')[0]}] {line}" if streams > 1 else line
 
 
 def _orphan_reason(pid: int) -> str:

@@ -10,7 +10,8 @@ Validation is SageMaker's: `request.check_create_processing_job` (botocore's mod
 pattern, length, range and enum checks SageMaker makes on the server). On top of that, what the
 local runner cannot do faithfully is refused with a clear error rather than silently accepted:
 Pipe and FastFile input modes, Continuous upload, DatasetDefinition (Athena/Redshift) inputs,
-more than one instance, and LocalPaths outside /opt/ml/processing/.
+and LocalPaths outside /opt/ml/processing/. Any InstanceCount runs: one local instance per
+SageMaker instance (staging.py, cluster.py).
 
 Defaults filled in, as DescribeProcessingJob shows them: S3DataDistributionType FullyReplicated,
 S3InputMode File, S3CompressionType None, AppManaged false, S3UploadMode EndOfJob, and a
@@ -49,6 +50,7 @@ class InputSpec:
     s3_uri: str
     local_path: str          # container path under /opt/ml/processing/
     data_type: str           # S3Prefix | ManifestFile
+    distribution: str = "FullyReplicated"  # | ShardedByS3Key
 
 
 @dataclass(frozen=True)
@@ -177,11 +179,6 @@ def not_emulated_error(problems: list[tuple[str, str]]) -> ApiError:
 
 def _not_emulated(request: dict):
     """What the local runner refuses (rather than silently running differently)."""
-    cluster = request["ProcessingResources"]["ClusterConfig"]
-    if cluster["InstanceCount"] != 1:
-        yield ("ProcessingResources.ClusterConfig.InstanceCount",
-               f"the local runner runs one instance (algo-1), not {cluster['InstanceCount']}; "
-               "set InstanceCount to 1 for local runs")
     for index, item in enumerate(request.get("ProcessingInputs", [])):
         yield from _unsupported_input(item, f"ProcessingInputs[{index}]")
     for index, item in enumerate(request.get("ProcessingOutputConfig", {}).get("Outputs", [])):
@@ -281,7 +278,8 @@ def _check_local_path(local_path: str, path: str):
 def _input_spec(item: dict) -> InputSpec:
     s3 = item["S3Input"]
     return InputSpec(name=item["InputName"], s3_uri=s3["S3Uri"],
-                     local_path=posixpath.normpath(s3["LocalPath"]), data_type=s3["S3DataType"])
+                     local_path=posixpath.normpath(s3["LocalPath"]), data_type=s3["S3DataType"],
+                     distribution=s3["S3DataDistributionType"])
 
 
 def _output_spec(item: dict) -> OutputSpec:

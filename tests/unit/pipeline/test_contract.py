@@ -36,8 +36,17 @@ def test_missing_field_gives_an_example():
 
 
 def test_unknown_field_is_refused():
-    [(field, message)] = input_problems({**EXAMPLES, "instance_count": 2})
-    assert field == "instance_count" and message.startswith("unknown field")
+    [(field, message)] = input_problems({**EXAMPLES, "instance_counts": 2})
+    assert field == "instance_counts" and message.startswith("unknown field")
+
+
+def test_instance_count_defaults_to_one_and_must_be_a_whole_number_from_1_to_100():
+    data = {k: v for k, v in EXAMPLES.items() if k != "instance_count"}
+    assert PipelineInput.model_validate(data).instance_count == 1
+    [(field, message)] = input_problems({**EXAMPLES, "instance_count": 0})
+    assert field == "instance_count" and message == "must be between 1 and 100, not 0"
+    [(field, message)] = input_problems({**EXAMPLES, "instance_count": "2"})
+    assert field == "instance_count" and "whole number" in message
 
 
 def test_a_string_number_is_refused_because_sagemaker_would_refuse_it():

@@ -18,10 +18,10 @@ SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1
 CODE, DATA, OUT = "/opt/ml/processing/input/code", "/opt/ml/processing/input/data", "/opt/ml/processing/output"
 
 
-def s3_input(name, uri, local):
+def s3_input(name, uri, local, distribution="FullyReplicated"):
     return {"InputName": name, "S3Input": {
         "S3Uri": uri, "LocalPath": local, "S3DataType": "S3Prefix", "S3InputMode": "File",
-        "S3DataDistributionType": "FullyReplicated", "S3CompressionType": "None"}}
+        "S3DataDistributionType": distribution, "S3CompressionType": "None"}}
 
 
 def s3_output(name, uri):
@@ -53,14 +53,15 @@ def test_example_inputs_resolve_to_three_exact_requests(root, example):
     assert preprocess == {
         **shared, "ProcessingJobName": f"smlift-preprocess-nightly-1-{suffix}",
         "AppSpecification": {"ImageUri": SKLEARN,
-                             "ContainerEntrypoint": ["python3", f"{CODE}/preprocessing.py"]},
+                             "ContainerEntrypoint": ["python3", f"{CODE}/preprocessing.py",
+                                                     "--parts", "1"]},
         "ProcessingInputs": [s3_input("code", data["code_uri"], CODE),
                              s3_input("data", data["input_uri"], DATA)],
         "ProcessingOutputConfig": s3_output("preprocessed", f"{base}/preprocessed/")}
     assert predict == {
         **shared, "ProcessingJobName": f"smlift-predict-nightly-1-{suffix}",
         "AppSpecification": {"ImageUri": data["custom_image_uri"]},
-        "ProcessingInputs": [s3_input("data", f"{base}/preprocessed/", DATA)],
+        "ProcessingInputs": [s3_input("data", f"{base}/preprocessed/", DATA, "ShardedByS3Key")],
         "ProcessingOutputConfig": s3_output("predictions", f"{base}/predictions/")}
     assert postprocess == {
         **shared, "ProcessingJobName": f"smlift-postprocess-nightly-1-{suffix}",
@@ -71,6 +72,18 @@ def test_example_inputs_resolve_to_three_exact_requests(root, example):
         "ProcessingOutputConfig": s3_output("result", f"{base}/result/")}
     for job in jobs:
         assert check_create_processing_job(job.request) == []
+
+
+def test_instance_count_shards_predict_and_splits_preprocess_output_postprocess_stays_one(
+        definition, local_input):
+    preprocess, predict, postprocess = resolve_requests(
+        definition, {**local_input, "instance_count": 3}, "r")
+    assert preprocess.request["AppSpecification"]["ContainerEntrypoint"][-2:] == ["--parts", "3"]
+    counts = [job.request["ProcessingResources"]["ClusterConfig"]["InstanceCount"]
+              for job in (preprocess, predict, postprocess)]
+    assert counts == [1, 3, 1]
+    assert predict.request["ProcessingInputs"][0]["S3Input"]["S3DataDistributionType"] == \
+        "ShardedByS3Key"
 
 
 def test_the_local_example_uses_local_s3_and_the_local_image(local_input):

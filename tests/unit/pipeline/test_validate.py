@@ -197,3 +197,34 @@ def test_arguments_that_are_not_an_object_are_one_problem_per_run(files):
     files.definition["States"]["Predict"]["Arguments"] = "{% 'not a request' %}"
     problems = [p for p in files.validate() if p.where.endswith(":/States/Predict/Arguments")]
     assert problems and problems[0].message.startswith("the request must be a JSON object")
+
+
+def test_a_scaled_out_step_that_shards_nothing_is_reported(files):
+    s3_input = files.definition["States"]["Predict"]["Arguments"]["ProcessingInputs"][0]["S3Input"]
+    s3_input["S3DataDistributionType"] = "FullyReplicated"
+    [problem] = [p for p in files.validate() if "shards none" in p.message]
+    assert where_tail(problem, files) == "/States/Predict/Arguments/ProcessingInputs"
+    assert problem.message.startswith("Predict runs on 2 instances but shards none of its inputs")
+    assert "ShardedByS3Key" in problem.fix
+
+
+def test_a_whole_table_step_on_several_instances_is_reported(files):
+    cluster = files.definition["States"]["Postprocess"]["Arguments"]["ProcessingResources"]
+    cluster["ClusterConfig"]["InstanceCount"] = "{% $config.instance_count %}"
+    files.input["instance_count"] = 4
+    problems = [p for p in files.validate() if "every row" in p.message]
+    assert [p.message for p in problems] == [
+        "Postprocess needs every row at once but runs on 4 instances"]
+
+
+def test_an_instance_count_no_step_uses_is_a_warning(files):
+    files.definition["States"]["Predict"]["Arguments"]["ProcessingResources"]["ClusterConfig"][
+        "InstanceCount"] = 1
+    files.input["instance_count"] = 3
+    [problem] = [p for p in files.validate() if "instance_count" in p.message]
+    assert problem.severity == "warning" and "no step's InstanceCount uses it" in problem.message
+
+
+def test_the_repository_definition_scales_out_cleanly(files):
+    files.input["instance_count"] = 3
+    assert files.validate() == []

@@ -25,7 +25,7 @@ class FakeS3:
     def __init__(self):
         self.published = []
 
-    def stage_prefix(self, uri, dest):
+    def stage_prefix(self, uri, dest, shard=(0, 1)):
         (dest / "rows.csv").write_text("a\n")
         return 1
 
@@ -161,3 +161,65 @@ def test_a_job_with_no_command_fails_with_a_client_error(tmp_path, minimal_reque
     final = service.wait("job-1")
     assert final["ProcessingJobStatus"] == "Failed"
     assert final["FailureReason"].startswith("ClientError: the job has no command")
+
+
+class HostLauncher:
+    """Each instance's process, by host (read off its log stream's name): `exit_codes[host]`
+    ends it at once; a host not listed holds until killed."""
+
+    def __init__(self, exit_codes):
+        self.exit_codes, self.processes = exit_codes, {}
+
+    def __call__(self, argv, env, cwd, log):
+        host = Path(log.name).name.rpartition("-")[0]
+        process = self.processes[host] = FakeProcess()
+        if host in self.exit_codes:
+            process.finish(self.exit_codes[host])
+        return process
+
+
+def cluster_body(minimal_request, count):
+    request = body(minimal_request)
+    request["ProcessingResources"] = {"ClusterConfig": {
+        "InstanceCount": count, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 30}}
+    return request
+
+
+def test_one_failed_instance_fails_the_job_stops_the_others_and_publishes_nothing(
+        tmp_path, minimal_request):
+    launcher = HostLauncher({"algo-1": 0, "algo-2": 3})
+    service, s3 = make(tmp_path, launcher, grace_seconds=0.05)
+    service.create_processing_job(**cluster_body(minimal_request, 3))
+    final = service.wait("job-1")
+    assert final["ProcessingJobStatus"] == "Failed"
+    assert final["FailureReason"].startswith("AlgorithmError: See job logs")
+    assert final["SmliftLocal"]["Host"] == "algo-2" and final["SmliftLocal"]["ExitCode"] == 3
+    assert launcher.processes["algo-3"].signals == [signal.SIGTERM]
+    assert launcher.processes["algo-3"].code == -signal.SIGKILL
+    assert s3.published == []
+
+
+def test_every_instance_completed_publishes_every_instances_outputs(tmp_path, minimal_request):
+    launcher = HostLauncher({"algo-1": 0, "algo-2": 0})
+    service, s3 = make(tmp_path, launcher)
+    service.create_processing_job(**cluster_body(minimal_request, 2))
+    final = service.wait("job-1")
+    assert final["ProcessingJobStatus"] == "Completed"
+    assert len(s3.published) == 2
+    assert [Path(p).name.rpartition("-")[0] for p in final["SmliftLocal"]["LogFiles"]] == [
+        "algo-1", "algo-2"]
+    assert [n.split("/")[1].rpartition("-")[0] for n in final["SmliftLocal"]["LogStreamNames"]] \
+        == ["algo-1", "algo-2"]
+
+
+def test_stopping_a_job_stops_every_instance(tmp_path, minimal_request):
+    launcher = HostLauncher({})
+    service, s3 = make(tmp_path, launcher, grace_seconds=0.05)
+    service.create_processing_job(**cluster_body(minimal_request, 2))
+    while len(launcher.processes) < 2:
+        time.sleep(0.01)
+    service.stop_processing_job(ProcessingJobName="job-1")
+    final = service.wait("job-1")
+    assert final["ProcessingJobStatus"] == "Stopped"
+    assert all(p.signals == [signal.SIGTERM] for p in launcher.processes.values())
+    assert s3.published == []

@@ -77,11 +77,17 @@ def test_continuous_upload_is_refused():
     assert where.endswith("S3UploadMode") and "Continuous upload is not emulated" in message
 
 
-def test_more_than_one_instance_is_refused():
+def test_several_instances_and_sharded_inputs_are_accepted():
     request = minimal()
-    request["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = 2
-    [(where, _)] = local_only_problems_of(request)
-    assert where == "ProcessingResources.ClusterConfig.InstanceCount"
+    request["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = 3
+    request["ProcessingInputs"][0]["S3Input"]["S3DataDistributionType"] = "ShardedByS3Key"
+    spec = build_spec(request, arn=ARN)
+    assert spec.instance_count == 3
+    assert spec.inputs[0].distribution == "ShardedByS3Key"
+
+
+def test_an_input_is_fully_replicated_unless_it_says_otherwise():
+    assert build_spec(minimal(), arn=ARN).inputs[0].distribution == "FullyReplicated"
 
 
 @pytest.mark.parametrize("local_path", ["/tmp/x", "/opt/ml/processing", "/opt/ml/processing/../x"])
