@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from smlift.local_s3 import LocalS3
+from smlift.local.s3 import LocalS3
 from smlift.processing.runner import (BUBBLEWRAP, NAMESPACE, REWRITE, bubblewrap_available,
                                      namespace_available)
 from smlift.processing.service import LocalProcessing

@@ -17,7 +17,7 @@ with the same layout, and they share one log folder:
     home/jobs/NAME/logs/algo-i-<epoch>         one stream per instance
 
 A FullyReplicated input is staged whole on every instance. A ShardedByS3Key input gives each
-instance its share (`local_s3.deal`): the objects in S3's key order, dealt round-robin, so
+instance its share (`local.s3.deal`): the objects in S3's key order, dealt round-robin, so
 algo-1 gets objects 1, N+1, 2N+1, ..., and an instance may get none when there are fewer
 objects than instances (its folder is then empty). One instance keeps the layout above.
 

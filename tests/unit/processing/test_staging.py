@@ -5,7 +5,7 @@ import pytest
 
 from smlift.errors import ProcessingJobError, StorageError
 from smlift.processing.spec import build_spec
-from smlift.local_s3 import LocalS3, deal
+from smlift.local.s3 import LocalS3, deal
 from smlift.processing.staging import (ClientError, cluster_layout, create_root, host_path,
                                        lay_image_files, stage_cluster, stage_inputs)
 
