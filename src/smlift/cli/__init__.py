@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": ("follow", "status", "Show the status of an execution (AWS or local)."),
     "wait": ("follow", "wait", "Wait for an execution to finish."),
     "history": ("follow", "history", "Show the event history of an execution."),
+    "serve": ("endpoints", "serve", "Serve an image's hosting mode (/ping, /invocations) in the foreground."),
+    "endpoints": ("endpoints", "endpoints", "Deploy, invoke, list, describe and delete model endpoints."),
 }
 
 
