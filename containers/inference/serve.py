@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -115,6 +116,15 @@ class Server(BaseApplication):
         return self.app
 
 
+def no_delay(server) -> None:
+    """TCP_NODELAY on the listening sockets (accepted ones inherit it): gunicorn writes a response's
+    headers and body separately, and Nagle would hold the body back for the client's delayed ACK
+    (40 ms on Linux) on every keep-alive request."""
+    for listener in server.LISTENERS:
+        if listener.sock.family in (socket.AF_INET, socket.AF_INET6):
+            listener.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="predict.py serve", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="0.0.0.0")
@@ -138,6 +148,7 @@ def options(args: argparse.Namespace) -> dict:
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        "when_ready": no_delay,
     }
 
 
