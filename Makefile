@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-extras bench conformance model data clean venv
+.PHONY: run test test-extras bench conformance model data clean venv serving-code
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ model: $(STAMP)
 	tmp=$$(mktemp -d) && cp legacy_src/*.py $$tmp/ && \
 	(cd $$tmp && $(CURDIR)/$(BIN)/python make_data.py && $(CURDIR)/$(BIN)/python train.py) && \
 	cp $$tmp/model/model.pkl containers/inference/model.pkl && rm -rf $$tmp
+
+# The inference image serves too (containers/inference/serve.py), with the pipeline's cleaning and
+# business rules: its build context holds copies of the two scripts (a test fails when they differ).
+serving-code:
+	cp scripts/preprocessing.py scripts/postprocessing.py containers/inference/
 
 # The example input: 2,000 dirty bookings, a different seed from the training data.
 data: $(STAMP)

@@ -10,6 +10,9 @@ SageMaker Processing contract:
                                     [--model /opt/program/model.pkl]
                                     [--failure-message-file /opt/ml/output/message]
 
+SageMaker hosting runs the same image as `docker run IMAGE serve`: `predict.py serve` starts the
+HTTP server of serve.py instead (GET /ping, POST /invocations on port 8080).
+
 Every CSV under the input directory (the preprocessing step's output, sorted by relative path)
 becomes one CSV of the same relative path under the output directory: the input columns, in
 order, plus `cancel_probability`. Outputs are renamed into place only when every file succeeded.
@@ -242,4 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:  # SageMaker hosting: `docker run IMAGE serve` (serve.py)
+        from serve import main as serve
+        sys.exit(serve(sys.argv[2:]))
     sys.exit(main())

@@ -277,6 +277,96 @@ class AwsClient:
     def delete_model_package(self, **kw: Any) -> dict:
         return self.call("sagemaker", "delete_model_package", **kw)
 
+    # -- SageMaker hosting, its runtime and Application Auto Scaling (smlift.serving) ----
+    def create_model(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "create_model", **kw)
+
+    def describe_model(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "describe_model", **kw)
+
+    def delete_model(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "delete_model", **kw)
+
+    def list_models(self, **kw: Any) -> list[dict]:
+        """Paginated: every item of Models."""
+        return self.paginate("sagemaker", "list_models", "Models", **kw)
+
+    def create_endpoint_config(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "create_endpoint_config", **kw)
+
+    def describe_endpoint_config(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "describe_endpoint_config", **kw)
+
+    def delete_endpoint_config(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "delete_endpoint_config", **kw)
+
+    def list_endpoint_configs(self, **kw: Any) -> list[dict]:
+        """Paginated: every item of EndpointConfigs."""
+        return self.paginate("sagemaker", "list_endpoint_configs", "EndpointConfigs", **kw)
+
+    def create_endpoint(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "create_endpoint", **kw)
+
+    def update_endpoint(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "update_endpoint", **kw)
+
+    def describe_endpoint(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "describe_endpoint", **kw)
+
+    def delete_endpoint(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "delete_endpoint", **kw)
+
+    def list_endpoints(self, **kw: Any) -> list[dict]:
+        """Paginated: every item of Endpoints."""
+        return self.paginate("sagemaker", "list_endpoints", "Endpoints", **kw)
+
+    def list_tags(self, **kw: Any) -> list[dict]:
+        """Paginated: every item of Tags."""
+        return self.paginate("sagemaker", "list_tags", "Tags", **kw)
+
+    def invoke_endpoint(self, **kw: Any) -> dict:
+        return self.call("sagemaker-runtime", "invoke_endpoint", **kw)
+
+    def invoke_endpoint_async(self, **kw: Any) -> dict:
+        return self.call("sagemaker-runtime", "invoke_endpoint_async", **kw)
+
+    def register_scalable_target(self, **kw: Any) -> dict:
+        return self.call("application-autoscaling", "register_scalable_target", **kw)
+
+    def describe_scalable_targets(self, **kw: Any) -> list[dict]:
+        """Paginated: every item of ScalableTargets."""
+        return self.paginate("application-autoscaling", "describe_scalable_targets", "ScalableTargets", **kw)
+
+    def deregister_scalable_target(self, **kw: Any) -> dict:
+        return self.call("application-autoscaling", "deregister_scalable_target", **kw)
+
+    def put_scaling_policy(self, **kw: Any) -> dict:
+        return self.call("application-autoscaling", "put_scaling_policy", **kw)
+
+    def describe_scaling_policies(self, **kw: Any) -> list[dict]:
+        """Paginated: every item of ScalingPolicies."""
+        return self.paginate("application-autoscaling", "describe_scaling_policies", "ScalingPolicies", **kw)
+
+    def delete_scaling_policy(self, **kw: Any) -> dict:
+        return self.call("application-autoscaling", "delete_scaling_policy", **kw)
+
+    def wait_endpoint_in_service(self, EndpointName: str, timeout: float = 1800,
+                                 poll: float = 30) -> dict:
+        """describe_endpoint until InService (a Failed endpoint is an AwsError with its reason)."""
+        waited = 0.0
+        while True:
+            endpoint = self.describe_endpoint(EndpointName=EndpointName)
+            status = endpoint.get("EndpointStatus")
+            if status == "InService":
+                return endpoint
+            if status == "Failed" or waited >= timeout:
+                raise AwsError(f"endpoint {EndpointName} is {status}: "
+                               f"{endpoint.get('FailureReason', 'not InService in time')}",
+                               where=EndpointName, fix="see its CloudWatch logs "
+                               f"(/aws/sagemaker/Endpoints/{EndpointName})")
+            self.sleep(poll)
+            waited += poll
+
     # -- ECR ------------------------------------------------------------------------------
     def describe_repositories(self, **kw: Any) -> dict:
         return self.call("ecr", "describe_repositories", **kw)

@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "wait": ("follow", "wait", "Wait for an execution to finish."),
     "history": ("follow", "history", "Show the event history of an execution."),
     "console": ("console", "console", "Serve the local console: executions live, job logs, local S3, images."),
+    "serve": ("endpoints", "serve", "Serve an image's hosting mode (/ping, /invocations) in the foreground."),
+    "endpoints": ("endpoints", "endpoints", "Deploy, invoke, list, describe and delete model endpoints."),
 }
 
 

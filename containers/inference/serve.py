@@ -1,0 +1,170 @@
+"""Hosting mode: this image behind a SageMaker endpoint (`docker run IMAGE serve`).
+
+SageMaker hosting runs the image with the single argument `serve` and talks HTTP to it:
+
+    GET  /ping          200 once the model is loaded (the health check)
+    POST /invocations   raw bookings (text/csv with its header row, or application/json records)
+                        -> the predictions.csv lines for those bookings (online.py), as text/csv
+                           or, with `Accept: application/json`, as JSON records
+
+`predict.py serve` hands over to `main` here, so the image's ENTRYPOINT and its Processing-job
+behaviour are unchanged. The server is gunicorn (a pre-fork production server) running a Flask
+app, with:
+
+    port      SAGEMAKER_BIND_TO_PORT, else 8080 (--port)
+    address   0.0.0.0 inside a container; smlift's local engine passes --host 127.0.0.1
+    workers   SAGEMAKER_MODEL_SERVER_WORKERS, else one per CPU this process may use
+    timeout   SAGEMAKER_MODEL_SERVER_TIMEOUT seconds, else 60
+    body      at most SAGEMAKER_MAX_PAYLOAD_IN_MB MiB, else 6 (SageMaker's real-time limit)
+    model     /opt/ml/model/model.pkl when SageMaker provides model data, else the baked-in one
+
+Bad input answers 4xx with a one-line reason in text/plain, and the worker keeps serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from pathlib import Path
+
+from flask import Flask, Response, request
+from gunicorn.app.base import BaseApplication
+from werkzeug.exceptions import HTTPException
+
+import online
+import predict
+
+DEFAULT_PORT = 8080
+DEFAULT_TIMEOUT = 60
+DEFAULT_PAYLOAD_MB = 6
+SAGEMAKER_MODEL = Path("/opt/ml/model/model.pkl")
+
+
+def choose_model(explicit: str | None) -> Path:
+    """--model, else the model data SageMaker unpacked into /opt/ml/model, else the baked-in one."""
+    if explicit:
+        return Path(explicit)
+    return SAGEMAKER_MODEL if SAGEMAKER_MODEL.is_file() else predict.DEFAULT_MODEL
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"serve: {name}={value!r} must be a positive whole number")
+    return int(value)
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())[:1024]
+
+
+def plain(status: int, text: str) -> Response:
+    return Response(one_line(text) + "\n", status=status, mimetype="text/plain")
+
+
+def create_app(model, max_bytes: int) -> Flask:
+    """The WSGI app: /ping and /invocations around one loaded model."""
+    app = Flask("smlift-inference")
+    app.config["MAX_CONTENT_LENGTH"] = max_bytes
+
+    @app.get("/ping")
+    def ping() -> Response:
+        return Response(status=200)
+
+    @app.post("/invocations")
+    def invocations() -> Response:
+        try:
+            body, kind = online.invoke(request.get_data(), request.content_type or "",
+                                       request.headers.get("Accept", ""), model)
+        except online.BadRequest as exc:
+            return plain(exc.status, str(exc))
+        return Response(body, status=200, mimetype=kind)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        if exc.code == 413:
+            return plain(413, f"request body over {max_bytes} bytes; send fewer rows per request "
+                              "(or raise SAGEMAKER_MAX_PAYLOAD_IN_MB)")
+        return plain(exc.code or 500, exc.description or exc.name)
+
+    return app
+
+
+class Server(BaseApplication):
+    """gunicorn, configured in code rather than from a file or its own command line."""
+
+    def __init__(self, app: Flask, options: dict):
+        self.app, self.options = app, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.app
+
+
+def no_delay(server) -> None:
+    """TCP_NODELAY on the listening sockets (accepted ones inherit it): gunicorn writes a response's
+    headers and body separately, and Nagle would hold the body back for the client's delayed ACK
+    (40 ms on Linux) on every keep-alive request."""
+    for listener in server.LISTENERS:
+        if listener.sock.family in (socket.AF_INET, socket.AF_INET6):
+            listener.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="predict.py serve", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=None, help="default: $SAGEMAKER_BIND_TO_PORT or 8080")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="default: $SAGEMAKER_MODEL_SERVER_WORKERS or the CPU count")
+    parser.add_argument("--model", default=None, help=f"default: {SAGEMAKER_MODEL} if present, "
+                                                      "else the model baked into the image")
+    return parser.parse_args(argv)
+
+
+def options(args: argparse.Namespace) -> dict:
+    port = args.port or env_int("SAGEMAKER_BIND_TO_PORT", DEFAULT_PORT)
+    return {
+        "bind": f"{args.host}:{port}",
+        "workers": args.workers or env_int("SAGEMAKER_MODEL_SERVER_WORKERS", cpu_count()),
+        "worker_class": "gthread",   # keeps connections alive between requests
+        "threads": 1,                 # the model call holds the GIL: one request per worker
+        "timeout": env_int("SAGEMAKER_MODEL_SERVER_TIMEOUT", DEFAULT_TIMEOUT),
+        "graceful_timeout": 20,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "when_ready": no_delay,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        model = predict.load_model(choose_model(args.model))
+    except predict.StepError as exc:
+        print(one_line(f"serve: {exc}"), file=sys.stderr, flush=True)
+        return 1
+    max_bytes = env_int("SAGEMAKER_MAX_PAYLOAD_IN_MB", DEFAULT_PAYLOAD_MB) * 1024 * 1024
+    config = options(args)
+    print(f"serve: {config['workers']} worker(s) on {config['bind']}", flush=True)
+    Server(create_app(model, max_bytes), config).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

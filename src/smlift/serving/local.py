@@ -1,0 +1,225 @@
+"""Local endpoints: a registered model version served on this machine, until deleted.
+
+`LocalEndpoints` keeps each endpoint as a server process (`host.hosting_command`: a container on
+the Docker engine, or the image's runtime on the local engine) listening on a loopback port, and
+its record in `$SMLIFT_HOME/endpoints/NAME/endpoint.json`, shaped as `describe_endpoint` answers
+on AWS (EndpointName, EndpointArn, EndpointStatus, ProductionVariants, AsyncInferenceConfig,
+...), plus where it listens and what runs it (`Url`, `Engine`, `Pid`, `Container`, `Model`).
+
+    deploy NAME MODEL[:VERSION]   choose the version (Approved only, unless allowed), resolve its
+                                  image, start a server, wait for /ping, then record it. A second
+                                  deploy starts the new server first and stops the old one only
+                                  once the new one answers (no downtime), as UpdateEndpoint does.
+    invoke NAME BODY TYPE         POST /invocations; a 4xx answer is an InputError with its reason
+    invoke_async NAME S3-URI      async endpoints: the request read from local S3, the answer
+                                  written to local S3 under the endpoint's S3OutputPath
+    describe / list / delete      delete stops the server and removes the record
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import InputError, SmliftError
+from ..images import resolve_image
+from ..local.s3 import LocalS3
+from ..registry import LocalRegistry, ModelVersion, check_name, choose_version
+from . import host
+
+REALTIME, SERVERLESS, ASYNC = "realtime", "serverless", "async"
+TYPES = (REALTIME, SERVERLESS, ASYNC)
+LOCAL_ACCOUNT, LOCAL_REGION = "000000000000", "local"
+
+
+class EndpointError(SmliftError):
+    """An endpoint that cannot be deployed, found or invoked."""
+
+
+def parse_model(text: str) -> tuple[str, int | None]:
+    """'GROUP' -> (GROUP, None); 'GROUP:3' -> (GROUP, 3)."""
+    name, _, version = text.partition(":")
+    if version and not version.isdigit():
+        raise InputError(f"model version {version!r} is not a number", where="--model",
+                         fix="use GROUP or GROUP:VERSION, e.g. hotel-cancellation:2")
+    return check_name(name), int(version) if version else None
+
+
+class LocalEndpoints:
+    def __init__(self, home: Path, *, registry=None, engine: str | None = None,
+                 resolve: Callable[..., Any] = resolve_image, clock: Callable[[], float] = time.time):
+        self.home = Path(home)
+        self.root = self.home / "endpoints"
+        self.registry = registry or LocalRegistry()
+        self.engine = engine
+        self.resolve = resolve
+        self.clock = clock
+
+    # --- deploy -----------------------------------------------------------------------------
+    def deploy(self, name: str, model: str, *, endpoint_type: str = REALTIME,
+               allow_unapproved: bool = False, output_uri: str | None = None,
+               memory_mb: int | None = None, max_concurrency: int | None = None) -> dict:
+        check_name(name)
+        if endpoint_type not in TYPES:
+            raise InputError(f"unknown endpoint type {endpoint_type!r}", where="--type",
+                             fix="one of " + ", ".join(TYPES))
+        if endpoint_type == ASYNC and not output_uri:
+            raise InputError("an async endpoint needs an S3 output path", where="--output-uri",
+                             fix="pass --output-uri s3://BUCKET/PREFIX/")
+        group, version = parse_model(model)
+        chosen = choose_version(self.registry, group, version, require_approved=not allow_unapproved)
+        image = self.resolve(chosen.image_uri, engine=self.engine)
+        previous = self._read(name)
+        record = self._start(name, chosen, image)
+        record.update(self._type_config(endpoint_type, output_uri, memory_mb, max_concurrency))
+        if previous is not None:
+            record["CreationTime"] = previous["CreationTime"]
+        self._write(name, record)
+        if previous is not None:
+            stop_server(previous)
+        return record
+
+    def _start(self, name: str, version: ModelVersion, image) -> dict:
+        folder = self.root / name
+        serial = uuid.uuid4().hex[:8]
+        command = host.hosting_command(image, host.free_port(), folder / "root" / serial,
+                                       name=f"smlift-endpoint-{name.lower()}-{serial}")
+        log = folder / f"server-{serial}.log"
+        process = host.start(command, log)
+        if not host.wait_until_ready(command.url, lambda: process.poll() is None):
+            stop_server({"Pid": process.pid, "Container": command.container})
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise EndpointError(f"endpoint {name}: the server for {image.uri} did not answer "
+                                f"/ping ({tail[0]})", where=str(log),
+                                fix="run it in the foreground with `smlift serve --image "
+                                    f"{image.uri}` to see why")
+        now = self.clock()
+        return {
+            "EndpointName": name,
+            "EndpointArn": f"arn:aws:sagemaker:{LOCAL_REGION}:{LOCAL_ACCOUNT}:endpoint/{name.lower()}",
+            "EndpointConfigName": f"{name}-{serial}",
+            "EndpointStatus": "InService",
+            "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": 1,
+                                    "DeployedImages": [{"SpecifiedImage": image.uri}]}],
+            "CreationTime": now, "LastModifiedTime": now,
+            "Model": f"{version.name}:{version.version}", "ModelStatus": version.status,
+            "Url": command.url, "Engine": image.engine, "Pid": process.pid,
+            "Container": command.container, "Log": str(log),
+        }
+
+    @staticmethod
+    def _type_config(endpoint_type: str, output_uri: str | None, memory_mb: int | None,
+                     max_concurrency: int | None) -> dict:
+        config: dict[str, Any] = {"EndpointType": endpoint_type}
+        if endpoint_type == SERVERLESS:
+            config["ServerlessConfig"] = {"MemorySizeInMB": memory_mb or 2048,
+                                          "MaxConcurrency": max_concurrency or 5}
+        if endpoint_type == ASYNC:
+            config["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": output_uri}}
+        return config
+
+    # --- invoke -----------------------------------------------------------------------------
+    def invoke(self, name: str, body: bytes, content_type: str, accept: str | None = None) -> bytes:
+        record = self.describe(name)
+        if record["EndpointStatus"] != "InService":
+            raise EndpointError(f"endpoint {name} is {record['EndpointStatus']}", where=name,
+                                fix=f"redeploy it: `smlift endpoints deploy {name} --model "
+                                    f"{record['Model']} --local`")
+        status, _, answer = host.invoke(record["Url"], body, content_type, accept)
+        if status >= 400:
+            reason = answer.decode(errors="replace").strip() or f"HTTP {status}"
+            raise InputError(f"endpoint {name} refused the request ({status}): {reason}",
+                             where="--body", fix="send bookings rows with their header row")
+        return answer
+
+    def invoke_async(self, name: str, input_location: str, content_type: str,
+                     s3: LocalS3 | None = None) -> dict:
+        """InvokeEndpointAsync: the request from local S3, the answer to local S3."""
+        record = self.describe(name)
+        config = record.get("AsyncInferenceConfig")
+        if not config:
+            raise EndpointError(f"endpoint {name} is not asynchronous", where=name,
+                                fix="invoke it with --body, or deploy it with --type async")
+        s3 = s3 or LocalS3(self.home)
+        body = s3.get_bytes(input_location)
+        inference_id = str(uuid.uuid4())
+        output = config["OutputConfig"]["S3OutputPath"].rstrip("/") + f"/{inference_id}.out"
+        s3.put_bytes(self.invoke(name, body, content_type), output)
+        return {"InferenceId": inference_id, "OutputLocation": output}
+
+    # --- read and delete --------------------------------------------------------------------
+    def describe(self, name: str) -> dict:
+        record = self._read(name)
+        if record is None:
+            raise EndpointError(f"no local endpoint named {name!r}", where=name,
+                                fix="list them with `smlift endpoints list --local`")
+        if not server_alive(record):
+            record = {**record, "EndpointStatus": "Failed",
+                      "FailureReason": f"the server process is gone (see {record.get('Log')})"}
+        return record
+
+    def list(self) -> list[dict]:
+        if not self.root.is_dir():
+            return []
+        return [self.describe(p.name) for p in sorted(self.root.iterdir())
+                if (p / "endpoint.json").is_file()]
+
+    def delete(self, name: str) -> dict:
+        record = self.describe(name)
+        stop_server(record)
+        shutil.rmtree(self.root / name, ignore_errors=True)
+        return record
+
+    def _read(self, name: str) -> dict | None:
+        path = self.root / name / "endpoint.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def _write(self, name: str, record: dict) -> None:
+        path = self.root / name / "endpoint.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(".tmp")
+        temp.write_text(json.dumps(record, indent=2))
+        os.replace(temp, path)
+
+
+def server_alive(record: dict) -> bool:
+    pid = record.get("Pid")
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return host.ping(record["Url"]) if record.get("Url") else True
+
+
+def stop_server(record: dict, grace: float = 20) -> None:
+    """SIGTERM to the server's process group, SIGKILL after `grace`; the container removed."""
+    pid = record.get("Pid")
+    if pid:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline:
+                os.kill(pid, 0)
+                _reap(pid)
+                time.sleep(0.1)
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if record.get("Container"):
+        subprocess.run(["docker", "rm", "-f", record["Container"]], capture_output=True)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
