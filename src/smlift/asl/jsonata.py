@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from typing import Any
 
@@ -223,7 +224,23 @@ def _evaluate_with_library(body: str, bindings: dict, field: str) -> Any:
         return None
     if result is None or not isinstance(result, _JSON_TYPES):  # a function is no JSON value
         raise _undefined(body, field)
-    return Utils.convert_nulls(result)
+    result = Utils.convert_nulls(result)
+    if not _is_json(result):
+        raise StatesError(ERROR, f"The JSONata expression '{body}' specified for the field "
+                                 f"'{field}' returned a value that is not valid JSON.")
+    return result
+
+
+def _is_json(value: Any) -> bool:
+    """True when `value` holds only JSON values all the way down: no function (a lambda in an
+    object or an array) and no NaN or infinite number, which JSON cannot write either."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, (str, int, bool))
 
 
 def _threw(body: str, field: str, detail: str) -> StatesError:

@@ -201,3 +201,17 @@ def test_a_function_value_is_not_json_and_counts_as_undefined():
 
 def test_a_null_result_is_json_null():
     assert ev("{% null %}") is None
+
+
+# ------------------------------------------------ results that are not JSON (issue 17)
+
+@pytest.mark.parametrize("expression", [
+    "{% {'f': function($x){$x}} %}", "{% [1, function($x){$x}] %}",
+    "{% {'deep': [{'n': $number('nan')}]} %}"])
+def test_a_result_holding_a_function_or_nan_anywhere_is_a_query_evaluation_error(expression):
+    """AWS ("Transforming data with JSONata in Step Functions"): a JSONata expression's result
+    must be JSON, since that is what a state's fields carry; a failed evaluation is
+    States.QueryEvaluationError. A function (or NaN) nested in an object or an array used to
+    escape as a Python TypeError, a crash of smlift instead of an ASL error."""
+    assert fails(expression).endswith(
+        "specified for the field 'Output' returned a value that is not valid JSON.")
