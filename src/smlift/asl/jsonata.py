@@ -213,11 +213,13 @@ def _evaluate_with_library(body: str, bindings: dict, field: str) -> Any:
     except StatesError:
         raise
     except JException as exc:
-        raise _threw(body, field, f"{exc.error}: {exc}") from None
+        raise _threw(body, field, jsonata_message(exc)) from None
     except _FunctionError as exc:
         raise _threw(body, field, str(exc)) from None
     except RecursionError:
         raise _threw(body, field, "U1001: Stack overflow error") from None
+    except (ZeroDivisionError, OverflowError):  # JSONata: a number that is not finite
+        raise _threw(body, field, "D1001: Number out of range: null") from None
     except Exception as exc:  # noqa: BLE001 - any failure inside the library is the user's
         raise _threw(body, field, str(exc) or type(exc).__name__) from None
     if result is Utils.NULL_VALUE:
@@ -241,6 +243,54 @@ def _is_json(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     return value is None or isinstance(value, (str, int, bool))
+
+
+# jsonata-python (a port of jsonata-java) words a few messages otherwise than JSONata 2.0.6, the
+# version AWS runs: its table says "Object" where JSONata says "function" ("The sqrt function
+# cannot be applied ..."), and it raises two of them with the text in place of the code.
+_LITERAL_CODES = {"Second argument of replace function cannot be an empty string": "D3010",
+                  "Fourth argument of replace function must evaluate to a positive number": "D3011"}
+_ARRAY_OF = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects",
+             "s": "strings"}
+_INSERT = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
+
+
+def jsonata_message(exc: JException) -> str:
+    """`CODE: message` as JSONata 2.0.6 words it: `{{x}}` inserts are JSON.stringify'd
+    (`The left side of the "+" operator ...`), `{{{x}}}` inserts are put in as they are.
+    jsonata-python passes the inserts in the template's order."""
+    code = _LITERAL_CODES.get(exc.error, exc.error)
+    template = JException.error_codes.get(code)
+    if template is None:
+        return f"{exc.error}: {exc}" if str(exc) else str(exc.error)
+    template = template.replace(" Object", " function")
+    if template == "{{{message}}}":
+        return f"{code}: {'' if exc.current is None else exc.current}"
+    extra = exc.extra
+    if code == "T0412":  # the array's item type, which JSONata names in words
+        extra = _ARRAY_OF.get(extra, extra)
+    inserts = iter((exc.current, exc.expected, extra))
+
+    def insert(match: re.Match) -> str:
+        value = next(inserts, None)
+        return str(value) if match.group(1) else _stringify(value)
+    return f"{code}: {_INSERT.sub(insert, template)}"
+
+
+def _stringify(value: Any) -> str:
+    """JavaScript's JSON.stringify of an insert: undefined -> "undefined" (as String() of the
+    replacement), whole numbers without ".0", NaN and infinities -> null."""
+    if value is None:
+        return "undefined"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "null"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+    try:
+        return to_json(Utils.convert_nulls(value))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _threw(body: str, field: str, detail: str) -> StatesError:

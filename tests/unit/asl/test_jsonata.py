@@ -215,3 +215,26 @@ def test_a_result_holding_a_function_or_nan_anywhere_is_a_query_evaluation_error
     escape as a Python TypeError, a crash of smlift instead of an ASL error."""
     assert fails(expression).endswith(
         "specified for the field 'Output' returned a value that is not valid JSON.")
+
+
+# ------------------------------------------- JSONata's own error messages (issue 17)
+
+@pytest.mark.parametrize("expression, detail", [
+    ("{% '5' + 1 %}", 'T2001: The left side of the "+" operator must evaluate to a number'),
+    ("{% 1 < 'a' %}",
+     'T2009: The values 1 and "a" either side of operator "<" must be of the same data type'),
+    ("{% $sqrt(-1) %}", "D3060: The sqrt function cannot be applied to a negative number: -1"),
+    ("{% $single([1, 2]) %}", "D3138: The $single() function expected exactly 1 matching "
+                               "result.  Instead it matched more."),
+    ("{% $replace('abc', '', 'x') %}",
+     "D3010: Second argument of replace function cannot be an empty string"),
+    ("{% $sum(['1']) %}", 'T0412: Argument 1 of function "sum" must be an array of "numbers"'),
+    ("{% $error('boom') %}", "D3137: boom"),
+    ("{% $foo() %}", "T1006: Attempted to invoke a non-function")])
+def test_evaluation_errors_are_worded_as_jsonata_2_0_6_words_them(expression, detail):
+    """AWS ("Transforming data with JSONata in Step Functions"): Step Functions runs JSONata
+    2.0.6, and its recorded causes end in "<code>: <JSONata's message>" (the conformance
+    case `$randomSeeded`: "T1006: Attempted to invoke a non-function"). JSONata 2.0.6's
+    messages (jsonata-js `errorCodes` and `populateMessage`) say "function", where
+    jsonata-python's table says "Object", and put `{{value}}` inserts in JSON.stringify'd."""
+    assert fails(expression).endswith(f"threw an error during evaluation. {detail}")
