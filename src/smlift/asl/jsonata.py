@@ -123,6 +123,52 @@ AWS_FUNCTIONS = {"partition": aws_partition, "range": aws_range, "hash": aws_has
                  "random": aws_random, "uuid": aws_uuid, "parse": aws_parse}
 
 
+# ------------------------------------------------ JSONata built-ins jsonata-python gets wrong
+
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+_PREFIXED = re.compile(r"0(?:[xX][0-9A-Fa-f]+|[oO][0-7]+|[bB][01]+)")
+
+
+def cast_number(value=None):
+    """$number as JSONata 2.0.6 casts: a number as it is, true/false -> 1/0, and only strings
+    that are JSON-like decimals ("-1.5e3") or 0x/0o/0b literals; anything else, " 12 ",
+    "+5", ".5", "nan", "1e400", is error D3030. (jsonata-python hands strings to Python's
+    float(), which takes all of those and fails with its own words.)"""
+    if value is None:
+        return None
+    if value is Utils.NULL_VALUE:  # null fits no type of the signature <(nsb)-:n>
+        raise JException("T0410", -1, 1, "number")
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        if _DECIMAL.fullmatch(value) and math.isfinite(float(value)):
+            return Utils.convert_number(float(value))
+        if _PREFIXED.fullmatch(value):
+            return int(value, 0)
+    raise JException("D3030", -1, value)
+
+
+class _Builtin:
+    """A Python function in the shape jsonata-python calls a signature-checked function."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def call(self, _input, args):
+        return self.function(*(args or ()))
+
+
+def _builtin(name: str, function, signature: str):
+    builtin = jsonata_library.Jsonata.JFunction(_Builtin(function), signature)
+    builtin.signature.function_name = name  # T0410 names the function
+    return builtin
+
+
+BUILTIN_OVERRIDES = {"number": (cast_number, "<(nsb)-:n>")}
+
+
 # --------------------------------------------------------------------- evaluation
 
 @functools.lru_cache(maxsize=2048)
@@ -133,6 +179,8 @@ def _compile(body: str):
     for name, function in AWS_FUNCTIONS.items():
         expression.register_lambda(name, _wrap(function))
     expression.assign("eval", None)  # AWS: "$eval is not available - use $parse instead"
+    for name, (function, signature) in BUILTIN_OVERRIDES.items():
+        expression.register_function(name, _builtin(name, function, signature))
     return expression
 
 
