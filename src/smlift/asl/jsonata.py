@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from typing import Any
 
@@ -122,6 +123,52 @@ AWS_FUNCTIONS = {"partition": aws_partition, "range": aws_range, "hash": aws_has
                  "random": aws_random, "uuid": aws_uuid, "parse": aws_parse}
 
 
+# ------------------------------------------------ JSONata built-ins jsonata-python gets wrong
+
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+_PREFIXED = re.compile(r"0(?:[xX][0-9A-Fa-f]+|[oO][0-7]+|[bB][01]+)")
+
+
+def cast_number(value=None):
+    """$number as JSONata 2.0.6 casts: a number as it is, true/false -> 1/0, and only strings
+    that are JSON-like decimals ("-1.5e3") or 0x/0o/0b literals; anything else, " 12 ",
+    "+5", ".5", "nan", "1e400", is error D3030. (jsonata-python hands strings to Python's
+    float(), which takes all of those and fails with its own words.)"""
+    if value is None:
+        return None
+    if value is Utils.NULL_VALUE:  # null fits no type of the signature <(nsb)-:n>
+        raise JException("T0410", -1, 1, "number")
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        if _DECIMAL.fullmatch(value) and math.isfinite(float(value)):
+            return Utils.convert_number(float(value))
+        if _PREFIXED.fullmatch(value):
+            return int(value, 0)
+    raise JException("D3030", -1, value)
+
+
+class _Builtin:
+    """A Python function in the shape jsonata-python calls a signature-checked function."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def call(self, _input, args):
+        return self.function(*(args or ()))
+
+
+def _builtin(name: str, function, signature: str):
+    builtin = jsonata_library.Jsonata.JFunction(_Builtin(function), signature)
+    builtin.signature.function_name = name  # T0410 names the function
+    return builtin
+
+
+BUILTIN_OVERRIDES = {"number": (cast_number, "<(nsb)-:n>")}
+
+
 # --------------------------------------------------------------------- evaluation
 
 @functools.lru_cache(maxsize=2048)
@@ -132,6 +179,8 @@ def _compile(body: str):
     for name, function in AWS_FUNCTIONS.items():
         expression.register_lambda(name, _wrap(function))
     expression.assign("eval", None)  # AWS: "$eval is not available - use $parse instead"
+    for name, (function, signature) in BUILTIN_OVERRIDES.items():
+        expression.register_function(name, _builtin(name, function, signature))
     return expression
 
 
@@ -212,18 +261,84 @@ def _evaluate_with_library(body: str, bindings: dict, field: str) -> Any:
     except StatesError:
         raise
     except JException as exc:
-        raise _threw(body, field, f"{exc.error}: {exc}") from None
+        raise _threw(body, field, jsonata_message(exc)) from None
     except _FunctionError as exc:
         raise _threw(body, field, str(exc)) from None
     except RecursionError:
         raise _threw(body, field, "U1001: Stack overflow error") from None
+    except (ZeroDivisionError, OverflowError):  # JSONata: a number that is not finite
+        raise _threw(body, field, "D1001: Number out of range: null") from None
     except Exception as exc:  # noqa: BLE001 - any failure inside the library is the user's
         raise _threw(body, field, str(exc) or type(exc).__name__) from None
     if result is Utils.NULL_VALUE:
         return None
     if result is None or not isinstance(result, _JSON_TYPES):  # a function is no JSON value
         raise _undefined(body, field)
-    return Utils.convert_nulls(result)
+    result = Utils.convert_nulls(result)
+    if not _is_json(result):
+        raise StatesError(ERROR, f"The JSONata expression '{body}' specified for the field "
+                                 f"'{field}' returned a value that is not valid JSON.")
+    return result
+
+
+def _is_json(value: Any) -> bool:
+    """True when `value` holds only JSON values all the way down: no function (a lambda in an
+    object or an array) and no NaN or infinite number, which JSON cannot write either."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, (str, int, bool))
+
+
+# jsonata-python (a port of jsonata-java) words a few messages otherwise than JSONata 2.0.6, the
+# version AWS runs: its table says "Object" where JSONata says "function" ("The sqrt function
+# cannot be applied ..."), and it raises two of them with the text in place of the code.
+_LITERAL_CODES = {"Second argument of replace function cannot be an empty string": "D3010",
+                  "Fourth argument of replace function must evaluate to a positive number": "D3011"}
+_ARRAY_OF = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects",
+             "s": "strings"}
+_INSERT = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
+
+
+def jsonata_message(exc: JException) -> str:
+    """`CODE: message` as JSONata 2.0.6 words it: `{{x}}` inserts are JSON.stringify'd
+    (`The left side of the "+" operator ...`), `{{{x}}}` inserts are put in as they are.
+    jsonata-python passes the inserts in the template's order."""
+    code = _LITERAL_CODES.get(exc.error, exc.error)
+    template = JException.error_codes.get(code)
+    if template is None:
+        return f"{exc.error}: {exc}" if str(exc) else str(exc.error)
+    template = template.replace(" Object", " function")
+    if template == "{{{message}}}":
+        return f"{code}: {'' if exc.current is None else exc.current}"
+    extra = exc.extra
+    if code == "T0412":  # the array's item type, which JSONata names in words
+        extra = _ARRAY_OF.get(extra, extra)
+    inserts = iter((exc.current, exc.expected, extra))
+
+    def insert(match: re.Match) -> str:
+        value = next(inserts, None)
+        return str(value) if match.group(1) else _stringify(value)
+    return f"{code}: {_INSERT.sub(insert, template)}"
+
+
+def _stringify(value: Any) -> str:
+    """JavaScript's JSON.stringify of an insert: undefined -> "undefined" (as String() of the
+    replacement), whole numbers without ".0", NaN and infinities -> null."""
+    if value is None:
+        return "undefined"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "null"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+    try:
+        return to_json(Utils.convert_nulls(value))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _threw(body: str, field: str, detail: str) -> StatesError:

@@ -201,3 +201,67 @@ def test_a_function_value_is_not_json_and_counts_as_undefined():
 
 def test_a_null_result_is_json_null():
     assert ev("{% null %}") is None
+
+
+# ------------------------------------------------ results that are not JSON (issue 17)
+
+@pytest.mark.parametrize("expression", [
+    "{% {'f': function($x){$x}} %}", "{% [1, function($x){$x}] %}",
+    "{% {'deep': [{'f': $uppercase}]} %}"])
+def test_a_result_holding_a_function_anywhere_is_a_query_evaluation_error(expression):
+    """AWS ("Transforming data with JSONata in Step Functions"): a JSONata expression's result
+    must be JSON, since that is what a state's fields carry; a failed evaluation is
+    States.QueryEvaluationError. A function nested in an object or an array used to
+    escape as a Python TypeError, a crash of smlift instead of an ASL error."""
+    assert fails(expression).endswith(
+        "specified for the field 'Output' returned a value that is not valid JSON.")
+
+
+# ------------------------------------------- JSONata's own error messages (issue 17)
+
+@pytest.mark.parametrize("expression, detail", [
+    ("{% '5' + 1 %}", 'T2001: The left side of the "+" operator must evaluate to a number'),
+    ("{% 1 < 'a' %}",
+     'T2009: The values 1 and "a" either side of operator "<" must be of the same data type'),
+    ("{% $sqrt(-1) %}", "D3060: The sqrt function cannot be applied to a negative number: -1"),
+    ("{% $single([1, 2]) %}", "D3138: The $single() function expected exactly 1 matching "
+                               "result.  Instead it matched more."),
+    ("{% $replace('abc', '', 'x') %}",
+     "D3010: Second argument of replace function cannot be an empty string"),
+    ("{% $sum(['1']) %}", 'T0412: Argument 1 of function "sum" must be an array of "numbers"'),
+    ("{% $error('boom') %}", "D3137: boom"),
+    ("{% $foo() %}", "T1006: Attempted to invoke a non-function")])
+def test_evaluation_errors_are_worded_as_jsonata_2_0_6_words_them(expression, detail):
+    """AWS ("Transforming data with JSONata in Step Functions"): Step Functions runs JSONata
+    2.0.6, and its recorded causes end in "<code>: <JSONata's message>" (the conformance
+    case `$randomSeeded`: "T1006: Attempted to invoke a non-function"). JSONata 2.0.6's
+    messages (jsonata-js `errorCodes` and `populateMessage`) say "function", where
+    jsonata-python's table says "Object", and put `{{value}}` inserts in JSON.stringify'd."""
+    assert fails(expression).endswith(f"threw an error during evaluation. {detail}")
+
+
+# ------------------------------------------------- string/number coercion (issue 17)
+
+@pytest.mark.parametrize("expression, value", [
+    ("{% $number('12') %}", 12), ("{% $number('-1.5e3') %}", -1500),
+    ("{% $number('0x1F') %}", 31), ("{% $number(true) %}", 1),
+    ("{% $states.input.s ~> $number() %}", 7)])
+def test_number_casts_what_jsonata_casts(expression, value):
+    """JSONata 2.0.6 (the version AWS's "Transforming data with JSONata" names; docs.jsonata.org
+    "Numeric functions", $number): a string must be a JSON number or a 0x/0o/0b literal."""
+    bindings = {"states": {"input": {"s": "7"}}}
+    assert ev(expression, bindings) == value
+
+
+@pytest.mark.parametrize("text", [" 12 ", "+5", ".5", "nan", "1e400", "abc"])
+def test_number_refuses_strings_python_would_take(text):
+    """The same JSONata 2.0.6 rule: anything else is D3030. Python's float() took " 12 ",
+    "+5", ".5", "nan" (giving NaN, which no JSON can hold) and words its own failures."""
+    assert fails(f"{{% $number('{text}') %}}").endswith(
+        f'D3030: Unable to cast value to a number: "{text}"')
+
+
+def test_number_of_null_does_not_match_the_signature():
+    """JSONata 2.0.6: $number's signature <(nsb)-:n> has no null."""
+    assert fails("{% $number(null) %}").endswith(
+        'T0410: Argument 1 of function "number" does not match function signature')
