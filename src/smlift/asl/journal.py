@@ -6,6 +6,10 @@ recorded output, next state and assigned variables, with no events. The first st
 checkpoint in a lane is the unsuccessful one; it and what follows run for real. Because a replay
 gives the same values in the same order, the run reaches exactly the states of the first attempt.
 
+A state that exited through a Catch counts as unsuccessful when its lane went on to fail: the
+redrive resumes the lane at the last such state (`resume_points`), so a Task that catches every
+error into a Fail state runs again, rather than the Fail state alone.
+
 A checkpoint is keyed by its lane and its step number in that lane:
 
     lane ""           the whole machine
@@ -41,8 +45,13 @@ class Journal:
 
     @classmethod
     def load(cls, store, execution_arn: str) -> "Journal":
+        """The checkpoints a redrive replays (see `resume_points`)."""
         rows = store.get_checkpoints(execution_arn)
-        return cls(store, execution_arn, {(r[0], r[1]): tuple(r[2:]) for r in rows})
+        resume = resume_points(rows)
+        return cls(store, execution_arn, {
+            (lane, step): (state, output, next_name, assigned)
+            for lane, step, state, output, next_name, assigned, _ in rows
+            if step < resume.get(lane, step + 1)})
 
     def recall(self, lane: str, step: int, state: str) -> tuple[Any, str | None, dict] | None:
         """(output, next state, assigned variables) of a state that finished in an earlier
@@ -54,12 +63,13 @@ class Journal:
         return json.loads(output), next_name, json.loads(assigned) if assigned else {}
 
     def record(self, lane: str, step: int, state: str, output_text: str,
-               next_name: str | None, assigned: dict | None) -> None:
+               next_name: str | None, assigned: dict | None, caught: bool = False) -> None:
         if self.store is None:
             return
         assigned_text = json.dumps(assigned, separators=(",", ":")) if assigned else None
         with self._lock:
-            self._pending.append((lane, step, state, output_text, next_name, assigned_text))
+            self._pending.append((lane, step, state, output_text, next_name, assigned_text,
+                                  int(caught)))
 
     def flush(self) -> None:
         """Write what was recorded since the last flush (the history sink calls it after it has
@@ -68,3 +78,16 @@ class Journal:
             batch, self._pending = self._pending, []
         if batch:
             self.store.append_checkpoint_rows(self.execution_arn, batch)
+
+
+def resume_points(rows: list[tuple]) -> dict[str, int]:
+    """lane -> the step a redrive resumes it at, for the lanes that did not succeed and whose
+    error was caught on the way: the last state that exited through a Catch. A pipeline whose
+    Task catches every error into a Fail state then reruns that Task, not only the Fail state
+    (docs/fidelity.md: what AWS does here is not verified)."""
+    done = {lane for lane, step, *_ in rows if step == LANE_DONE}
+    points: dict[str, int] = {}
+    for lane, step, *_, caught in rows:
+        if caught and lane not in done and step > points.get(lane, -1):
+            points[lane] = step
+    return points

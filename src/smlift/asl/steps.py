@@ -305,6 +305,7 @@ def run_state(run: Run, state: State, raw: Any, lane: Lane) -> tuple[Any, str | 
         "name": state.name, "input": to_json(raw), "inputDetails": {"truncated": False}}})
     step = Step(run, lane, state, raw, entered_id, run.clock.now(), seq)
     body = run.handlers[type(state)]
+    caught = False
     while True:
         try:
             output, next_name = body(step)
@@ -319,7 +320,7 @@ def run_state(run: Run, state: State, raw: Any, lane: Lane) -> tuple[Any, str | 
             if _retry(step, error):
                 continue
             output, next_name = _catch(step, error)
-            text = to_json(output)
+            text, caught = to_json(output), True
             break
     details = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
     if step.assigned:
@@ -328,7 +329,8 @@ def run_state(run: Run, state: State, raw: Any, lane: Lane) -> tuple[Any, str | 
     if type_name != "Fail":
         lane.emit(EXITED[type_name], {"stateExitedEventDetails": details})
         if run.journal is not None:
-            run.journal.record(lane.key, seq, state.name, text, next_name, step.assigned)
+            run.journal.record(lane.key, seq, state.name, text, next_name, step.assigned,
+                               caught)
     return output, next_name
 
 

@@ -145,9 +145,8 @@ class LocalStepFunctions:
         self.end_dead_execution(record)
         raise ExecutionAlreadyExists(
             f"execution {name!r} was left RUNNING by smlift process {record['pid']}, which has "
-            "died; it is now recorded FAILED (States.Runtime) and cannot be resumed under "
-            "this name", where=record["arn"],
-            fix="start it again with another --name (or leave --name out)")
+            "died; it is now recorded FAILED (States.Runtime)", where=record["arn"],
+            fix=f"redrive it (`smlift redrive {name}`), or start it again with another --name")
 
     def end_dead_execution(self, record: dict) -> None:
         """Record the end of an execution whose process died: FAILED with States.Runtime, and

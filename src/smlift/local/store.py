@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     definition TEXT, PRIMARY KEY (execution_arn, redrive_count));
 CREATE TABLE IF NOT EXISTS checkpoints (
     execution_arn TEXT NOT NULL, lane TEXT NOT NULL, step INTEGER NOT NULL, state TEXT NOT NULL,
-    output TEXT, next TEXT, assigned TEXT, PRIMARY KEY (execution_arn, lane, step));
+    output TEXT, next TEXT, assigned TEXT, caught INTEGER NOT NULL,
+    PRIMARY KEY (execution_arn, lane, step));
 CREATE TABLE IF NOT EXISTS processing_jobs (
     name TEXT PRIMARY KEY, arn TEXT NOT NULL, status TEXT NOT NULL,
     description TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL);
@@ -223,11 +224,12 @@ class Store:
                                             "redrive_count", (arn,))]
 
     def append_checkpoint_rows(self, arn: str, rows: list[tuple]) -> None:
-        """Redrive checkpoints: (lane, step, state, output, next, assigned) rows (journal.py)."""
+        """Redrive checkpoints: (lane, step, state, output, next, assigned, caught) rows
+        (journal.py)."""
         with self._lock, _storage_errors(self.path):
             self._db.execute("BEGIN")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?,?,?,?)",
+                self._db.executemany("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?,?,?,?,?)",
                                      [(arn, *row) for row in rows])
             except BaseException:
                 self._rollback()
@@ -235,8 +237,8 @@ class Store:
             self._db.execute("COMMIT")
 
     def get_checkpoints(self, arn: str) -> list[tuple]:
-        return [tuple(r) for r in self._rows("SELECT lane, step, state, output, next, assigned "
-                                             "FROM checkpoints WHERE execution_arn=?", (arn,))]
+        return [tuple(r) for r in self._rows("SELECT lane, step, state, output, next, assigned, "
+                                             "caught FROM checkpoints WHERE execution_arn=?", (arn,))]
 
     def count_events(self, arn: str) -> tuple[int, int]:
         """(how many history events, the id of the last one) of an execution."""

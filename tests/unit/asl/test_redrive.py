@@ -182,3 +182,19 @@ def test_a_second_redrive_counts_two_and_replays_the_first_redrive_too(store):
     assert result.output["predict"]["redrive"] == 2
     assert job.calls == ["pre", "pre", "predict", "predict"]
     assert store.get_attempts(failed.execution_arn)[-1]["redrive_count"] == 2
+
+
+def test_a_task_that_caught_its_error_into_a_fail_state_runs_again(store):
+    caught = {"StartAt": "Pre", "States": {
+        "Pre": task("pre", ResultPath="$.pre", Next="Predict"),
+        "Predict": task("predict", ResultPath="$.predict", Next="Done",
+                        Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Failed"}]),
+        "Done": {"Type": "Succeed"},
+        "Failed": {"Type": "Fail", "Error": "PredictFailed"}}}
+    clock, job = FakeClock(1000.0), Flaky("predict")
+    failed = first_run(store, caught, job, clock)
+    assert failed.error == "PredictFailed"
+    job.broken.clear()
+    result = redrive(store, failed.execution_arn, job, clock)
+    assert result.status == "SUCCEEDED"
+    assert job.calls == ["pre", "predict", "predict"]
