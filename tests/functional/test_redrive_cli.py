@@ -172,3 +172,22 @@ def test_redrive_of_a_succeeded_execution_is_refused_with_aws_error(tmp_path):
     assert "Execution is SUCCEEDED and cannot be redriven." in refused.stderr
     unknown = smlift("redrive", "nope", "--local", env=env)
     assert unknown.returncode == 1 and "ExecutionDoesNotExist" in unknown.stderr
+
+
+def test_redrive_past_the_14_day_window_is_refused_with_aws_error(tmp_path):
+    import sqlite3
+
+    env = home_env(tmp_path, "home")
+    definition = tmp_path / "fail.asl.json"
+    definition.write_text(json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail",
+                                                                       "Error": "E"}}}))
+    smlift("execute", "--definition", str(definition), "--name", "old", env=env)
+    db = sqlite3.connect(Path(env["SMLIFT_HOME"]) / "smlift.db")  # it stopped 15 days ago
+    with db:
+        db.execute("UPDATE executions SET stop_date = stop_date - 15 * 86400")
+    db.close()
+    assert describe("old", env)["redriveStatusReason"] == "Execution redrivable period exceeded."
+    refused = smlift("redrive", "old", "--local", env=env)
+    assert refused.returncode == 1
+    assert "ExecutionNotRedrivable" in refused.stderr
+    assert "Execution redrivable period exceeded." in refused.stderr
