@@ -4,7 +4,8 @@ Like httpx's transports, the two sides are two implementations of one interface,
 above them (starting, following, the CLI) never asks which one it has. A backend holds:
 
     sfn             a boto3-like Step Functions client: start_execution, describe_execution,
-                    get_execution_history (-> {"events": [...]}), stop_execution, list_executions
+                    get_execution_history (-> {"events": [...]}), stop_execution, list_executions,
+                    redrive_execution
                     (`AwsClient` on AWS, `LocalStepFunctions` on the embedded default)
     registry        the model registry (SageMaker Model Registry, or the local one)
     target          the state machine executions start on, its role and input defaults
@@ -54,6 +55,11 @@ class Backend:
     def describe(self, arn: str) -> dict:
         """DescribeExecution's answer."""
         return self._ask(lambda: self.sfn.describe_execution(executionArn=arn))
+
+    def redrive(self, arn: str, client_token: str | None = None) -> dict:
+        """RedriveExecution's answer ({"redriveDate"}); the same call on both sides."""
+        options = {"clientToken": client_token} if client_token else {}
+        return self._ask(lambda: self.sfn.redrive_execution(executionArn=arn, **options))
 
     def history(self, arn: str) -> list[dict]:
         """Every history event, oldest first, as GetExecutionHistory returns them."""

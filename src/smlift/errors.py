@@ -5,7 +5,8 @@
     ├── InputError                   an execution input, a CLI argument or a file is wrong
     ├── ExecutionError               the engine refused an execution request
     │   ├── ExecutionAlreadyExists   same name on the same state machine
-    │   └── ExecutionDoesNotExist
+    │   ├── ExecutionDoesNotExist
+    │   └── ExecutionNotRedrivable   RedriveExecution of one that succeeded, runs, or is too old
     ├── ProcessingJobError           a local SageMaker Processing job request or run failed
     ├── StorageError                 local S3 or the SQLite store refused an operation
     ├── ImageError                   an image URI resolves to nothing, or a build failed
@@ -69,6 +70,10 @@ class ExecutionAlreadyExists(ExecutionError):
 
 class ExecutionDoesNotExist(ExecutionError):
     code = "ExecutionDoesNotExist"
+
+
+class ExecutionNotRedrivable(ExecutionError):
+    code = "ExecutionNotRedrivable"
 
 
 class ProcessingJobError(SmliftError):

@@ -83,7 +83,8 @@ def wait(backend: Backend, arn: str, *, timeout: float | None = None,
         if described.get("processAlive") is False:  # local only: its smlift process is gone
             raise ExecutionError("the smlift process that ran this execution has ended (killed?); "
                                  "it will never finish", where=arn,
-                                 fix="start it again under a new name")
+                                 fix="redrive it: `smlift redrive EXECUTION` (or "
+                                     "`smlift run --redrive EXECUTION`)")
         if deadline is not None and clock() >= deadline:
             raise ExecutionError(f"execution still {described.get('status')} after {timeout:g}s",
                                  where=arn, fix="wait again, or pass a longer --timeout")

@@ -414,7 +414,7 @@ def test_wait_on_an_execution_whose_process_was_killed_says_so_instead_of_waitin
     process.kill()
     process.wait(timeout=60)
     assert_user_error(run_cli("wait", "killed"), "has ended (killed?); it will never finish",
-                      "fix: start it again")
+                      "fix: redrive it")
 
 
 def test_models_register_refuses_a_description_sagemaker_would_refuse(run_cli):

@@ -1,6 +1,6 @@
 """The context object (`$$` in JSONPath, `$states.context` in JSONata).
 
-    {"Execution": {"Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount"},
+    {"Execution": {"Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount"[, "RedriveDate"]},
      "StateMachine": {"Id", "Name"},
      "State": {"EnteredTime", "Name"[, "RetryCount"]},
      "Task": {"Token"}            only in Task states that wait for a token
@@ -25,14 +25,17 @@ def iso_timestamp(seconds: float) -> str:
 
 
 def execution_context(*, execution_arn: str, name: str, input_: object, role_arn: str | None,
-                      start_time: float, state_machine_arn: str,
-                      state_machine_name: str) -> dict:
-    """The parts of the context object that stay the same for the whole execution."""
-    return {
-        "Execution": {"Id": execution_arn, "Input": input_, "StartTime": iso_timestamp(start_time),
-                      "Name": name, "RoleArn": role_arn or DEFAULT_ROLE_ARN, "RedriveCount": 0},
-        "StateMachine": {"Id": state_machine_arn, "Name": state_machine_name},
-    }
+                      start_time: float, state_machine_arn: str, state_machine_name: str,
+                      redrive_count: int = 0, redrive_date: float | None = None) -> dict:
+    """The parts of the context object that stay the same for the whole execution (attempt: a
+    redrive counts `RedriveCount` and has a `RedriveDate`)."""
+    execution = {"Id": execution_arn, "Input": input_, "StartTime": iso_timestamp(start_time),
+                 "Name": name, "RoleArn": role_arn or DEFAULT_ROLE_ARN,
+                 "RedriveCount": redrive_count}
+    if redrive_date is not None:
+        execution["RedriveDate"] = iso_timestamp(redrive_date)
+    return {"Execution": execution,
+            "StateMachine": {"Id": state_machine_arn, "Name": state_machine_name}}
 
 
 def state_context(base: dict, state_name: str, entered_time: float,

@@ -10,7 +10,9 @@ an `Execution` whose `run()` does the work and `stop()` ends it from another thr
 
 With a `store`, the state machine, the execution record and its history are written as the
 execution goes (the history in batches, see `history.py`), so a crash keeps what happened; a
-record whose process died stays RUNNING (`describe` tells it apart by its pid).
+record whose process died stays RUNNING (`describe` tells it apart by its pid). With the history
+go the checkpoints of the states that finished (`journal.py`): `redrive.py` prepares an
+`Execution` that continues a failed one (`Attempt`), replaying them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .clock import Clock, RealClock
 from .context import DEFAULT_ROLE_ARN, execution_context
 from .definition import ABSENT, StateMachine, load_definition
 from .history import HistorySink, render_event
+from .journal import Journal
 from .interpreter import HANDLERS
 from .jsonpath import to_json
 from .steps import Halted, Lane, Run, run_machine
@@ -93,28 +96,45 @@ class ExecutionResult:
         return [render_event(e) for e in self.events]
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """Which attempt of an execution runs: 0 is its start, n its n-th redrive (`redrive.py`),
+    which continues the history after event `last_event` and replays `journal`."""
+
+    count: int = 0
+    date: float | None = None  # when the redrive began
+    last_event: int = 0
+    journal: Journal | None = None
+
+
 class Execution:
     """One prepared execution: `run()` it (once), `stop()` it from any thread."""
 
     def __init__(self, machine: StateMachine, input_: Any, *, name: str,
                  state_machine_name: str, store, tasks, clock: Clock, role_arn: str | None,
-                 random: Callable[[], float] | None = None):
+                 random: Callable[[], float] | None = None, start_date: float | None = None,
+                 attempt: Attempt = Attempt()):
         self.machine, self.input, self.name, self.store = machine, input_, name, store
-        self.clock = clock
+        self.clock, self.attempt = clock, attempt
         self.state_machine_name = state_machine_name
         self.state_machine_arn = state_machine_arn(state_machine_name)
         self.arn = execution_arn(state_machine_name, name)
         self.role_arn = role_arn or DEFAULT_ROLE_ARN
-        self.start_date = clock.now()
-        self.sink = HistorySink(store, self.arn, clock)
+        self.start_date = clock.now() if start_date is None else start_date
+        self.sink = HistorySink(store, self.arn, clock, first_id=attempt.last_event + 1)
+        journal = attempt.journal or (Journal(store, self.arn) if store is not None else None)
+        if journal is not None and store is not None:
+            self.sink.then = journal.flush
         context_base = execution_context(
             execution_arn=self.arn, name=name, input_=input_, role_arn=self.role_arn,
             start_time=self.start_date, state_machine_arn=self.state_machine_arn,
-            state_machine_name=state_machine_name)
-        timeout = machine.timeout_seconds
+            state_machine_name=state_machine_name, redrive_count=attempt.count,
+            redrive_date=attempt.date)
+        timeout = machine.timeout_seconds  # a redrive's TimeoutSeconds counts from the redrive
+        began = self.start_date if attempt.date is None else attempt.date
         self.run_state = Run(sink=self.sink, clock=clock, tasks=tasks, handlers=HANDLERS,
-                             context_base=context_base, region=REGION,
-                             deadline=None if timeout is ABSENT else self.start_date + timeout)
+                             context_base=context_base, region=REGION, journal=journal,
+                             deadline=None if timeout is ABSENT else began + timeout)
         if random is not None:
             self.run_state.random = random
         self.result: ExecutionResult | None = None
@@ -140,10 +160,14 @@ class Execution:
                 _ACTIVE.pop(self.arn, None)
 
     def _run(self) -> ExecutionResult:
-        lane = Lane(self.run_state, {}, 0)
-        lane.emit("ExecutionStarted", {"executionStartedEventDetails": {
-            "input": to_json(self.input), "inputDetails": {"truncated": False},
-            "roleArn": self.role_arn}})
+        lane = Lane(self.run_state, {}, self.attempt.last_event)
+        if self.attempt.count:
+            lane.emit("ExecutionRedriven", {"executionRedrivenEventDetails": {
+                "redriveCount": self.attempt.count}})
+        else:
+            lane.emit("ExecutionStarted", {"executionStartedEventDetails": {
+                "input": to_json(self.input), "inputDetails": {"truncated": False},
+                "roleArn": self.role_arn}})
         status, output, error, cause = "SUCCEEDED", None, None, None
         try:
             output = run_machine(self.run_state, self.machine, self.input, lane)
@@ -227,7 +251,8 @@ def prepare_execution(definition: Any, input_: Any = None, *, name: str | None =
                                     json.dumps(dict(machine.raw)), role_arn,
                                     execution.start_date)
         store.create_execution(execution.arn, execution.state_machine_arn, execution.name,
-                               input_, execution.start_date, pid=os.getpid())
+                               input_, execution.start_date, pid=os.getpid(),
+                               definition=json.dumps(dict(machine.raw)))
     return execution
 
 

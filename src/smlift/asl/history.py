@@ -49,7 +49,7 @@ class HistorySink:
     """
 
     def __init__(self, store=None, execution_arn: str = "", clock: Clock | None = None,
-                 flush_interval: float = 0.1, keep: bool = True):
+                 flush_interval: float = 0.1, keep: bool = True, first_id: int = 1):
         self.store = store
         self.execution_arn = execution_arn
         self.clock = clock
@@ -57,11 +57,12 @@ class HistorySink:
         self.keep = keep
         self.events: list[dict] = []
         self._pending: list[dict] = []
-        self._next_id = 1
+        self._next_id = first_id  # a redrive continues the ids of the attempts before it
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = threading.Event()
         self._writer: threading.Thread | None = None
+        self.then = None  # called after each write, under the write lock (the redrive journal)
 
     def emit(self, type_: str, previous: int, details: dict | None = None) -> int:
         """Record one event after event `previous` (0: none); returns the new event's id."""
@@ -102,6 +103,8 @@ class HistorySink:
                 batch, self._pending = self._pending, []
             if batch:
                 self._write(batch)
+            if self.then is not None:
+                self.then()
 
     def _write(self, batch: list[dict]) -> None:
         self.store.append_event_rows(self.execution_arn, [

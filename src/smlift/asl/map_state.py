@@ -14,6 +14,9 @@ Failures: `ToleratedFailureCount`/`ToleratedFailurePercentage` (or their `...Pat
 some iterations fail; beyond them the Map fails with `States.ExceedToleratedFailureThreshold`.
 Without either, the first failed iteration fails the Map with that iteration's error. Either way
 the iterations still running are aborted.
+
+Redrive: an iteration that succeeded is not run again (its output comes from the journal, with
+no events); a failed or aborted one resumes at its unsuccessful state (journal.py).
 """
 
 from __future__ import annotations
@@ -249,8 +252,12 @@ def run_iterations(step: Step, effective: Any, items: list, limits: _Limits) -> 
         if abort.is_set():  # a sibling failed (or the execution stopped) before this one began
             run.check()
             raise Halted("ABORTED")
-        return _iteration(run, state, lane.child(abort), index, inputs[index], limits, outcome,
-                          abort)
+        key = lane.sublane_key(step, index)
+        done, output = lane.recall_done(key)  # a redrive runs only the unsuccessful ones
+        if done:
+            return output
+        return _iteration(run, state, lane.child(abort, key), index, inputs[index], limits,
+                          outcome, abort)
 
     try:
         if state.processor.blocking and limits.concurrency != 1 and len(items) > 1:
@@ -292,4 +299,5 @@ def _iteration(run: Run, state: MapState, lane: Lane, index: int, value: Any, li
             lane.emit("MapIterationAborted", {"mapIterationAbortedEventDetails": details})
         raise
     lane.emit("MapIterationSucceeded", {"mapIterationSucceededEventDetails": details})
+    lane.record_done(lane.key, output)
     return output

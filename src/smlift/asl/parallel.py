@@ -3,7 +3,7 @@
 Branches that may block (a Task or Wait inside) run in threads; branches of pure states run one
 after the other in the state's own thread (same result, no thread cost). When a branch fails,
 the others are aborted and the Parallel state fails with that branch's error (Retry and Catch of
-the Parallel state then apply).
+the Parallel state then apply). A redrive runs again only the branches that did not succeed.
 """
 
 from __future__ import annotations
@@ -36,14 +36,20 @@ def run_branches(step: Step, value: Any) -> list:
     lane.emit("ParallelStateStarted")
     abort = lane.new_abort()
 
-    def branch(machine) -> Any:
-        return run_machine(run, machine, value, lane.child(abort))
+    def branch(index: int) -> Any:
+        key = lane.sublane_key(step, index)
+        done, output = lane.recall_done(key)  # a redrive runs only the unsuccessful ones
+        if not done:
+            output = run_machine(run, state.branches[index], value, lane.child(abort, key))
+            lane.record_done(key, output)
+        return output
 
+    indexes = range(len(state.branches))
     try:
         if any(machine.blocking for machine in state.branches) and len(state.branches) > 1:
-            results = _threaded(branch, state.branches, abort)
+            results = _threaded(branch, indexes, abort)
         else:
-            results = [branch(machine) for machine in state.branches]
+            results = [branch(index) for index in indexes]
     except StatesError:
         abort.set()
         lane.last = run.sink.last_id
@@ -54,9 +60,9 @@ def run_branches(step: Step, value: Any) -> list:
     return results
 
 
-def _threaded(branch, machines, abort: threading.Event) -> list:
-    with ThreadPoolExecutor(max_workers=len(machines), thread_name_prefix="branch") as pool:
-        futures = [pool.submit(branch, machine) for machine in machines]
+def _threaded(branch, indexes: range, abort: threading.Event) -> list:
+    with ThreadPoolExecutor(max_workers=len(indexes), thread_name_prefix="branch") as pool:
+        futures = [pool.submit(branch, index) for index in indexes]
         return collect(futures, abort)
 
 

@@ -44,6 +44,7 @@ from .clock import Clock
 from .context import state_context
 from .definition import ABSENT, MapState, ParallelState, State, StateMachine, TaskState
 from .history import ENTERED, EXITED, HistorySink
+from .journal import LANE_DONE
 from .jsonpath import to_json
 
 ENGINE_ERRORS = frozenset({"States.Runtime", "States.QueryEvaluationError",
@@ -100,6 +101,7 @@ class Run:
     random: Callable[[], float] = _random.random
     halt_reason: Halted | None = None
     region: str = "us-east-1"
+    journal: Any = None  # journal.Journal: checkpoints written, and replayed on a redrive
 
     def request_stop(self, reason: Halted) -> None:
         if self.halt_reason is None:
@@ -129,19 +131,36 @@ class Run:
 
 
 class Lane:
-    """One line of execution: the whole machine, a Parallel branch or a Map iteration."""
+    """One line of execution: the whole machine, a Parallel branch or a Map iteration. `key`
+    names it in the redrive journal and `steps` counts the states it has run (journal.py)."""
 
-    __slots__ = ("run", "variables", "last", "abort")
+    __slots__ = ("run", "variables", "last", "abort", "key", "steps")
 
-    def __init__(self, run: Run, variables: dict, last: int, abort: Signal | None = None):
+    def __init__(self, run: Run, variables: dict, last: int, abort: Signal | None = None,
+                 key: str = ""):
         self.run, self.variables, self.last, self.abort = run, variables, last, abort
+        self.key, self.steps = key, 0
 
     def emit(self, type_: str, details: dict | None = None) -> int:
         self.last = self.run.sink.emit(type_, self.last, details)
         return self.last
 
-    def child(self, abort: Signal | None = None) -> "Lane":
-        return Lane(self.run, dict(self.variables), self.last, abort or self.abort)
+    def child(self, abort: Signal | None = None, key: str = "") -> "Lane":
+        return Lane(self.run, dict(self.variables), self.last, abort or self.abort, key)
+
+    def sublane_key(self, step: "Step", index: int) -> str:
+        """The journal key of iteration or branch `index` of the state run as `step`."""
+        return f"{self.key}/{step.seq}.{index}"
+
+    def recall_done(self, key: str) -> tuple[bool, Any]:
+        """(True, output) when the iteration or branch `key` succeeded in an earlier attempt."""
+        journal = self.run.journal
+        found = journal.recall(key, LANE_DONE, "") if journal is not None else None
+        return (False, None) if found is None else (True, found[0])
+
+    def record_done(self, key: str, output: Any) -> None:
+        if self.run.journal is not None:
+            self.run.journal.record(key, LANE_DONE, "", to_json(output), None, None)
 
     def new_abort(self) -> Signal:
         """A signal for the iterations or branches this lane starts (set by a stop too)."""
@@ -155,11 +174,11 @@ class Step:
     """One state being run: its raw input, its lane and the id of its entered event."""
 
     __slots__ = ("run", "lane", "state", "raw", "entered_id", "entered_time", "retry_count",
-                 "_context", "assigned", "retries")
+                 "_context", "assigned", "retries", "seq")
 
     def __init__(self, run: Run, lane: Lane, state: State, raw: Any, entered_id: int,
-                 entered_time: float):
-        self.run, self.lane, self.state, self.raw = run, lane, state, raw
+                 entered_time: float, seq: int = 0):
+        self.run, self.lane, self.state, self.raw, self.seq = run, lane, state, raw, seq
         self.entered_id, self.entered_time = entered_id, entered_time
         self.retry_count = 0
         self._context = None
@@ -272,12 +291,21 @@ def run_machine(run: Run, machine: StateMachine, value: Any, lane: Lane) -> Any:
 
 
 def run_state(run: Run, state: State, raw: Any, lane: Lane) -> tuple[Any, str | None]:
-    """Entered event -> body (with Retry and Catch) -> exited event -> the next state's name."""
+    """Entered event -> body (with Retry and Catch) -> exited event -> the next state's name.
+    On a redrive, a state that finished in an earlier attempt is replayed from its checkpoint
+    instead (no events; its assigned variables are set again)."""
+    seq, lane.steps = lane.steps, lane.steps + 1
+    replayed = run.journal.recall(lane.key, seq, state.name) if run.journal else None
+    if replayed is not None:
+        output, next_name, assigned = replayed
+        lane.variables.update(assigned)
+        return output, next_name
     type_name = state.type
     entered_id = lane.emit(ENTERED[type_name], {"stateEnteredEventDetails": {
         "name": state.name, "input": to_json(raw), "inputDetails": {"truncated": False}}})
-    step = Step(run, lane, state, raw, entered_id, run.clock.now())
+    step = Step(run, lane, state, raw, entered_id, run.clock.now(), seq)
     body = run.handlers[type(state)]
+    caught = False
     while True:
         try:
             output, next_name = body(step)
@@ -292,7 +320,7 @@ def run_state(run: Run, state: State, raw: Any, lane: Lane) -> tuple[Any, str | 
             if _retry(step, error):
                 continue
             output, next_name = _catch(step, error)
-            text = to_json(output)
+            text, caught = to_json(output), True
             break
     details = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
     if step.assigned:
@@ -300,6 +328,9 @@ def run_state(run: Run, state: State, raw: Any, lane: Lane) -> tuple[Any, str | 
         details["assignedVariablesDetails"] = {"truncated": False}
     if type_name != "Fail":
         lane.emit(EXITED[type_name], {"stateExitedEventDetails": details})
+        if run.journal is not None:
+            run.journal.record(lane.key, seq, state.name, text, next_name, step.assigned,
+                               caught)
     return output, next_name
 
 

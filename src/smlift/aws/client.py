@@ -45,6 +45,7 @@ _FIXES = {
     "DeleteConflict": "remove what someone else attached to it (policies, instance profiles), then run again",
     "404": "check the bucket and key",
     "403": "check that the bucket is yours and the caller may read it",
+    "ExecutionNotRedrivable": "only a FAILED, ABORTED or TIMED_OUT execution that stopped less than 14 days ago can be redriven; start a new execution instead",
 }
 
 
@@ -245,6 +246,11 @@ class AwsClient:
 
     def stop_execution(self, **kw: Any) -> dict:
         return self.call("stepfunctions", "stop_execution", **kw)
+
+    def redrive_execution(self, **kw: Any) -> dict:
+        """RedriveExecution: {"redriveDate"}; ExecutionNotRedrivable and ExecutionDoesNotExist
+        arrive as AwsError with that code, as LocalStepFunctions raises them."""
+        return self.call("stepfunctions", "redrive_execution", **kw)
 
     # -- SageMaker Model Registry ---------------------------------------------------------
     def create_model_package_group(self, **kw: Any) -> dict:

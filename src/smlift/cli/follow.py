@@ -86,4 +86,6 @@ def _detail(event: dict) -> str:
                 return f"{value['error']}: {value.get('cause', '')}"[:160]
             if "name" in value:
                 return value["name"]
+            if "redriveCount" in value:
+                return f"redrive #{value['redriveCount']}"
     return ""

@@ -61,8 +61,12 @@ def _table(steps, execution):
 @click.option("--parity", is_flag=True,
               help="After success, run the legacy program (legacy_src/) on the same data and "
                    "compare its result files with the published ones, byte for byte.")
+@click.option("--redrive", "redrive", metavar="EXECUTION", default=None,
+              help="Redrive this failed, aborted or killed execution (ARN or name) instead of "
+                   "starting one: changed code is uploaded and a changed image rebuilt first, "
+                   "then only the steps that did not succeed run again.")
 def run(input_path, name, data_dir, code_dir, image_context, definition_path, build, engine,
-        parity):
+        parity, redrive):
     """Run the whole pipeline locally, with no AWS: in Docker containers where an engine
     answers, else on smlift's own runner.
 
@@ -77,6 +81,7 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
       smlift run --input examples/input.local.json --name nightly-2026-11-22
       smlift run --parity             # and prove the result equals the legacy program's
       smlift run --engine docker      # every job in its real image, as SageMaker runs it
+      smlift run --redrive nightly-2026-11-22   # after a fix: resume where it failed
     """
     from rich.console import Console
 
@@ -87,7 +92,8 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     engine = choose_engine(engine)
     sources = RunSources(input_path, data_dir, code_dir, image_context, definition_path)
     report = run_pipeline(sources, name=name, build=build, engine=engine, parity=parity,
-                          progress=LiveProgress(console, describe_engine(engine)))
+                          progress=LiveProgress(console, describe_engine(engine)),
+                          redrive=redrive)
     _end_live(console)
     _report(report.outcome, console)
     if not report.outcome.succeeded:

@@ -8,7 +8,8 @@ uploading their data and code and pushing their image:
     preflight  everything that can be known before the first job starts: the input contract,
                the input prefix, both images, the definition
     start      one execution of `smlift-pipeline` on the local engine (`LocalStepFunctions`),
-               persisted in the store
+               persisted in the store; or, with `--redrive`, redrive a failed or killed one
+               (only its unfinished steps run again)
     watch      poll the execution's history and its processing jobs into `StepProgress` rows,
                which the CLI renders live
     report     the final status, the output location and the first rows of the result; on
@@ -138,12 +139,18 @@ class RunReport:
 
 def run_pipeline(sources: RunSources | None = None, *, name: str | None = None,
                  build: bool = True, engine: str | None = None, parity: bool = False,
-                 home: Path | None = None, progress: RunProgress | None = None) -> RunReport:
+                 home: Path | None = None, progress: RunProgress | None = None,
+                 redrive: str | None = None) -> RunReport:
     """Run the whole pipeline on the embedded default (the steps in the module docstring), its
     jobs on `engine` (chosen already: `images.engine.choose_engine`). The input and definition
     are read and validated once, before anything is uploaded; the home's run lock is held from
     the upload to the end of the execution. Interrupted (KeyboardInterrupt), the execution is
-    stopped (it ends ABORTED) and the interrupt goes on."""
+    stopped (it ends ABORTED) and the interrupt goes on.
+
+    With `redrive` (an execution's ARN or name), the same preparation re-uploads changed step
+    code and rebuilds a changed image, as a fix pushed to AWS would be; then that execution is
+    redriven (`redrive_run`) instead of a new one started: its finished steps are not run
+    again."""
     sources, progress = sources or RunSources(), progress or QuietProgress()
     run_input = load_run_input(sources.input_path)
     definition = check_run(sources, name=name, home=home)
@@ -152,7 +159,10 @@ def run_pipeline(sources: RunSources | None = None, *, name: str | None = None,
         prepare_run(run_input, sources, home=home, build=build, engine=engine,
                     echo=progress.line)
         check_local_resources(run_input, home, engine=engine, echo=progress.line)
-        sfn, arn = start_run(run_input, definition, name=name, home=home, engine=engine)
+        if redrive is None:
+            sfn, arn = start_run(run_input, definition, name=name, home=home, engine=engine)
+        else:
+            sfn, arn = redrive_run(redrive, home=home, engine=engine)
         progress.started(arn)
         try:
             with progress.watching() as on_update:
@@ -314,6 +324,22 @@ def start_run(run_input: dict, definition: dict, *, name: str | None = None,
     started = sfn.start_execution(stateMachineArn=machine_arn, name=name,
                                   input=json.dumps(run_input))
     return sfn, started["executionArn"]
+
+
+def redrive_run(execution: str, *, home: Path | None = None, sfn: Any = None,
+                engine: str | None = None) -> tuple[Any, str]:
+    """Redrive a local execution of the pipeline (RedriveExecution's rules: ExecutionNotRedrivable
+    when it succeeded or is too old). The jobs a killed smlift left unfinished are recorded
+    Failed first (their processes died with it; nothing of theirs was published), and the
+    execution itself, left RUNNING, is ended FAILED by the redrive. Returns (service, arn)."""
+    from ..processing.service import LocalProcessing
+    from .sfn import LocalStepFunctions
+
+    sfn = sfn or LocalStepFunctions(home=home, engine=engine)
+    LocalProcessing(home=home).reap_orphans()
+    arn = sfn.store.get_execution(execution)["arn"]
+    sfn.redrive_execution(executionArn=arn)
+    return sfn, arn
 
 
 def create_pipeline(sfn: Any, definition: str | dict) -> str:

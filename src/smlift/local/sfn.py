@@ -16,7 +16,8 @@ Differences a caller can see: `stop_execution` can stop only executions running 
 it marks ABORTED. A record left RUNNING by a process
 that died stays RUNNING, like an AWS execution nobody finished, and `describe_execution` adds
 `"processAlive": false` to say so; starting an execution of the same name ends it FAILED
-(States.Runtime, docs/fidelity.md) and refuses the name with ExecutionAlreadyExists saying so.
+(States.Runtime, docs/fidelity.md) and refuses the name with ExecutionAlreadyExists saying so;
+`redrive_execution` ends it the same way, then continues it from its unsuccessful state.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..asl.redrive import describe_redrive
 from ..errors import ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionError, InputError
 from ..jsontext import loads
 
@@ -48,6 +50,7 @@ class LocalStepFunctions:
         self.home = home
         self.store = store if store is not None else open_store(home)
         self._tasks, self._engine = tasks, engine
+        self._tokens: dict[tuple[str, str], float] = {}  # (arn, clientToken) -> redriveDate
         if clock is None:
             from ..asl.clock import RealClock
 
@@ -142,9 +145,8 @@ class LocalStepFunctions:
         self.end_dead_execution(record)
         raise ExecutionAlreadyExists(
             f"execution {name!r} was left RUNNING by smlift process {record['pid']}, which has "
-            "died; it is now recorded FAILED (States.Runtime) and cannot be resumed under "
-            "this name", where=record["arn"],
-            fix="start it again with another --name (or leave --name out)")
+            "died; it is now recorded FAILED (States.Runtime)", where=record["arn"],
+            fix=f"redrive it (`smlift redrive {name}`), or start it again with another --name")
 
     def end_dead_execution(self, record: dict) -> None:
         """Record the end of an execution whose process died: FAILED with States.Runtime, and
@@ -227,6 +229,10 @@ class LocalStepFunctions:
                 out[key] = record[key]
         if record["status"] == "RUNNING":
             out["processAlive"] = self._alive(record)
+        redrive = describe_redrive(self.store, record, self.clock.now())
+        if "redriveDate" in redrive:
+            redrive["redriveDate"] = _date(redrive["redriveDate"])
+        out.update(redrive)
         return out
 
     def _alive(self, record: dict) -> bool:
@@ -268,6 +274,29 @@ class LocalStepFunctions:
                 item["stopDate"] = _date(record["stop_date"])
             items.append(item)
         return {"executions": items}
+
+    def redrive_execution(self, executionArn: str, clientToken: str | None = None,
+                          **_: Any) -> dict:
+        """RedriveExecution: continue a FAILED, ABORTED or TIMED_OUT execution on a background
+        thread from its unsuccessful states (asl/redrive.py has AWS's rules); answers at once
+        with `redriveDate`. An execution left RUNNING by a process that died is ended first
+        (FAILED, States.Runtime), so a crashed run can be redriven. `clientToken` makes a
+        retried call idempotent: the same token answers with the redrive it started."""
+        from ..asl.redrive import prepare_redrive
+
+        record = self.store.get_execution(executionArn)
+        if record["status"] == "RUNNING" and not self._alive(record):
+            self.end_dead_execution(record)
+        done = self._tokens.get((record["arn"], clientToken)) if clientToken else None
+        if done is not None:
+            return {"redriveDate": _date(done)}
+        execution = prepare_redrive(self.store, record["arn"], tasks=self.tasks,
+                                    clock=self.clock)
+        if clientToken:
+            self._tokens[(record["arn"], clientToken)] = execution.attempt.date
+        execution.register()
+        threading.Thread(target=execution.run, name=f"redrive-{execution.name}").start()
+        return {"redriveDate": _date(execution.attempt.date)}
 
     def stop_execution(self, executionArn: str, error: str | None = None,
                        cause: str | None = None) -> dict:

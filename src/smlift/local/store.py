@@ -1,5 +1,5 @@
-"""The embedded SQLite store: state machines, executions and their history, processing jobs,
-local images and registered models.
+"""The embedded SQLite store: state machines, executions and their history (with their attempts
+and redrive checkpoints), processing jobs, local images and registered models.
 
 One file, `$SMLIFT_HOME/smlift.db`, in WAL mode. Every write is its own committed transaction, so
 what was written before a crash of the process is still there after it (`synchronous=NORMAL`
@@ -34,6 +34,13 @@ CREATE TABLE IF NOT EXISTS events (
     execution_arn TEXT NOT NULL, id INTEGER NOT NULL, previous_event_id INTEGER,
     timestamp REAL NOT NULL, type TEXT NOT NULL, details TEXT,
     PRIMARY KEY (execution_arn, id));
+CREATE TABLE IF NOT EXISTS attempts (
+    execution_arn TEXT NOT NULL, redrive_count INTEGER NOT NULL, date REAL NOT NULL,
+    definition TEXT, PRIMARY KEY (execution_arn, redrive_count));
+CREATE TABLE IF NOT EXISTS checkpoints (
+    execution_arn TEXT NOT NULL, lane TEXT NOT NULL, step INTEGER NOT NULL, state TEXT NOT NULL,
+    output TEXT, next TEXT, assigned TEXT, caught INTEGER NOT NULL,
+    PRIMARY KEY (execution_arn, lane, step));
 CREATE TABLE IF NOT EXISTS processing_jobs (
     name TEXT PRIMARY KEY, arn TEXT NOT NULL, status TEXT NOT NULL,
     description TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL);
@@ -172,7 +179,10 @@ class Store:
 
     # -- executions -----------------------------------------------------------------------
     def create_execution(self, arn: str, state_machine_arn: str, name: str, input_: Any,
-                         now: float, pid: int | None = None) -> None:
+                         now: float, pid: int | None = None,
+                         definition: str | None = None) -> None:
+        """A RUNNING record, and its first attempt with the `definition` it runs (a redrive
+        runs the same one; without it the execution cannot be redriven)."""
         try:
             self._exec("INSERT INTO executions (arn, state_machine_arn, name, status, input, "
                        "start_date, pid) VALUES (?,?,?,?,?,?,?)",
@@ -181,6 +191,60 @@ class Store:
             raise ExecutionAlreadyExists(
                 f"Execution Already Exists: '{arn}'", where="name",
                 fix="choose another --name, or leave it out for a generated one") from exc
+        if definition is not None:
+            self._exec("INSERT OR REPLACE INTO attempts VALUES (?,?,?,?)",
+                       (arn, 0, now, definition))
+
+    def reopen_execution(self, arn: str, redrive_count: int, now: float, pid: int,
+                         closed: tuple[str, ...]) -> bool:
+        """RUNNING again for redrive `redrive_count`, if its status is still one of `closed`
+        (False: another redrive or a writer got there first)."""
+        with self._lock, _storage_errors(self.path):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                marks = ",".join("?" * len(closed))
+                changed = self._db.execute(
+                    "UPDATE executions SET status='RUNNING', output=NULL, error=NULL, cause=NULL, "
+                    f"stop_date=NULL, pid=? WHERE arn=? AND status IN ({marks})",
+                    (pid, arn, *closed)).rowcount
+                if changed:
+                    self._db.execute("INSERT INTO attempts VALUES (?,?,?,NULL)",
+                                     (arn, redrive_count, now))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        return bool(changed)
+
+    def get_attempts(self, arn: str) -> list[dict]:
+        """The attempts of an execution, oldest first: redrive_count, date, definition (only
+        the first holds it)."""
+        return [dict(r) for r in self._rows("SELECT redrive_count, date, definition FROM "
+                                            "attempts WHERE execution_arn=? ORDER BY "
+                                            "redrive_count", (arn,))]
+
+    def append_checkpoint_rows(self, arn: str, rows: list[tuple]) -> None:
+        """Redrive checkpoints: (lane, step, state, output, next, assigned, caught) rows
+        (journal.py)."""
+        with self._lock, _storage_errors(self.path):
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?,?,?,?,?)",
+                                     [(arn, *row) for row in rows])
+            except BaseException:
+                self._rollback()
+                raise
+            self._db.execute("COMMIT")
+
+    def get_checkpoints(self, arn: str) -> list[tuple]:
+        return [tuple(r) for r in self._rows("SELECT lane, step, state, output, next, assigned, "
+                                             "caught FROM checkpoints WHERE execution_arn=?", (arn,))]
+
+    def count_events(self, arn: str) -> tuple[int, int]:
+        """(how many history events, the id of the last one) of an execution."""
+        rows = self._rows("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM events "
+                          "WHERE execution_arn=?", (arn,))
+        return rows[0][0], rows[0][1]
 
     def finish_execution(self, arn: str, status: str, now: float, output: Any = None,
                          error: str | None = None, cause: str | None = None) -> None:

@@ -159,3 +159,63 @@ def test_starting_the_name_of_an_execution_whose_process_died_ends_it_failed_and
     assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
     events = sfn.get_execution_history(executionArn=execution_arn)["events"]
     assert [e["type"] for e in events] == ["ExecutionFailed"]
+
+
+def flaky_registry(broken: set):
+    tasks, calls = TaskRegistry(), []
+
+    def handler(request):
+        calls.append(request.state_name)
+        if request.state_name in broken:
+            from smlift.asl.tasks import fail
+            raise fail("Job.Failed", "broken")
+        return {"ok": request.state_name}
+
+    tasks.register("arn:aws:states:::test:job", handler)
+    return tasks, calls
+
+
+TWO_JOBS = {"StartAt": "A", "States": {
+    "A": {"Type": "Task", "Resource": "arn:aws:states:::test:job", "ResultPath": "$.a",
+          "Next": "B"},
+    "B": {"Type": "Task", "Resource": "arn:aws:states:::test:job", "ResultPath": "$.b",
+          "End": True}}}
+
+
+def test_redrive_execution_in_boto3_shape_and_describe_shows_the_redrive(store):
+    broken = {"B"}
+    tasks, calls = flaky_registry(broken)
+    sfn = LocalStepFunctions(store=store, tasks=tasks)
+    arn = sfn.create_state_machine(name="demo", definition=TWO_JOBS)["stateMachineArn"]
+    failed = sfn.start_sync_execution(stateMachineArn=arn, name="r1")
+    assert failed["status"] == "FAILED"
+    described = sfn.describe_execution(executionArn=failed["executionArn"])
+    assert (described["redriveCount"], described["redriveStatus"]) == (0, "REDRIVABLE")
+    broken.clear()
+    answer = sfn.redrive_execution(executionArn=failed["executionArn"], clientToken="t1")
+    assert answer["redriveDate"].tzinfo is not None
+    assert sfn.redrive_execution(executionArn=failed["executionArn"], clientToken="t1") == answer
+    described = sfn.wait(failed["executionArn"], timeout=10)
+    assert described["status"] == "SUCCEEDED" and calls == ["A", "B", "B"]
+    assert described["redriveCount"] == 1 and described["redriveDate"] == answer["redriveDate"]
+    assert described["redriveStatus"] == "NOT_REDRIVABLE"
+    assert described["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven."
+    types = [e["type"] for e in sfn.get_execution_history(
+        executionArn=failed["executionArn"])["events"]]
+    assert types.count("ExecutionRedriven") == 1 and types[-1] == "ExecutionSucceeded"
+
+
+def test_redriving_an_execution_whose_process_died_ends_it_failed_then_continues_it(store):
+    tasks, calls = flaky_registry(set())
+    sfn = LocalStepFunctions(store=store, tasks=tasks)
+    arn = sfn.create_state_machine(name="demo", definition=TWO_JOBS)["stateMachineArn"]
+    store.create_execution("arn:aws:states:us-east-1:123456789012:execution:demo:dead", arn,
+                           "dead", {}, sfn.clock.now(), pid=2 ** 22 + 7,  # no such process
+                           definition=json.dumps(TWO_JOBS))
+    sfn.redrive_execution(executionArn="dead")
+    described = sfn.wait("dead", timeout=10)
+    assert described["status"] == "SUCCEEDED" and described["redriveCount"] == 1
+    events = sfn.get_execution_history(executionArn="dead")["events"]
+    failed = [e for e in events if e["type"] == "ExecutionFailed"][0]
+    assert failed["executionFailedEventDetails"]["error"] == "States.Runtime"
+    assert "ended before the execution did" in failed["executionFailedEventDetails"]["cause"]
