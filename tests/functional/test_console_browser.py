@@ -197,6 +197,25 @@ def test_stop_a_running_execution_from_its_page(console, page, tmp_path):
     assert page.inner_text("#execution-error") == "smlift.ConsoleStop: stopped from the smlift console"
 
 
+
+def test_redrive_an_aborted_execution_from_its_page(console, page, tmp_path):
+    steps = {"StartAt": "Pause", "States": {
+        "Pause": {"Type": "Wait", "Seconds": 3, "Next": "Done"},
+        "Done": {"Type": "Pass", "End": True}}}
+    backend, url = console(steps=steps)
+    page.goto(url + "/machines/steps")
+    page.click("#start")
+    page.wait_for_selector('#graph g.node[data-state="Pause"].st-running')
+    assert page.is_disabled("#redrive")
+    page.click("#stop")
+    page.wait_for_selector('body[data-execution-status="ABORTED"]')
+    page.click("#redrive")
+    page.wait_for_selector('body[data-execution-status="SUCCEEDED"]', timeout=30_000)
+    assert "st-succeeded" in page.get_attribute('#graph g.node[data-state="Done"]', "class")
+    assert page.inner_text("#redrive-count") == "redriven 1 time(s)"
+    screenshot(page, tmp_path, "execution-redriven")
+
+
 STEP = """
 import os, pathlib, time
 for i in range(3):

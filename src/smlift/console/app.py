@@ -53,6 +53,7 @@ def create_app(backend: ConsoleBackend, hosts: frozenset[str]) -> HostOriginGuar
         Route("/executions", pages.executions),
         Route("/executions/{arn:path}/events", pages.execution_events),
         Route("/executions/{arn:path}/stop", pages.stop, methods=["POST"]),
+        Route("/executions/{arn:path}/redrive", pages.redrive, methods=["POST"]),
         Route("/executions/{arn:path}", pages.execution),
         Route("/jobs/{name}/log", pages.job_log),
         Route("/jobs/{name}", pages.job),
@@ -167,6 +168,11 @@ class Pages:
     async def stop(self, request: Request):
         arn = request.path_params["arn"]
         await run_in_threadpool(self.backend.stop, arn)
+        return RedirectResponse(f"/executions/{quote(arn, safe=':')}", 303)
+
+    async def redrive(self, request: Request):
+        arn = request.path_params["arn"]
+        await run_in_threadpool(self.backend.redrive, arn)
         return RedirectResponse(f"/executions/{quote(arn, safe=':')}", 303)
 
     # -- jobs -----------------------------------------------------------------------------

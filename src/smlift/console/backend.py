@@ -213,6 +213,12 @@ class ConsoleBackend:
         self.sfn.stop_execution(executionArn=arn, error="smlift.ConsoleStop",
                                 cause="stopped from the smlift console")
 
+    def redrive(self, arn: str) -> None:
+        """RedriveExecution (AWS's rules; ExecutionNotRedrivable otherwise). The redriven run
+        continues in the console's process, as executions started here do."""
+        self.sfn.redrive_execution(executionArn=arn)
+        self.started.add(arn)
+
     def running_here(self) -> list[str]:
         """The executions started from this console that have not ended."""
         return [arn for arn in sorted(self.started)
