@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": ("follow", "status", "Show the status of an execution (AWS or local)."),
     "wait": ("follow", "wait", "Wait for an execution to finish."),
     "history": ("follow", "history", "Show the event history of an execution."),
+    "parity": ("parity", "parity", "Compare the migrated steps' results with the legacy program's."),
     "console": ("console", "console", "Serve the local console: executions live, job logs, local S3, images."),
 }
 

@@ -8,19 +8,9 @@ like `aws stepfunctions list-executions`, `describe-execution` and `get-executio
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-
 import click
 
-
-def _render(value) -> str:
-    def default(item):
-        if isinstance(item, datetime):
-            return item.isoformat()
-        return str(item)
-
-    return json.dumps(value, indent=2, default=default, ensure_ascii=False)
+from .output import dump
 
 
 def _client():
@@ -52,7 +42,7 @@ def list_(state_machine_arn, status_filter) -> None:
     Example:
       smlift executions list --status-filter RUNNING
     """
-    click.echo(_render(_client().list_executions(stateMachineArn=state_machine_arn,
+    click.echo(dump(_client().list_executions(stateMachineArn=state_machine_arn,
                                                  statusFilter=status_filter)))
 
 
@@ -67,7 +57,7 @@ def describe(execution) -> None:
     Example:
       smlift executions describe run-1
     """
-    click.echo(_render(_client().describe_execution(executionArn=execution)))
+    click.echo(dump(_client().describe_execution(executionArn=execution)))
 
 
 @executions.command()
@@ -80,5 +70,5 @@ def history(execution, reverse_order) -> None:
     Example:
       smlift executions history run-1 --reverse-order
     """
-    click.echo(_render(_client().get_execution_history(executionArn=execution,
+    click.echo(dump(_client().get_execution_history(executionArn=execution,
                                                        reverseOrder=reverse_order)))

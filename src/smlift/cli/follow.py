@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .models import dump as _dump
+from .output import dump as _dump
 
 @click.command()
 @click.argument("execution")

@@ -11,7 +11,8 @@ import click
 
 from .. import layout
 
-from .models import backend_options, dump as _dump
+from .models import backend_options
+from .output import dump as _dump
 
 
 def _common(command):
