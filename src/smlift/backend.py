@@ -8,7 +8,7 @@ above them (starting, following, the CLI) never asks which one it has. A backend
                     (`AwsClient` on AWS, `LocalStepFunctions` on the embedded default)
     registry        the model registry (SageMaker Model Registry, or the local one)
     target          the state machine executions start on, its role and input defaults
-                    (`smlift.starter.Target`): on AWS read from the deployment record, locally
+                    (`Target`): on AWS read from the deployment record, locally
                     the one `smlift-pipeline` created from the definition, as `smlift run` does
     poll_seconds    how often `wait` asks
     runs_in_process whether executions run in threads of this process (locally: the process
@@ -28,8 +28,19 @@ from .errors import AwsError, DeployError
 from .images.prebuilt import default_scikit_image
 from .layout import DEFINITION, SCRIPTS
 from .registry import LocalRegistry, ModelRegistry, SageMakerRegistry
-from .starter import Target
 
+
+@dataclass
+class Target:
+    """Where executions run (made by `aws_target` or `local_target`)."""
+
+    state_machine_arn: str
+    role: str
+    defaults: dict[str, str] = field(default_factory=dict)   # code_uri, scikit_image_uri
+    sfn: Any = None                            # has start_execution(stateMachineArn, name, input)
+    prefixes: dict[str, str] = field(default_factory=dict)   # input_prefix, output_prefix
+    require_approved: bool = True              # only Approved versions run (AWS)
+    every_model: bool = False                  # start --all: every model, not only smlift's
 
 
 @dataclass
