@@ -72,6 +72,7 @@ class ModelRegistry(Protocol):
     """What `smlift models` and `smlift start` need from a registry backend."""
 
     where: str  # "aws" or "local", for messages
+    cli_flag: str  # the option a command names this registry with (" --local", or none)
 
     def register(self, name: str, image_uri: str, *, settings: Mapping[str, Any] | None = None,
                  description: str = "") -> ModelVersion: ...
@@ -185,8 +186,8 @@ def choose_version(registry: ModelRegistry, name: str, version: int | None = Non
     return chosen
 
 
-def _unknown_model(name: str, where: str) -> ModelRegistryError:
-    flag = " --local" if where == "local" else ""
+def _unknown_model(name: str, registry: "ModelRegistry") -> ModelRegistryError:
+    where, flag = registry.where, registry.cli_flag
     return ModelRegistryError(f"no model named {name!r} in the {where} registry", where=name,
                               fix=f"check the name with `smlift models list{flag}`, or register "
                                   f"it with `smlift models register {name} --image URI{flag}`")
@@ -245,6 +246,7 @@ class LocalRegistry(_Approvals):
     """The registry of the embedded default, in the SQLite store."""
 
     where = "local"
+    cli_flag = " --local"  # how a command names this registry
 
     def __init__(self, store=None, *, clock: Callable[[], float] = time.time):
         if store is None:
@@ -269,7 +271,7 @@ class LocalRegistry(_Approvals):
     def versions(self, name: str) -> list[ModelVersion]:
         records = self.store.get_model_versions(name)
         if not records:
-            raise _unknown_model(name, self.where)
+            raise _unknown_model(name, self)
         return [self._version(r) for r in records]
 
     def summaries(self, name: str) -> list[ModelVersion]:
@@ -300,6 +302,7 @@ class SageMakerRegistry(_Approvals):
     """The SageMaker Model Registry, through the one door to AWS (`AwsClient`)."""
 
     where = "aws"
+    cli_flag = ""
 
     def __init__(self, client):
         self.client = client
@@ -323,19 +326,19 @@ class SageMakerRegistry(_Approvals):
     def versions(self, name: str) -> list[ModelVersion]:
         summaries = self._summaries(name)
         if not summaries:
-            raise _unknown_model(name, self.where)
+            raise _unknown_model(name, self)
         return [self._describe(s["ModelPackageArn"], name) for s in summaries]
 
     def summaries(self, name: str) -> list[ModelVersion]:
         found = self._summaries(name)
         if not found:
-            raise _unknown_model(name, self.where)
+            raise _unknown_model(name, self)
         return [_summary_version(s, name) for s in found]
 
     def show(self, name: str, version: int | None = None) -> ModelVersion:
         summaries = self._summaries(name)
         if not summaries:
-            raise _unknown_model(name, self.where)
+            raise _unknown_model(name, self)
         if version is None:
             return self._describe(summaries[-1]["ModelPackageArn"], name)
         for summary in summaries:

@@ -251,7 +251,7 @@ def test_deploy_outside_the_project_root_suggests_project(run_cli, moto_aws, tmp
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="my-bucket")
     monkeypatch.chdir(tmp_path)
     assert_user_error(run_cli("deploy", "--bucket", "my-bucket", "--dry-run"),
-                      "state machine definition not found", "or pass --project DIR")
+                      "file not found", "or pass --project DIR")
 
 
 def test_start_without_a_deployment_names_the_deployment_option(run_cli, moto_aws):

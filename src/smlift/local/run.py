@@ -296,9 +296,9 @@ def check_local_resources(run_input: dict, home: Path | None = None, *,
 
 def read_definition(path: Path) -> dict:
     """The definition file as JSON (InputError naming the file when it cannot be read)."""
-    from ..pipeline import read_json_file
+    from ..pipeline import read_definition as read_definition_file
 
-    return read_json_file(path, "pass --definition, or run from the project root")
+    return read_definition_file(path)[1]
 
 
 # -- start and watch ----------------------------------------------------------------------------

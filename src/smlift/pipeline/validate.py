@@ -34,10 +34,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..aws import smdocker
-from ..errors import DefinitionError, SmliftError
+from ..errors import DefinitionError, InputError, SmliftError
 from ..images.dockerfile import dockerfile_warnings
-from ..jsontext import loads
-from . import iam
+from . import iam, read_definition
 from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
 
 PROCESSING_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
@@ -116,26 +115,9 @@ def _load_definition(path: Path, problems: list[Problem]):
     from ..asl.definition import load_definition
 
     try:
-        raw = loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        problems.append(Problem(str(path), "file not found",
-                                "run from the project root, or pass --definition FILE"))
-        return None, None
-    except IsADirectoryError:
-        problems.append(Problem(str(path), "is a folder, not a JSON file",
-                                "run from the project root, or pass --definition FILE"))
-        return None, None
-    except OSError as exc:
-        problems.append(Problem(str(path), f"cannot read the file: {exc.strerror}",
-                                "run from the project root, or pass --definition FILE"))
-        return None, None
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(str(path), f"not UTF-8 text (byte {exc.start})",
-                                "save the file as UTF-8 JSON"))
-        return None, None
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(f"{path}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}",
-                                "correct the JSON syntax"))
+        raw = read_definition(path)[1]
+    except InputError as exc:
+        problems.append(Problem(exc.where, exc.message, exc.fix))
         return None, None
     if not isinstance(raw, dict):
         problems.append(Problem(f"{path}:/", "the definition must be a JSON object",

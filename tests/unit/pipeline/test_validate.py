@@ -197,3 +197,17 @@ def test_arguments_that_are_not_an_object_are_one_problem_per_run(files):
     files.definition["States"]["Predict"]["Arguments"] = "{% 'not a request' %}"
     problems = [p for p in files.validate() if p.where.endswith(":/States/Predict/Arguments")]
     assert problems and problems[0].message.startswith("the request must be a JSON object")
+
+
+def test_validate_run_and_deploy_word_a_bad_definition_the_same(files):
+    from smlift.aws.deploy.desired import read_definition as deploy_reads
+    from smlift.errors import InputError
+    from smlift.local.run import read_definition as run_reads
+
+    files.definition_path.write_text('{"StartAt": "A",\n "States": }')
+    files.input_path.write_text(json.dumps(files.input))
+    [problem] = validate_pipeline(files.definition_path, files.input_path, None)
+    for reads in (run_reads, deploy_reads):
+        with pytest.raises(InputError) as raised:
+            reads(files.definition_path)
+        assert (raised.value.where, raised.value.message) == (problem.where, problem.message)
