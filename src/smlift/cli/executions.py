@@ -1,6 +1,7 @@
 """`smlift executions list|describe|history`: the local executions, as the AWS CLI shows them.
 
-Thin: each command calls one `LocalStepFunctions` method and prints its answer as JSON, shaped
+Thin: each command calls one method of the embedded default's Step Functions client
+(`smlift.backend.local_backend().sfn`) and prints its answer as JSON, shaped
 like `aws stepfunctions list-executions`, `describe-execution` and `get-execution-history`
 (dates as ISO-8601 strings). A RUNNING execution whose process has gone says
 `"processAlive": false`: it will not finish.
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 import click
 
+from ..names import EXECUTION_STATUSES
 from .output import dump
 
 
 def _client():
-    from ..local.sfn import LocalStepFunctions
+    """The embedded default's Step Functions client, through the one seam."""
+    from ..backend import local_backend
 
-    return LocalStepFunctions()
+    return local_backend().sfn
 
 
 @click.group()
@@ -33,8 +36,7 @@ def executions() -> None:
 
 @executions.command("list")
 @click.option("--state-machine-arn", help="Only executions of this state machine.")
-@click.option("--status-filter", type=click.Choice(
-    ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]), help="Only this status.")
+@click.option("--status-filter", type=click.Choice(EXECUTION_STATUSES), help="Only this status.")
 def list_(state_machine_arn, status_filter) -> None:
     """List local executions, newest first (like `aws stepfunctions list-executions`).
 

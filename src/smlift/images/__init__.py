@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .. import layout
 from ..errors import ImageError
 
 __all__ = ["LocalImage", "resolve_image", "build_image", "image_is_stale", "list_images",
@@ -111,7 +112,7 @@ def resolve_image(uri: str, home: Path | None = None,
 
 
 def _not_built(uri: str, record: dict | None, engine: str, registry) -> ImageError:
-    context = (record or {}).get("ContextDir", "containers/inference")
+    context = (record or {}).get("ContextDir", str(layout.IMAGE_CONTEXT))
     if record is not None:
         return ImageError(f"image {uri} was built for the {record.get('Engine', 'local')} engine, "
                           f"and this job runs on the {engine} engine", where="ImageUri",
