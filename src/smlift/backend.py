@@ -24,9 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .aws.client import AwsClient
+from .aws.deploy import lookup_deployment
 from .errors import AwsError, DeployError
 from .images.prebuilt import default_scikit_image
 from .layout import DEFINITION, SCRIPTS
+from .local.run import create_pipeline, LOCAL_CODE_URI, LOCAL_ROLE, read_definition
+from .local.s3 import LocalS3, sync_objects
+from .local.sfn import LocalStepFunctions
 from .registry import LocalRegistry, ModelRegistry, SageMakerRegistry
 
 
@@ -92,8 +97,6 @@ def aws_backend(client: Any = None, *, region: str | None = None, profile: str |
     """AWS through `client` (default: a new `AwsClient` for `region` and `profile`): the
     deployment's state machine, the SageMaker Model Registry, Approved versions only."""
     if client is None:
-        from .aws.client import AwsClient
-
         client = AwsClient(region=region, profile=profile)
     return Backend(sfn=client, open_registry=lambda: SageMakerRegistry(client),
                    open_target=lambda: aws_target(client, deployment), poll_seconds=5.0,
@@ -102,8 +105,6 @@ def aws_backend(client: Any = None, *, region: str | None = None, profile: str |
 
 def aws_target(client: Any, deployment: str = "smlift") -> Target:
     """The deployed state machine of `deployment`, its SageMaker role and code_uri."""
-    from .aws.deploy import lookup_deployment
-
     try:
         record = lookup_deployment(client, deployment)
     except DeployError as exc:
@@ -132,8 +133,6 @@ def local_backend(home: Path | None = None, *, definition_path: str | Path = DEF
                   sfn: Any = None) -> Backend:
     """The embedded default under `home`: the local engine (jobs on `engine`), the local
     registry, any version runs (a local run is how a migration is proven before approval)."""
-    from .local.sfn import LocalStepFunctions
-
     sfn = sfn or LocalStepFunctions(home=home, engine=engine)
     return Backend(sfn=sfn, open_registry=lambda: LocalRegistry(sfn.store),
                    open_target=lambda: local_target(sfn, definition_path, code_dir, home),
@@ -144,9 +143,6 @@ def local_target(sfn: Any, definition_path: str | Path = DEFINITION,
                  code_dir: str | Path = SCRIPTS, home: Path | None = None) -> Target:
     """The local engine, as a deploy would leave AWS: the pipeline's state machine created (or
     updated) from `definition_path`, and `code_dir` synced to LOCAL_CODE_URI when present."""
-    from .local.run import LOCAL_CODE_URI, LOCAL_ROLE, create_pipeline, read_definition
-    from .local.s3 import LocalS3, sync_objects
-
     definition = read_definition(Path(definition_path))
     if Path(code_dir).is_dir():
         sync_objects(LocalS3(home), str(code_dir), LOCAL_CODE_URI)

@@ -29,6 +29,8 @@ from typing import Any, Callable, Mapping, Protocol
 
 from .errors import AwsError, InputError, ModelRegistryError
 from .images.registry import tag_problem
+from .local.store import open_store
+from .pipeline.contract import field_problem
 
 PENDING, APPROVED, REJECTED = "PendingManualApproval", "Approved", "Rejected"
 STATUSES = (PENDING, APPROVED, REJECTED)
@@ -143,8 +145,6 @@ def check_settings(image_uri: str, settings: Mapping[str, Any] | None) -> dict[s
 
 def _check_as_input(key: str, value: Any) -> None:
     """A setting becomes a field of the execution input: refuse now what the input would refuse."""
-    from .pipeline.contract import field_problem
-
     problem = field_problem(key, value)
     if problem:
         raise InputError(problem, where=key,
@@ -250,8 +250,6 @@ class LocalRegistry(_Approvals):
 
     def __init__(self, store=None, *, clock: Callable[[], float] = time.time):
         if store is None:
-            from .local.store import open_store
-
             store = open_store()
         self.store = store
         self.clock = clock

@@ -28,14 +28,20 @@ How it works
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..asl.clock import VirtualClock
+from ..asl.definition import load_definition
+from ..asl.engine import run_execution
+from ..asl.tasks import TaskRegistry
 from ..aws import smdocker
 from ..errors import DefinitionError, InputError, SmliftError
 from ..images.dockerfile import dockerfile_warnings
+from ..processing.request import check_create_processing_job, check_template_fields
 from . import iam, read_definition
 from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
 
@@ -112,8 +118,6 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 # --- 1. the definition --------------------------------------------------------------------------
 
 def _load_definition(path: Path, problems: list[Problem]):
-    from ..asl.definition import load_definition
-
     try:
         raw = read_definition(path)[1]
     except InputError as exc:
@@ -134,8 +138,6 @@ def _load_definition(path: Path, problems: list[Problem]):
 
 def _definition_fix(message: str, names: list[str]) -> str:
     if "MISSING_TRANSITION_TARGET" in message:
-        import difflib
-
         target = message.rsplit(": ", 1)[-1]
         close = difflib.get_close_matches(target, names, n=1)
         hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(names)}"
@@ -174,8 +176,6 @@ def _check_static_fields(name: str, state: dict, where: str) -> list[Problem]:
     """Fields of the Task's request that CreateProcessingJob does not have, or literal values of
     the wrong type, found without an input (Step Functions refuses them at run time with
     States.Runtime, before SageMaker sees them)."""
-    from ..processing.request import check_template_fields
-
     key = "Arguments" if "Arguments" in state else "Parameters"
     template = state.get(key)
     if not isinstance(template, dict):
@@ -244,8 +244,6 @@ def _valid_input(data: Any, where: str, problems: list[Problem]) -> PipelineInpu
 # --- 3. the dry runs ----------------------------------------------------------------------------
 
 def _recording_registry(recorded: list[JobRequest]):
-    from ..asl.tasks import TaskRegistry
-
     def record(request) -> dict:
         parameters = request.parameters
         recorded.append(JobRequest(request.state_name, parameters))
@@ -269,9 +267,6 @@ def _describe_result(request: Any) -> dict:
 
 def dry_run(machine, data: Any, name: str = ORDINARY_NAME):
     """Run the definition on the engine with a recording SageMaker; (result, requests)."""
-    from ..asl.clock import VirtualClock
-    from ..asl.engine import run_execution
-
     recorded: list[JobRequest] = []
     result = run_execution(machine, data, name=name, state_machine_name=iam.STATE_MACHINE_NAME,
                            tasks=_recording_registry(recorded), clock=VirtualClock(),
@@ -281,8 +276,6 @@ def dry_run(machine, data: Any, name: str = ORDINARY_NAME):
 
 def resolve_requests(definition: Any, data: Any, name: str = ORDINARY_NAME) -> list[JobRequest]:
     """The CreateProcessingJob requests the definition makes for this input, in order."""
-    from ..asl.definition import load_definition
-
     machine = load_definition(definition, _recording_registry([]))
     result, recorded = dry_run(machine, data, name)
     if result.status != "SUCCEEDED":
@@ -310,8 +303,6 @@ def _pointer(field_path: str) -> str:
 
 
 def _check_requests(jobs: list[JobRequest], where: str) -> list[Problem]:
-    from ..processing.request import check_create_processing_job
-
     problems = []
     for job in jobs:
         for field, message in check_create_processing_job(job.request):

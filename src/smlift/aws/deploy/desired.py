@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from ...errors import DeployError, InputError
+from ...images.prebuilt import default_scikit_image, SCIKIT_IMAGE_ACCOUNTS
 from ...layout import DEFINITION, IAM, SCRIPTS
 from ...names import BUCKET
 from ...pipeline import iam, read_definition as read_definition_file
@@ -124,8 +125,6 @@ def _prefix(uri: str, option: str) -> str:
 
 
 def _scikit(region: str) -> tuple[str, str]:
-    from ...images.prebuilt import SCIKIT_IMAGE_ACCOUNTS, default_scikit_image
-
     account = SCIKIT_IMAGE_ACCOUNTS.get(region)
     if account is None:
         raise DeployError(f"no prebuilt SageMaker scikit-learn image known for region {region}",
