@@ -9,7 +9,7 @@ above them (starting, following, the CLI) never asks which one it has. A backend
                     (`AwsClient` on AWS, `LocalStepFunctions` on the embedded default)
     registry        the model registry (SageMaker Model Registry, or the local one)
     target          the state machine executions start on, its role and input defaults
-                    (`smlift.starter.Target`): on AWS read from the deployment record, locally
+                    (`Target`): on AWS read from the deployment record, locally
                     the one `smlift-pipeline` created from the definition, as `smlift run` does
     poll_seconds    how often `wait` asks
     runs_in_process whether executions run in threads of this process (locally: the process
@@ -25,12 +25,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .aws.client import AwsClient
+from .aws.deploy import lookup_deployment
 from .errors import AwsError, DeployError
 from .images.prebuilt import default_scikit_image
 from .layout import DEFINITION, SCRIPTS
+from .local.run import create_pipeline, LOCAL_CODE_URI, LOCAL_ROLE, read_definition
+from .local.s3 import LocalS3, sync_objects
+from .local.sfn import LocalStepFunctions
 from .registry import LocalRegistry, ModelRegistry, SageMakerRegistry
-from .starter import Target
 
+
+@dataclass
+class Target:
+    """Where executions run (made by `aws_target` or `local_target`)."""
+
+    state_machine_arn: str
+    role: str
+    defaults: dict[str, str] = field(default_factory=dict)   # code_uri, scikit_image_uri
+    sfn: Any = None                            # has start_execution(stateMachineArn, name, input)
+    prefixes: dict[str, str] = field(default_factory=dict)   # input_prefix, output_prefix
+    require_approved: bool = True              # only Approved versions run (AWS)
+    every_model: bool = False                  # start --all: every model, not only smlift's
 
 
 @dataclass
@@ -87,8 +103,6 @@ def aws_backend(client: Any = None, *, region: str | None = None, profile: str |
     """AWS through `client` (default: a new `AwsClient` for `region` and `profile`): the
     deployment's state machine, the SageMaker Model Registry, Approved versions only."""
     if client is None:
-        from .aws.client import AwsClient
-
         client = AwsClient(region=region, profile=profile)
     return Backend(sfn=client, open_registry=lambda: SageMakerRegistry(client),
                    open_target=lambda: aws_target(client, deployment), poll_seconds=5.0,
@@ -97,8 +111,6 @@ def aws_backend(client: Any = None, *, region: str | None = None, profile: str |
 
 def aws_target(client: Any, deployment: str = "smlift") -> Target:
     """The deployed state machine of `deployment`, its SageMaker role and code_uri."""
-    from .aws.deploy import lookup_deployment
-
     try:
         record = lookup_deployment(client, deployment)
     except DeployError as exc:
@@ -127,8 +139,6 @@ def local_backend(home: Path | None = None, *, definition_path: str | Path = DEF
                   sfn: Any = None) -> Backend:
     """The embedded default under `home`: the local engine (jobs on `engine`), the local
     registry, any version runs (a local run is how a migration is proven before approval)."""
-    from .local.sfn import LocalStepFunctions
-
     sfn = sfn or LocalStepFunctions(home=home, engine=engine)
     return Backend(sfn=sfn, open_registry=lambda: LocalRegistry(sfn.store),
                    open_target=lambda: local_target(sfn, definition_path, code_dir, home),
@@ -139,9 +149,6 @@ def local_target(sfn: Any, definition_path: str | Path = DEFINITION,
                  code_dir: str | Path = SCRIPTS, home: Path | None = None) -> Target:
     """The local engine, as a deploy would leave AWS: the pipeline's state machine created (or
     updated) from `definition_path`, and `code_dir` synced to LOCAL_CODE_URI when present."""
-    from .local.run import LOCAL_CODE_URI, LOCAL_ROLE, create_pipeline, read_definition
-    from .local.s3 import LocalS3, sync_objects
-
     definition = read_definition(Path(definition_path))
     if Path(code_dir).is_dir():
         sync_objects(LocalS3(home), str(code_dir), LOCAL_CODE_URI)

@@ -5,7 +5,8 @@ store, when there is one (`$SMLIFT_HOME/smlift.db`); anything else that is a Ste
 execution ARN is asked of AWS. `locate` answers with the `smlift.backend.Backend` of that side;
 both sides answer in AWS's shapes (DescribeExecution, GetExecutionHistory's events).
 
-`wait` polls DescribeExecution with an injected `sleep` and `clock` until the status leaves
+`follow(execution)` is the use case of `smlift wait`: `locate`, then `wait`, and the final
+DescribeExecution. `wait` polls DescribeExecution with an injected `sleep` and `clock` until the status leaves
 RUNNING (or PENDING_REDRIVE), or raises after `timeout` seconds. Executions that run in this
 process (the embedded default's) are outlived by `wait_in_process` and stopped by
 `stop_in_process` when the process is interrupted.
@@ -90,6 +91,15 @@ def wait(backend: Backend, arn: str, *, timeout: float | None = None,
                                  where=arn, fix="wait again, or pass a longer --timeout")
         remaining = poll if deadline is None else max(0.0, min(poll, deadline - clock()))
         sleep(remaining)
+
+
+def follow(execution: str, *, timeout: float | None = None, poll: float | None = None,
+           sleep: Callable[[float], None] = time.sleep,
+           clock: Callable[[], float] = time.monotonic) -> dict:
+    """Wait for `execution` (an ARN, or a local execution name) to end on the side that knows
+    it; its final DescribeExecution (`failure_message` says why it did not succeed)."""
+    return wait(locate(execution), execution, timeout=timeout, poll=poll, sleep=sleep,
+                clock=clock)
 
 
 def failure_message(described: dict) -> str | None:

@@ -5,7 +5,9 @@ them from here.
 
     statemachine/definition.asl.json  the one state machine, local and on AWS
     scripts/                          the step scripts (code_uri)
+    containers/                       the build contexts (every containers/*/ with a Dockerfile)
     containers/inference/             the inference image's Dockerfile folder
+    examples/input.json               the execution input for AWS (the console, validate)
     examples/input.local.json         the execution input of a local run
     examples/data/                    the data a local run uploads to input_uri
     iam/                              trust and permission policies
@@ -18,7 +20,9 @@ from pathlib import Path
 
 DEFINITION = Path("statemachine/definition.asl.json")
 SCRIPTS = Path("scripts")
-IMAGE_CONTEXT = Path("containers/inference")
+CONTAINERS = Path("containers")
+IMAGE_CONTEXT = CONTAINERS / "inference"
+INPUT = Path("examples/input.json")
 LOCAL_INPUT = Path("examples/input.local.json")
 DATA = Path("examples/data")
 IAM = Path("iam")

@@ -10,16 +10,14 @@ the inference image). Their result files are then compared byte for byte:
     compare_outputs(legacy, migrated)    -> ParityReport (per file: identical?, rows, first diff)
     check_parity(data_csv)               -> all three, in a temporary folder
 
-`compare_outputs` is also what checks a pipeline run's published output against the legacy output.
-Processes are injected (`launcher`), and which scripts run is a `Project`, so a test can point one
-step at a changed copy and watch parity fail.
-
-    python -m smlift.parity [--data examples/data/bookings.csv]
+`check_parity` is the use case (`smlift parity [--data FILE]` renders its report). `compare_outputs`
+is also what checks a pipeline run's published output against the legacy output. Processes are
+injected (`launcher`), and which scripts run is a `Project` (its default paths are the project
+layout's, `smlift.layout`), so a test can point one step at a changed copy and watch parity fail.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -30,7 +28,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import InputError, ProcessingJobError, SmliftError
+from . import layout
+from .errors import InputError, ProcessingJobError
 
 Launcher = Callable[[Sequence[str], Path, dict[str, str]], subprocess.CompletedProcess]
 CHUNK = 1 << 20
@@ -44,11 +43,11 @@ class Project:
 
     @property
     def legacy_dir(self) -> Path:
-        return self.root / "legacy_src"
+        return self.root / layout.LEGACY
 
     @property
     def example_data(self) -> Path:
-        return self.root / "examples" / "data" / "bookings.csv"
+        return self.root / layout.DATA / "bookings.csv"
 
     preprocessing: Path | None = None
     predict: Path | None = None
@@ -57,10 +56,10 @@ class Project:
 
     def __post_init__(self) -> None:
         defaults = {
-            "preprocessing": self.root / "scripts" / "preprocessing.py",
-            "predict": self.root / "containers" / "inference" / "predict.py",
-            "postprocessing": self.root / "scripts" / "postprocessing.py",
-            "model": self.root / "containers" / "inference" / "model.pkl",
+            "preprocessing": self.root / layout.SCRIPTS / "preprocessing.py",
+            "predict": self.root / layout.IMAGE_CONTEXT / "predict.py",
+            "postprocessing": self.root / layout.SCRIPTS / "postprocessing.py",
+            "model": self.root / layout.IMAGE_CONTEXT / "model.pkl",
         }
         for name, path in defaults.items():
             if getattr(self, name) is None:
@@ -75,9 +74,9 @@ def find_project(root: Path | None = None) -> Project:
     """The smlift checkout: `root`, else the one this package is installed from, else the cwd."""
     candidates = [root] if root else [Path(__file__).resolve().parents[2], Path.cwd()]
     for candidate in candidates:
-        if (candidate / "legacy_src" / "predict.py").is_file():
+        if (candidate / layout.LEGACY / "predict.py").is_file():
             return Project(candidate.resolve())
-    raise InputError("no legacy_src/predict.py found", where=str(candidates[0]),
+    raise InputError(f"no {layout.LEGACY / 'predict.py'} found", where=str(candidates[0]),
                      fix="run from the smlift checkout or pass --project-root")
 
 
@@ -299,39 +298,3 @@ def check_parity(data_csv: Path | None = None, workdir: Path | None = None,
     legacy = timed(seconds, "legacy", lambda: run_legacy(data_csv, workdir, project, launcher))
     migrated = timed(seconds, "migrated", lambda: run_migrated(data_csv, workdir, project, launcher))
     return replace(compare_outputs(legacy, migrated), seconds=seconds)
-
-
-# --- python -m smlift.parity ---------------------------------------------------------------------
-
-def render(report: ParityReport) -> str:
-    lines = [report.summary()]
-    for f in report.files:
-        mark = "identical" if f.identical else "DIFFERENT"
-        lines.append(f"  {f.name}: {mark}, {f.identical_rows} of {f.legacy_rows} rows"
-                     + (f" ({f.detail})" if f.detail else ""))
-    if report.seconds:
-        lines.append("  wall time: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items()))
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None, launcher: Launcher = run_process) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m smlift.parity",
-        description="Run the legacy program and the three migrated steps on the same CSV and "
-                    "compare their result files byte for byte.",
-        epilog="example: python -m smlift.parity --data examples/data/bookings.csv")
-    parser.add_argument("--data", type=Path, help="bookings CSV (default: examples/data/bookings.csv)")
-    parser.add_argument("--workdir", type=Path, help="keep the runs here instead of a temporary folder")
-    parser.add_argument("--project-root", type=Path, help="the smlift checkout (default: found)")
-    args = parser.parse_args(argv)
-    try:
-        report = check_parity(args.data, args.workdir, find_project(args.project_root), launcher)
-    except SmliftError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    print(render(report))
-    return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -29,6 +29,8 @@ from typing import Any, Callable, Mapping, Protocol
 
 from .errors import AwsError, InputError, ModelRegistryError
 from .images.registry import tag_problem
+from .local.store import open_store
+from .pipeline.contract import field_problem
 
 PENDING, APPROVED, REJECTED = "PendingManualApproval", "Approved", "Rejected"
 STATUSES = (PENDING, APPROVED, REJECTED)
@@ -72,6 +74,7 @@ class ModelRegistry(Protocol):
     """What `smlift models` and `smlift start` need from a registry backend."""
 
     where: str  # "aws" or "local", for messages
+    cli_flag: str  # the option a command names this registry with (" --local", or none)
 
     def register(self, name: str, image_uri: str, *, settings: Mapping[str, Any] | None = None,
                  description: str = "") -> ModelVersion: ...
@@ -142,8 +145,6 @@ def check_settings(image_uri: str, settings: Mapping[str, Any] | None) -> dict[s
 
 def _check_as_input(key: str, value: Any) -> None:
     """A setting becomes a field of the execution input: refuse now what the input would refuse."""
-    from .pipeline.contract import field_problem
-
     problem = field_problem(key, value)
     if problem:
         raise InputError(problem, where=key,
@@ -185,8 +186,8 @@ def choose_version(registry: ModelRegistry, name: str, version: int | None = Non
     return chosen
 
 
-def _unknown_model(name: str, where: str) -> ModelRegistryError:
-    flag = " --local" if where == "local" else ""
+def _unknown_model(name: str, registry: "ModelRegistry") -> ModelRegistryError:
+    where, flag = registry.where, registry.cli_flag
     return ModelRegistryError(f"no model named {name!r} in the {where} registry", where=name,
                               fix=f"check the name with `smlift models list{flag}`, or register "
                                   f"it with `smlift models register {name} --image URI{flag}`")
@@ -245,11 +246,10 @@ class LocalRegistry(_Approvals):
     """The registry of the embedded default, in the SQLite store."""
 
     where = "local"
+    cli_flag = " --local"  # how a command names this registry
 
     def __init__(self, store=None, *, clock: Callable[[], float] = time.time):
         if store is None:
-            from .local.store import open_store
-
             store = open_store()
         self.store = store
         self.clock = clock
@@ -269,7 +269,7 @@ class LocalRegistry(_Approvals):
     def versions(self, name: str) -> list[ModelVersion]:
         records = self.store.get_model_versions(name)
         if not records:
-            raise _unknown_model(name, self.where)
+            raise _unknown_model(name, self)
         return [self._version(r) for r in records]
 
     def summaries(self, name: str) -> list[ModelVersion]:
@@ -300,6 +300,7 @@ class SageMakerRegistry(_Approvals):
     """The SageMaker Model Registry, through the one door to AWS (`AwsClient`)."""
 
     where = "aws"
+    cli_flag = ""
 
     def __init__(self, client):
         self.client = client
@@ -323,19 +324,19 @@ class SageMakerRegistry(_Approvals):
     def versions(self, name: str) -> list[ModelVersion]:
         summaries = self._summaries(name)
         if not summaries:
-            raise _unknown_model(name, self.where)
+            raise _unknown_model(name, self)
         return [self._describe(s["ModelPackageArn"], name) for s in summaries]
 
     def summaries(self, name: str) -> list[ModelVersion]:
         found = self._summaries(name)
         if not found:
-            raise _unknown_model(name, self.where)
+            raise _unknown_model(name, self)
         return [_summary_version(s, name) for s in found]
 
     def show(self, name: str, version: int | None = None) -> ModelVersion:
         summaries = self._summaries(name)
         if not summaries:
-            raise _unknown_model(name, self.where)
+            raise _unknown_model(name, self)
         if version is None:
             return self._describe(summaries[-1]["ModelPackageArn"], name)
         for summary in summaries:

@@ -20,6 +20,11 @@ On AWS only an Approved version runs unless `allow_unapproved`; locally any vers
 latest Approved one, else the latest), since local runs are how a migration is proven before
 approval. `start_all` starts one execution per registered model on a bounded thread pool and
 reports each model's outcome, failures included, without stopping at the first.
+
+The use cases of `smlift start` are `start` (one model) and `start_every` (every registered
+model), on a `Backend`. An execution that runs in this process (the embedded default's) is
+outlived: they return when it ends, and an interrupt (KeyboardInterrupt) stops it rather than
+leave it RUNNING with no process behind it. Each returns one value: the `Started` execution(s).
 """
 
 from __future__ import annotations
@@ -28,30 +33,19 @@ import json
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 from .asl.engine import check_name
+from .backend import Backend, Target
 from .errors import InputError, SmliftError
+from .follow import stop_in_process, wait as wait_until_ended, wait_in_process
 from .pipeline.contract import input_problems
 from .registry import ModelRegistry, ModelVersion, choose_version
 
 # settings that fall back to the target's defaults when the version has none
 _FROM_TARGET = ("code_uri", "scikit_image_uri")
 _INT_SETTINGS = ("volume_size", "max_runtime")
-
-
-@dataclass
-class Target:
-    """Where executions run (made by `smlift.backend`: `aws_target` or `local_target`)."""
-
-    state_machine_arn: str
-    role: str
-    defaults: dict[str, str] = field(default_factory=dict)   # code_uri, scikit_image_uri
-    sfn: Any = None                            # has start_execution(stateMachineArn, name, input)
-    prefixes: dict[str, str] = field(default_factory=dict)   # input_prefix, output_prefix
-    require_approved: bool = True              # only Approved versions run (AWS)
-    every_model: bool = False                  # start --all: every model, not only smlift's
 
 
 @dataclass(frozen=True)
@@ -64,11 +58,13 @@ class Started:
     start_date: str | None = None
     input: dict | None = None
     error: str | None = None
+    ended: dict | None = None  # its final DescribeExecution, when `start(wait=True)` waited
 
     def to_dict(self) -> dict[str, Any]:
         """As printed: the execution fields spelled as StartExecution answers them."""
         names = {"execution_arn": "executionArn", "start_date": "startDate"}
-        return {names.get(k, k): v for k, v in asdict(self).items() if v is not None}
+        return {names.get(k, k): v for k, v in asdict(self).items()
+                if v is not None and k != "ended"}
 
 
 def build_input(version: ModelVersion, target: Target, input_uri: str,
@@ -203,3 +199,52 @@ def _iso(value: Any) -> str | None:
     if isinstance(value, (int, float)):
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+# -- the use cases ------------------------------------------------------------------------------
+def _ignore(value: Any) -> None:
+    pass
+
+
+def start(backend: Backend, name: str, input_uri: str | None = None,
+          output_uri: str | None = None, *, version: int | None = None,
+          allow_unapproved: bool = False, execution: str | None = None, wait: bool = False,
+          on_started: Callable[[Started], None] = _ignore) -> Started:
+    """Start one execution of model `name` on `backend`; `on_started` sees it as soon as it has
+    started. With `wait`, the `Started` returned carries its final DescribeExecution (`ended`)."""
+    started = start_model(backend.registry, backend.target, name, input_uri, output_uri,
+                          version=version, allow_unapproved=allow_unapproved,
+                          execution=execution)
+    arns = [started.execution_arn]
+    try:  # one handler from the start to the end of the wait: no gap for an interrupt
+        on_started(started)
+        wait_in_process(backend, arns)
+    except KeyboardInterrupt:
+        stop_in_process(backend, arns)
+        raise
+    if not wait:
+        return started
+    return replace(started, ended=wait_until_ended(backend, started.execution_arn))
+
+
+def start_every(backend: Backend, input_prefix: str | None = None,
+                output_prefix: str | None = None, *, allow_unapproved: bool = False,
+                max_concurrency: int = 4, on_done: Callable[[Started], None] | None = None,
+                on_started: Callable[[list[Started]], None] = _ignore) -> list[Started]:
+    """Start one execution per registered model on `backend` (see `start_all`); `on_done` sees
+    each model's outcome as it completes, `on_started` all of them. A model that could not start
+    has `error` set; SmliftError when there is no model at all."""
+    results = start_all(backend.registry, backend.target, input_prefix, output_prefix,
+                        allow_unapproved=allow_unapproved, max_concurrency=max_concurrency,
+                        on_done=on_done)
+    arns = [r.execution_arn for r in results if not r.error]
+    try:  # one handler from the start to the end of the wait, as for one model
+        if not results:
+            raise SmliftError("no registered model to start",
+                              fix="register one with `smlift models register NAME --image URI`")
+        on_started(results)
+        wait_in_process(backend, arns)
+    except KeyboardInterrupt:
+        stop_in_process(backend, arns)
+        raise
+    return results

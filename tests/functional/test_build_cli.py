@@ -63,12 +63,6 @@ def test_build_errors_are_one_line(run_cli, tmp_path, context, args, words):
         assert word in err
 
 
-def test_remote_build_without_the_aws_module_is_a_clear_error(run_cli, context, monkeypatch):
-    monkeypatch.setitem(sys.modules, "smlift.aws.remote_build", None)  # as if not shipped
-    code, _, err = run_cli("build", str(context), "--remote")
-    assert code == 1 and "remote builds are not available" in err
-
-
 def test_remote_build_hands_the_flags_to_build_remote(run_cli, context, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

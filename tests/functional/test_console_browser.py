@@ -7,17 +7,15 @@ SMLIFT_CONSOLE_SCREENSHOTS=DIR set, copies land in DIR too (docs/console/ is mad
 import json
 import os
 import shutil
-import sys
 import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from smlift.console import ConsoleBackend, ConsoleServer
 from smlift.local.s3 import LocalS3
-from smlift.processing.runner import REWRITE
-from smlift.processing.service import LocalProcessing
+
+from processing_fakes import service
 
 pytestmark = pytest.mark.slow
 
@@ -73,19 +71,6 @@ def page(browser):
     page = browser.new_page()
     yield page
     page.close()
-
-
-@dataclass(frozen=True)
-class FakeImage:
-    """A LocalImage stand-in: this interpreter, no ENTRYPOINT/CMD."""
-    uri: str = "local-test:1"
-    bin_dir: Path = Path(sys.executable).parent
-    entrypoint: list | None = None
-    cmd: list | None = None
-    env: dict = field(default_factory=dict)
-    workdir: str = "/"
-    files: tuple = ()
-    kind: str = "built"
 
 
 def serve(tmp_path, jobs=None, **definitions):
@@ -258,8 +243,7 @@ def test_read_a_processing_jobs_log_and_download_its_output(console, page, tmp_p
     s3 = LocalS3(home)
     s3.put_bytes(b"a,b\n1,2\n", "s3://data/in/rows.csv")
     s3.put_bytes(textwrap.dedent(STEP).encode(), "s3://data/code/step.py")
-    jobs = LocalProcessing(home, mode=REWRITE, resolve_image=lambda uri: FakeImage(uri=uri),
-                           grace_seconds=0.5)
+    jobs = service(home)
     backend, url = console(jobs=jobs, job=processing_definition())
     page.goto(url + "/machines/job")
     screenshot(page, tmp_path, "machine")

@@ -10,36 +10,16 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
-import textwrap
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from smlift.local.s3 import LocalS3
-from smlift.processing.runner import REWRITE
-from smlift.processing.service import LocalProcessing
+
+from processing_fakes import request as job_request, service
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass(frozen=True)
-class FakeImage:
-    """A LocalImage stand-in: this interpreter, no ENTRYPOINT/CMD."""
-    uri: str = "local-test:1"
-    bin_dir: Path = Path(sys.executable).parent
-    entrypoint: list | None = None
-    cmd: list | None = None
-    env: dict = field(default_factory=dict)
-    workdir: str = "/"
-    files: tuple = ()
-
-
-@pytest.fixture
-def home(tmp_path) -> Path:
-    return tmp_path / "home"
 
 
 @pytest.fixture
@@ -47,34 +27,9 @@ def s3(home) -> LocalS3:
     return LocalS3(home)
 
 
-def service(home, mode=REWRITE) -> LocalProcessing:
-    return LocalProcessing(home, mode=mode, resolve_image=lambda uri: FakeImage(uri=uri),
-                           grace_seconds=0.5)
-
-
-def request(name, s3, script, *, max_runtime=60) -> dict:
-    """A job running `script`, with one output; OUT and MSG name its folders (path-rewrite
-    rewrites the environment, not the script's literals)."""
-    s3.put_bytes(textwrap.dedent(script).encode(), f"s3://data/code/{name}/step.py")
-    return {
-        "ProcessingJobName": name,
-        "RoleArn": "arn:aws:iam::123456789012:role/smlift-test",
-        "AppSpecification": {"ImageUri": "local-test:1", "ContainerEntrypoint": [
-            "python3", "/opt/ml/processing/input/code/step.py"]},
-        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1,
-                                                  "InstanceType": "ml.m5.large",
-                                                  "VolumeSizeInGB": 30}},
-        "ProcessingInputs": [
-            {"InputName": "code", "S3Input": {"S3Uri": f"s3://data/code/{name}",
-                                              "LocalPath": "/opt/ml/processing/input/code",
-                                              "S3DataType": "S3Prefix"}}],
-        "ProcessingOutputConfig": {"Outputs": [
-            {"OutputName": "result", "S3Output": {"S3Uri": f"s3://data/out/{name}",
-                                                  "LocalPath": "/opt/ml/processing/output",
-                                                  "S3UploadMode": "EndOfJob"}}]},
-        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
-        "Environment": {"OUT": "/opt/ml/processing/output", "MSG": "/opt/ml/output/message"},
-    }
+def request(name, s3, script, **options) -> dict:
+    """A job running `script`, with one output and no data input."""
+    return job_request(name, s3, script, data=False, **options)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,17 +16,9 @@ import pytest
 from smlift.local.s3 import LocalS3
 from smlift.local.store import open_store
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers of the Processing job tests
-from test_processing_jobs import request, run_definition, service  # noqa: E402
+from processing_fakes import request, run_definition, service
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def s3(home):
-    s3 = LocalS3(home)
-    s3.put_bytes(b"a,b\n1,2\n3,4\n", "s3://data/in/rows.csv")
-    return s3
 
 
 @pytest.fixture
@@ -43,11 +34,6 @@ def small_disk(tmp_path, require):
         yield disk
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-@pytest.fixture
-def home(tmp_path):
-    return tmp_path / "home"
 
 
 FILL_THE_DISK = """

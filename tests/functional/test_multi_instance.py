@@ -5,41 +5,22 @@ instance is, and then every instance's outputs are published; one failure fails 
 stops the others and publishes nothing."""
 
 import json
-import os
-import sys
 import textwrap
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from smlift.local.s3 import LocalS3
-from smlift.processing.runner import (BUBBLEWRAP, NAMESPACE, REWRITE, bubblewrap_available,
-                                     namespace_available)
+from smlift.processing.runner import (BUBBLEWRAP, REWRITE)
 from smlift.processing.service import LocalProcessing
+
+from processing_fakes import MODES, FakeImage
 
 pytestmark = pytest.mark.slow
 
 
-@dataclass(frozen=True)
-class FakeImage:
-    """A LocalImage stand-in: this interpreter, no ENTRYPOINT/CMD."""
-    uri: str = "local-test:1"
-    bin_dir: Path = Path(sys.executable).parent
-    entrypoint: list | None = None
-    cmd: list | None = None
-    env: dict = field(default_factory=dict)
-    workdir: str = "/"
-    files: tuple = ()
-    kind: str = "built"
 
 
-MODES = [REWRITE, pytest.param(NAMESPACE, marks=pytest.mark.skipif(
-    not namespace_available(), reason="no private mount namespace on this machine")),
-         pytest.param(BUBBLEWRAP, marks=pytest.mark.skipif(
-             not bubblewrap_available() and os.environ.get("CI") != "true",
-             reason="bubblewrap (bwrap) cannot make a sandbox here"))]
 
 # The script finds its folders through the environment, so it runs in every isolation mode.
 PATHS = {"DATA": "/opt/ml/processing/input/data", "CODE": "/opt/ml/processing/input/code",

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from smlift.errors import ProcessingJobError
+from smlift.cli import main
+from smlift.cli.output import parity_text
 from smlift.parity import (FileParity, ParityReport, Project, check_parity, compare_outputs,
-                           find_project, main, run_legacy, run_migrated)
+                           find_project, run_legacy, run_migrated)
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 3000
@@ -120,7 +122,7 @@ def test_a_failing_step_is_reported_with_its_reason(bookings, tmp_path):
         run_migrated(bookings, tmp_path / "run", project)
 
 
-# --- python -m smlift.parity, with a fake launcher standing in for the processes -----------------
+# --- smlift parity, with a fake launcher standing in for the processes -------------------------
 
 class FakeLauncher:
     """Writes fixed result files where the legacy program and the postprocessing step would."""
@@ -144,24 +146,27 @@ class FakeLauncher:
         (folder / "segment_summary.csv").write_text("segment,n\n" + summary)
 
 
-def test_cli_prints_the_rows_matched_and_exits_zero(bookings, capsys):
+def test_the_report_gives_the_rows_matched_after_running_legacy_then_the_three_steps(bookings):
     launcher = FakeLauncher("s,1\n")
-    assert main(["--data", str(bookings)], launcher=launcher) == 0
-    out = capsys.readouterr().out
-    assert out.splitlines()[0] == "parity: 3 of 3 rows identical across 2 files"
+    report = check_parity(bookings, project=find_project(), launcher=launcher)
+    assert report.ok
+    assert parity_text(report).splitlines()[0] == "parity: 3 of 3 rows identical across 2 files"
     assert [call[1].rsplit("/", 1)[-1] for call in launcher.calls] == [
         "predict.py", "preprocessing.py", "predict.py", "postprocessing.py"]
 
 
-def test_cli_exits_non_zero_and_names_the_differing_line(bookings, capsys):
-    assert main(["--data", str(bookings)], launcher=FakeLauncher("s,2\n")) == 1
-    out = capsys.readouterr().out
-    assert "parity: 2 of 3 rows identical" in out
-    assert "segment_summary.csv: DIFFERENT, 0 of 1 rows (line 2: legacy 's,1' vs migrated 's,2')" in out
+def test_the_report_names_the_differing_line(bookings):
+    report = check_parity(bookings, project=find_project(), launcher=FakeLauncher("s,2\n"))
+    text = parity_text(report)
+    assert not report.ok
+    assert "parity: 2 of 3 rows identical" in text
+    assert "segment_summary.csv: DIFFERENT, 0 of 1 rows (line 2: legacy 's,1' vs migrated 's,2')" in text
 
 
 def test_cli_reports_a_missing_input_file_without_a_traceback(tmp_path, capsys):
-    assert main(["--data", str(tmp_path / "missing.csv")]) == 1
+    with pytest.raises(SystemExit) as exited:
+        main(["parity", "--data", str(tmp_path / "missing.csv")])
+    assert exited.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: ") and "input CSV not found" in err and "Traceback" not in err
 

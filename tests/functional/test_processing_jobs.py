@@ -6,87 +6,21 @@ import sys
 import textwrap
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from smlift.local.s3 import LocalS3
-from smlift.processing.runner import (BUBBLEWRAP, NAMESPACE, REWRITE, bubblewrap_available,
-                                     namespace_available)
+from smlift.processing.runner import (NAMESPACE, REWRITE, namespace_available)
 from smlift.processing.service import LocalProcessing
 from smlift.processing.spec import ApiError
+
+from processing_fakes import MODES, FakeImage, request, run_definition, service
 
 pytestmark = pytest.mark.slow
 
 
-@dataclass(frozen=True)
-class FakeImage:
-    """A LocalImage stand-in: this interpreter, no ENTRYPOINT/CMD."""
-    uri: str = "local-test:1"
-    bin_dir: Path = Path(sys.executable).parent
-    entrypoint: list | None = None
-    cmd: list | None = None
-    env: dict = field(default_factory=dict)
-    workdir: str = "/"
-    files: tuple = ()
-    kind: str = "built"
 
-
-MODES = [REWRITE, pytest.param(NAMESPACE, marks=pytest.mark.skipif(
-    not namespace_available(), reason="no private mount namespace on this machine")),
-         pytest.param(BUBBLEWRAP, marks=pytest.mark.skipif(
-             not bubblewrap_available() and os.environ.get("CI") != "true",
-             reason="bubblewrap (bwrap) is not installed"))]
-
-
-@pytest.fixture
-def home(tmp_path):
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def s3(home):
-    s3 = LocalS3(home)
-    s3.put_bytes(b"a,b\n1,2\n3,4\n", "s3://data/in/rows.csv")
-    return s3
-
-
-def service(home, mode=REWRITE, **kwargs):
-    return LocalProcessing(home, mode=mode, resolve_image=lambda uri: FakeImage(uri=uri),
-                           grace_seconds=kwargs.pop("grace_seconds", 0.5), **kwargs)
-
-
-def request(name, s3, script, *, max_runtime=60, environment=None):
-    s3.put_bytes(textwrap.dedent(script).encode(), f"s3://data/code/{name}/step.py")
-    return {
-        "ProcessingJobName": name,
-        "RoleArn": "arn:aws:iam::123456789012:role/smlift-test",
-        "AppSpecification": {"ImageUri": "local-test:1", "ContainerEntrypoint": [
-            "python3", "/opt/ml/processing/input/code/step.py"]},
-        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1,
-                                                  "InstanceType": "ml.m5.large",
-                                                  "VolumeSizeInGB": 30}},
-        "ProcessingInputs": [
-            {"InputName": "code", "S3Input": {"S3Uri": f"s3://data/code/{name}",
-                                              "LocalPath": "/opt/ml/processing/input/code",
-                                              "S3DataType": "S3Prefix"}},
-            {"InputName": "data", "S3Input": {"S3Uri": "s3://data/in",
-                                              "LocalPath": "/opt/ml/processing/input/data",
-                                              "S3DataType": "S3Prefix"}}],
-        "ProcessingOutputConfig": {"Outputs": [
-            {"OutputName": "result", "S3Output": {"S3Uri": f"s3://data/out/{name}",
-                                                  "LocalPath": "/opt/ml/processing/output",
-                                                  "S3UploadMode": "EndOfJob"}}]},
-        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
-        "Environment": {**PATHS, **(environment or {})},
-    }
-
-
-# Scripts find their folders through the environment, so they run in both isolation modes
-# (path-rewrite rewrites arguments and environment, not the script's own literals).
-PATHS = {"DATA": "/opt/ml/processing/input/data", "OUT": "/opt/ml/processing/output",
-         "MSG": "/opt/ml/output/message"}
 
 COPY_ROWS = """
     import os, pathlib
@@ -272,19 +206,6 @@ def test_wait_with_a_cancel_event_stops_the_job(home, s3):
 
 # --- through the engine ----------------------------------------------------------------------
 
-def run_definition(home, body, resource="arn:aws:states:::sagemaker:createProcessingJob.sync"):
-    from smlift.asl.engine import run_execution
-    from smlift.asl.tasks import TaskRegistry
-    from smlift.processing.integration import register
-    from smlift.local.store import open_store
-
-    registry = TaskRegistry()
-    jobs = register(registry, home, service=service(home))
-    machine = {"StartAt": "Preprocess", "States": {"Preprocess": {
-        "Type": "Task", "Resource": resource, "Parameters": body, "End": True}}}
-    result = run_execution(machine, {}, name="e2e", store=open_store(home), tasks=registry)
-    return result, jobs
-
 
 def test_sync_task_returns_the_description_and_tags_the_job(home, s3):
     result, jobs = run_definition(home, request("e2e-ok", s3, COPY_ROWS))
@@ -329,7 +250,6 @@ def test_duplicate_job_name_fails_the_task_with_resource_in_use(home, s3):
 # --- the CLI ---------------------------------------------------------------------------------
 
 def test_jobs_cli_lists_describes_and_shows_logs(run_cli, tmp_path):
-    import os
 
     home = Path(os.environ["SMLIFT_HOME"])
     s3 = LocalS3(home)
@@ -364,7 +284,6 @@ def test_jobs_cli_unknown_job_is_one_clear_error(run_cli):
 @pytest.mark.parametrize("overlay", [True, False], ids=["overlay", "tmpfs-and-binds"])
 def test_namespace_opt_shows_the_job_tree_and_the_hosts_opt_and_keeps_the_host_unchanged(
         tmp_path, overlay):
-    import os
 
     from smlift.processing.runner import JobControl, run_job
     from smlift.processing.spec import build_spec
@@ -389,7 +308,6 @@ def test_namespace_opt_shows_the_job_tree_and_the_hosts_opt_and_keeps_the_host_u
 
 
 def test_killing_the_runner_process_kills_its_job_and_the_record_reads_failed(home, s3, tmp_path):
-    import os
     import signal
     import subprocess
 

@@ -320,3 +320,81 @@ def test_start_all_refuses_a_bad_prefix_before_starting_anything(registry):
     with pytest.raises(InputError, match="'data/in' must be an s3:// URI"):
         start_all(registry, target("local", sfn), "data/in", "s3://data/out/")
     assert sfn.calls == []
+
+
+# -- the use cases: start, start_every (smlift start), follow (smlift wait) ---------------------
+class InProcessStepFunctions(FakeStepFunctions):
+    """Executions that run in this process: `wait` blocks (or is interrupted), `stop` records."""
+
+    def __init__(self, interrupt: bool = False):
+        super().__init__()
+        self.interrupt, self.stopped = interrupt, []
+
+    def wait(self, arn):
+        if self.interrupt:
+            raise KeyboardInterrupt
+
+    def stop_execution(self, *, executionArn, error, cause):
+        self.stopped.append((executionArn, error))
+
+    def describe_execution(self, executionArn):
+        return {"executionArn": executionArn, "status": "SUCCEEDED"}
+
+
+def backend_on(registry, sfn, *, in_process: bool):
+    from smlift.backend import Backend
+
+    return Backend(sfn=sfn, open_registry=lambda: registry,
+                   open_target=lambda: target("local", sfn=sfn), poll_seconds=0.01,
+                   runs_in_process=in_process)
+
+
+def test_start_announces_the_execution_then_returns_its_end_when_waited_for(registry):
+    from smlift import start
+
+    registry.register("churn", IMAGE)
+    seen = []
+    started = start(backend_on(registry, InProcessStepFunctions(), in_process=True), "churn",
+                    "s3://data/in/", "s3://data/out/", execution="churn-1", wait=True,
+                    on_started=seen.append)
+    assert [s.execution_arn for s in seen] == [started.execution_arn]
+    assert started.ended == {"executionArn": started.execution_arn, "status": "SUCCEEDED"}
+    assert "ended" not in started.to_dict()
+
+
+def test_an_interrupted_start_stops_the_execution_it_runs_in_this_process(registry):
+    from smlift import start
+
+    registry.register("churn", IMAGE)
+    sfn = InProcessStepFunctions(interrupt=True)
+    with pytest.raises(KeyboardInterrupt):
+        start(backend_on(registry, sfn, in_process=True), "churn", "s3://data/in/",
+              "s3://data/out/", execution="churn-1")
+    assert {error for _, error in sfn.stopped} == {"smlift.StartInterrupted"}
+    assert sfn.stopped[0][0].endswith(":churn-1")
+
+
+def test_start_every_returns_each_model_and_refuses_an_empty_registry(registry):
+    from smlift import start_every
+    from smlift.errors import SmliftError
+
+    sfn = InProcessStepFunctions()
+    with pytest.raises(SmliftError, match="no registered model to start"):
+        start_every(backend_on(registry, sfn, in_process=False), "s3://in/", "s3://out/")
+    registry.register("alpha", IMAGE)
+    registry.register("beta", IMAGE)
+    announced = []
+    results = start_every(backend_on(registry, sfn, in_process=False), "s3://in/", "s3://out/",
+                          on_started=announced.append)
+    assert [r.model for r in results] == ["alpha", "beta"] and announced == [results]
+
+
+def test_the_use_cases_are_the_public_api_whatever_was_imported_first():
+    import smlift
+    import smlift.execute
+    import smlift.follow
+    from smlift.follow import follow
+
+    assert smlift.follow is follow and callable(smlift.execute)
+    assert {"start", "start_every", "follow", "execute", "run_pipeline",
+            "check_parity"} <= set(smlift.__all__)

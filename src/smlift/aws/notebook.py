@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SmliftError
+from .client import AwsClient
+from .deploy import lookup_deployment
 
 INSTALL_FIX = "pip install 'smlift[notebook]'"
 
@@ -37,10 +39,7 @@ def attach(name: str = "smlift", *, client=None, region: str | None = None,
     AWS_ENDPOINT_URL)."""
     workflow = workflow_class()
     if client is None:
-        from .client import AwsClient
-
         client = AwsClient(region=region, profile=profile)
-    from .deploy import lookup_deployment
 
     arn = lookup_deployment(client, name)["state_machine_arn"]
     return workflow.attach(arn, client=client.client("stepfunctions"))

@@ -32,7 +32,9 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
+from ..dockerignore import context_files
 from ..errors import AwsError, ImageError, InputError
+from .client import AwsClient, require_bucket
 
 BUILD_IMAGE = "aws/codebuild/standard:7.0"   # Ubuntu 22.04, Docker 2x; a supported curated image
 DEFAULT_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
@@ -85,7 +87,6 @@ def build_remote(context_dir, *, tag: str | None = None, repository: str | None 
     repository, tag = _repository_and_tag(repository, tag, context)
     subnets, groups = _split(subnet_ids), _split(security_group_ids)
     _check_options(compute_type, vpc_id, subnets, groups)
-    from .client import AwsClient, require_bucket
 
     if client is None:
         client = AwsClient()
@@ -255,8 +256,6 @@ def ecr_registry(client) -> str:
 # -- the build context -----------------------------------------------------------------------
 def zip_context(context: Path, archive: Path, dockerfile: str = "Dockerfile") -> int:
     """Zip every file Docker would send (honouring .dockerignore); return the file count."""
-    from ..dockerignore import context_files
-
     count = 0
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for path, rel in context_files(context, dockerfile):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..errors import SmliftError
@@ -50,32 +52,20 @@ def build(context_dir: str, tag: str, engine: str | None, remote: bool, reposito
       smlift build containers/inference --remote --file containers/inference/Dockerfile.gpu \\
           --build-arg BASE_IMAGE=python:3.11-slim
     """
+    from ..images import build_image
+
     if remote:
-        click.echo(_build_remote(context_dir, tag=tag, repository=repository, role=role,
-                                 bucket=bucket, vpc_id=vpc_id, subnet_ids=subnet_ids,
-                                 security_group_ids=security_group_ids,
-                                 compute_type=compute_type, no_logs=no_logs,
-                                 dockerfile=dockerfile, build_args=build_args))
+        from ..aws.remote_build import build_remote
+
+        click.echo(build_remote(context_dir, echo=click.echo, tag=tag, repository=repository,
+                                role=role, bucket=bucket, vpc_id=vpc_id, subnet_ids=subnet_ids,
+                                security_group_ids=security_group_ids,
+                                compute_type=compute_type, no_logs=no_logs,
+                                dockerfile=dockerfile, build_args=build_args))
         return
     if dockerfile or build_args:
         raise SmliftError("only remote builds take it", where="--file" if dockerfile else "--build-arg",
                           fix="add --remote, or build locally from CONTEXT_DIR/Dockerfile with "
                               "its ARG defaults")
-    from pathlib import Path
-
-    from ..images import build_image
-
     image = build_image(Path(context_dir), tag, echo=click.echo, engine=engine)
     click.echo(image.digest)
-
-
-def _build_remote(context_dir: str, **options) -> str:
-    try:
-        from ..aws.remote_build import build_remote
-    except ImportError as exc:  # the module, or its build_remote, is not there
-        if exc.name != "smlift.aws.remote_build":
-            raise
-        raise SmliftError("remote builds are not available in this version of smlift "
-                          f"({exc})", where="--remote",
-                          fix="build locally without --remote, or use `sm-docker build`") from exc
-    return build_remote(context_dir, echo=click.echo, **options)

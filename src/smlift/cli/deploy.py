@@ -5,9 +5,9 @@ boto3 is imported only inside the commands (through smlift.aws.client), so `smli
 
 from __future__ import annotations
 
-import json
-
 import click
+
+from .output import dump
 
 
 def _aws_options(command):
@@ -64,7 +64,7 @@ def deploy(name: str, bucket: str | None, dry_run: bool, region: str | None,
     click.echo(f"State machine: {result.record['state_machine_arn']}")
     click.echo(f"Console: {result.console_url}")
     click.echo("Execution input (edit input_uri, output_uri, custom_image_uri and model_name):")
-    click.echo(json.dumps(result.input, indent=2))
+    click.echo(dump(result.input))
 
 
 @click.command()

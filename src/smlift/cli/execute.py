@@ -8,9 +8,9 @@ Outside checks (the conformance runner) drive the engine through this command: k
 
 from __future__ import annotations
 
-import json
-
 import click
+
+from .output import dump
 
 
 @click.command()
@@ -41,4 +41,4 @@ def execute(definition, input_, name, state_machine_name, engine) -> None:
     with sigterm_interrupts():
         summary = execute_files(definition, input_, name, state_machine_name,
                                 engine=choose_engine(engine) if engine else None)
-    click.echo(json.dumps(summary, ensure_ascii=False))
+    click.echo(dump(summary, compact=True))

@@ -1,6 +1,7 @@
 """`smlift executions list|describe|history`: the local executions, as the AWS CLI shows them.
 
-Thin: each command calls one `LocalStepFunctions` method and prints its answer as JSON, shaped
+Thin: each command calls one method of the embedded default's Step Functions client
+(`smlift.backend.local_backend().sfn`) and prints its answer as JSON, shaped
 like `aws stepfunctions list-executions`, `describe-execution` and `get-execution-history`
 (dates as ISO-8601 strings). A RUNNING execution whose process has gone says
 `"processAlive": false`: it will not finish.
@@ -8,25 +9,17 @@ like `aws stepfunctions list-executions`, `describe-execution` and `get-executio
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-
 import click
 
-
-def _render(value) -> str:
-    def default(item):
-        if isinstance(item, datetime):
-            return item.isoformat()
-        return str(item)
-
-    return json.dumps(value, indent=2, default=default, ensure_ascii=False)
+from ..names import EXECUTION_STATUSES
+from .output import dump
 
 
 def _client():
-    from ..local.sfn import LocalStepFunctions
+    """The embedded default's Step Functions client, through the one seam."""
+    from ..backend import local_backend
 
-    return LocalStepFunctions()
+    return local_backend().sfn
 
 
 @click.group()
@@ -43,8 +36,7 @@ def executions() -> None:
 
 @executions.command("list")
 @click.option("--state-machine-arn", help="Only executions of this state machine.")
-@click.option("--status-filter", type=click.Choice(
-    ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]), help="Only this status.")
+@click.option("--status-filter", type=click.Choice(EXECUTION_STATUSES), help="Only this status.")
 def list_(state_machine_arn, status_filter) -> None:
     """List local executions, newest first (like `aws stepfunctions list-executions`).
 
@@ -52,7 +44,7 @@ def list_(state_machine_arn, status_filter) -> None:
     Example:
       smlift executions list --status-filter RUNNING
     """
-    click.echo(_render(_client().list_executions(stateMachineArn=state_machine_arn,
+    click.echo(dump(_client().list_executions(stateMachineArn=state_machine_arn,
                                                  statusFilter=status_filter)))
 
 
@@ -67,7 +59,7 @@ def describe(execution) -> None:
     Example:
       smlift executions describe run-1
     """
-    click.echo(_render(_client().describe_execution(executionArn=execution)))
+    click.echo(dump(_client().describe_execution(executionArn=execution)))
 
 
 @executions.command()
@@ -80,5 +72,5 @@ def history(execution, reverse_order) -> None:
     Example:
       smlift executions history run-1 --reverse-order
     """
-    click.echo(_render(_client().get_execution_history(executionArn=execution,
+    click.echo(dump(_client().get_execution_history(executionArn=execution,
                                                        reverseOrder=reverse_order)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .models import dump as _dump
+from .output import dump as _dump
 
 @click.command()
 @click.argument("execution")
@@ -38,10 +38,9 @@ def wait(execution, timeout, poll) -> None:
           --timeout 3600
     """
     from ..errors import ExecutionError
-    from ..follow import failure_message, locate, wait as wait_for
+    from ..follow import failure_message, follow
 
-    backend = locate(execution)
-    described = wait_for(backend, execution, timeout=timeout, poll=poll)
+    described = follow(execution, timeout=timeout, poll=poll)
     click.echo(_dump(described))
     problem = failure_message(described)
     if problem:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
+
+from .output import dump
 
 
 @click.group()
@@ -30,7 +30,7 @@ def list_() -> None:
 
     rows = [{key: record.get(key) for key in ("Uri", "Engine", "Digest", "ContextDir", "Created")}
             for record in list_images()]
-    click.echo(json.dumps({"images": rows}, indent=2))
+    click.echo(dump({"images": rows}))
 
 
 @images.command("build-sklearn")

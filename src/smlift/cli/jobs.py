@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import click
+
+from .output import dump
 
 
 def _echo_json(value) -> None:
-    click.echo(json.dumps(value, indent=4, default=str))
+    click.echo(dump(value))
 
 
 def _service():

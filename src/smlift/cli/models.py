@@ -6,9 +6,9 @@ default's SQLite store. Thin: each command calls one `smlift.registry` function 
 
 from __future__ import annotations
 
-import json
-
 import click
+
+from .output import dump
 
 REGISTRY_HELP = "Use the local registry (SQLite under $SMLIFT_HOME) instead of SageMaker's."
 
@@ -26,12 +26,6 @@ def open_registry(local: bool, region: str | None, profile: str | None):
     from ..backend import open_backend
 
     return open_backend(local=local, region=region, profile=profile).registry
-
-
-def dump(value) -> str:
-    """JSON as printed by these commands: indented, dates in ISO 8601."""
-    return json.dumps(value, indent=2,
-                      default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o))
 
 
 def _line(version) -> str:

@@ -14,6 +14,7 @@ import click
 
 from .. import layout
 from . import interrupts_deferred, sigterm_interrupts
+from .output import parity_text
 
 _STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED": "red"}
 
@@ -99,9 +100,7 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     if not report.outcome.succeeded:
         sys.exit(1)
     if report.parity is not None:
-        from ..parity import render
-
-        click.echo(render(report.parity).replace("parity:", "parity with the legacy program:", 1))
+        click.echo(parity_text(report.parity).replace("parity:", "parity with the legacy program:", 1))
         if not report.parity.ok:
             sys.exit(1)
 

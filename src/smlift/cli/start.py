@@ -2,7 +2,7 @@
 
 AWS by default (the deployed state machine, the SageMaker Model Registry, Approved versions
 only unless --allow-unapproved); `--local` runs on the embedded default with the local registry.
-Thin: `smlift.starter` does the work.
+Thin: `smlift.starter.start` and `start_every` do the work.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import click
 
 from .. import layout
 
-from .models import backend_options, dump as _dump
+from .models import backend_options
+from .output import dump as _dump
 
 
 def _common(command):
@@ -66,7 +67,9 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
       smlift start churn --input-uri s3://data/in/ --output-uri s3://data/out/ --local
       smlift start --all --input-prefix s3://bucket/in/ --output-prefix s3://bucket/out/
     """
-    from ..errors import InputError
+    from ..errors import ExecutionError, InputError
+    from ..follow import failure_message
+    from ..starter import start as start_model
 
     if all_models == bool(name):
         raise InputError("give a model NAME or --all, not both or neither", where="NAME",
@@ -77,27 +80,27 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
                              where="--all", fix="leave them out with --all")
         return _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved,
                           deployment, definition, local, region, profile)
+    backend = _backend(local, region, profile, deployment, definition)
+    with _interruptible(backend):
+        started = start_model(backend, name, input_uri, output_uri, version=version,
+                              allow_unapproved=allow_unapproved, execution=execution, wait=wait,
+                              on_started=lambda s: _announce(s, wait, backend.runs_in_process))
+    if started.ended is not None:
+        click.echo(_dump(started.ended))
+        problem = failure_message(started.ended)
+        if problem:
+            raise ExecutionError(problem, where=started.execution_arn,
+                                 fix=f"see `smlift history {started.execution_arn}`")
+
+
+def _interruptible(backend):
+    """When executions run in this process, from the moment one starts, Ctrl-C or SIGTERM must
+    stop it rather than leave it RUNNING with no process behind it."""
     import contextlib
 
-    from ..follow import stop_in_process
-    from ..starter import start_model
     from . import sigterm_interrupts
 
-    backend = _backend(local, region, profile, deployment, definition)
-    # When the execution runs in this process, from the moment it starts, Ctrl-C or SIGTERM
-    # must stop it rather than leave it RUNNING with no process behind it.
-    with sigterm_interrupts() if backend.runs_in_process else contextlib.nullcontext():
-        started = start_model(backend.registry, backend.target, name, input_uri, output_uri,
-                              version=version, allow_unapproved=allow_unapproved,
-                              execution=execution)
-        try:  # one handler from the start to the end of the wait: no gap for a signal
-            _announce(started, wait, backend.runs_in_process)
-            _wait_local(backend, [started.execution_arn])
-        except KeyboardInterrupt:
-            stop_in_process(backend, [started.execution_arn])
-            raise
-    if wait:
-        return _wait(backend, started.execution_arn)
+    return sigterm_interrupts() if backend.runs_in_process else contextlib.nullcontext()
 
 
 def _announce(started, wait: bool, in_process: bool) -> None:
@@ -110,33 +113,10 @@ def _announce(started, wait: bool, in_process: bool) -> None:
                        err=True)
 
 
-def _wait_local(backend, arns: list[str]) -> None:
-    from ..follow import wait_in_process
-    from . import sigterm_interrupts
-
-    with sigterm_interrupts():
-        wait_in_process(backend, arns)
-
-
-def _wait(backend, arn: str) -> None:
-    from ..errors import ExecutionError
-    from ..follow import failure_message, wait as wait_for
-
-    described = wait_for(backend, arn)
-    click.echo(_dump(described))
-    problem = failure_message(described)
-    if problem:
-        raise ExecutionError(problem, where=arn, fix=f"see `smlift history {arn}`")
-
-
 def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, deployment,
                definition, local, region, profile) -> None:
-    import contextlib
-
     from ..errors import SmliftError
-    from ..follow import stop_in_process
-    from ..starter import start_all
-    from . import sigterm_interrupts
+    from ..starter import start_every
 
     backend = _backend(local, region, profile, deployment, definition)
 
@@ -147,23 +127,16 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
             click.echo(f"started {started.model} v{started.version}: {started.execution_arn}",
                        err=True)
 
-    with sigterm_interrupts() if backend.runs_in_process else contextlib.nullcontext():
-        results = start_all(backend.registry, backend.target, input_prefix, output_prefix,
-                            allow_unapproved=allow_unapproved, max_concurrency=max_concurrency,
-                            on_done=report)
-        arns = [r.execution_arn for r in results if not r.error]
-        try:  # one handler from the start to the end of the wait, as for one model
-            if not results:
-                raise SmliftError("no registered model to start",
-                                  fix="register one with `smlift models register NAME --image URI`")
-            click.echo(_dump([r.to_dict() for r in results]))
-            failed = [r.model for r in results if r.error]
-            if not failed:
-                click.echo(f"{len(results)} executions started.", err=True)
-            _wait_local(backend, arns)
-        except KeyboardInterrupt:
-            stop_in_process(backend, arns)
-            raise
+    def announce(results) -> None:
+        click.echo(_dump([r.to_dict() for r in results]))
+        if not any(r.error for r in results):
+            click.echo(f"{len(results)} executions started.", err=True)
+
+    with _interruptible(backend):
+        results = start_every(backend, input_prefix, output_prefix,
+                              allow_unapproved=allow_unapproved, max_concurrency=max_concurrency,
+                              on_done=report, on_started=announce)
+    failed = [r.model for r in results if r.error]
     if failed:
         raise SmliftError(f"{len(failed)} of {len(results)} models did not start: "
                           f"{', '.join(failed)}", fix="see the FAILED lines above")

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import click
 
-DEFAULT_DEFINITION = Path("statemachine/definition.asl.json")
-DEFAULT_INPUT = Path("examples/input.json")
-DEFAULT_IAM = Path("iam")
-DEFAULT_CONTAINERS = Path("containers")  # every containers/*/ that holds a Dockerfile
+from .. import layout
+
+DEFAULT_DEFINITION = layout.DEFINITION
+DEFAULT_INPUT = layout.INPUT
+DEFAULT_IAM = layout.IAM
+DEFAULT_CONTAINERS = layout.CONTAINERS  # every containers/*/ that holds a Dockerfile
 
 
 @click.command()

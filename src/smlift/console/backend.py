@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from ..asl.engine import check_name, state_machine_arn
+from ..asl.tasks import TaskRegistry
 from ..errors import ExecutionAlreadyExists, InputError, SmliftError
+from ..execute import state_machine_name_of as definition_stem  # `smlift execute`'s rule
 from ..images import list_images
 from ..jsontext import loads
-from ..execute import state_machine_name_of as definition_stem  # `smlift execute`'s rule
 from ..layout import DEFINITION as DEFAULT_DEFINITION
 from ..layout import LOCAL_INPUT as DEFAULT_INPUT
 from ..local.run import STATE_MACHINE_NAME
@@ -39,6 +40,7 @@ from ..local.sfn import LocalStepFunctions
 from ..names import TERMINAL
 from ..pipeline.graph import graph_of
 from ..pipeline.validate import validate_pipeline
+from ..processing import integration
 from ..processing.service import LocalProcessing
 from .progress import details_of, progress_json
 
@@ -86,9 +88,6 @@ class ConsoleBackend:
         """The console over SMLIFT_HOME (`home`), offering the project's pipeline (when its
         definition exists) and each of `definitions`. `jobs`: the processing service the
         console's executions use (tests pass one with a fake image)."""
-        from ..asl.tasks import TaskRegistry
-        from ..processing import integration
-
         project = Path(project or Path.cwd()).absolute()
         jobs = jobs or LocalProcessing(home, engine=engine)
         tasks = TaskRegistry()

@@ -26,37 +26,31 @@ engine answers. A record built for one engine does not serve the other.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .. import layout
 from ..errors import ImageError
+from ..local.home import smlift_home
+from .build import plan_build, snapshot
+from .docker_images import docker_image, sklearn_lookalike
+from .dockerfile import dockerfile_warnings
+from .engine import choose_engine, docker_build
+from .image import LocalImage
+from .prebuilt import (PREBUILT_SKLEARN_ENV, RELEASES, default_scikit_image, prebuilt_problem,
+                       sklearn_release)
+from .registry import ImageRegistry, check_tag
+from .runtimes import requirement_lines, requirements_runtime, sklearn_runtime
 
 __all__ = ["LocalImage", "resolve_image", "build_image", "image_is_stale", "list_images",
            "ensure_sklearn_image"]
 
-@dataclass(frozen=True)
-class LocalImage:
-    uri: str
-    bin_dir: Path                 # first on PATH: has python, python3 (for engine "docker": unused)
-    entrypoint: list[str] | None  # exec form as a list; shell form -> ["/bin/sh", "-c", ...]
-    cmd: list[str] | None
-    env: dict[str, str]           # the image's ENV (base image's PATH/LANG included)
-    workdir: str                  # container path, "/" if none
-    files: tuple[tuple[Path, str], ...]   # (host path, container path) to lay into the job root
-    kind: str                     # "built" or "prebuilt"
-    engine: str = "local"         # "local" (run with bin_dir) or "docker" (docker run docker_ref)
-    digest: str = ""
-    docker_ref: str | None = None
-    origin: str = ""              # docker: "smlift look-alike" or "AWS image" for prebuilt ones
-
 
 def _home(home: Path | None) -> Path:
     if home is None:
-        from ..local.home import smlift_home
-
         return smlift_home()
     return Path(home)
 
@@ -77,10 +71,6 @@ def resolve_image(uri: str, home: Path | None = None,
     (its local look-alike, built once and tagged with the very URI), or any image the engine
     already has under that name (`docker build -t`, `sm-docker`, a pull).
     ImageError naming `smlift build` otherwise."""
-    from .engine import choose_engine
-    from .prebuilt import default_scikit_image, prebuilt_problem, sklearn_release
-    from .registry import ImageRegistry
-
     home = _home(home)
     chosen = choose_engine(engine)
     problem = prebuilt_problem(uri) if "/" in uri else None
@@ -95,15 +85,10 @@ def resolve_image(uri: str, home: Path | None = None,
         return _from_record(uri, record)
     release = sklearn_release(uri)
     if chosen == "docker":
-        from .docker_images import docker_image, sklearn_lookalike
-
         image = sklearn_lookalike(uri, release, echo) if release else docker_image(uri)
         if image is not None:
             return image
     elif release is not None:
-        from .prebuilt import PREBUILT_SKLEARN_ENV
-        from .runtimes import sklearn_runtime
-
         return LocalImage(uri=uri, bin_dir=sklearn_runtime(release, home, echo), entrypoint=None,
                           cmd=None, env=dict(PREBUILT_SKLEARN_ENV), workdir="/", files=(),
                           kind="prebuilt")
@@ -111,7 +96,7 @@ def resolve_image(uri: str, home: Path | None = None,
 
 
 def _not_built(uri: str, record: dict | None, engine: str, registry) -> ImageError:
-    context = (record or {}).get("ContextDir", "containers/inference")
+    context = (record or {}).get("ContextDir", str(layout.IMAGE_CONTEXT))
     if record is not None:
         return ImageError(f"image {uri} was built for the {record.get('Engine', 'local')} engine, "
                           f"and this job runs on the {engine} engine", where="ImageUri",
@@ -148,11 +133,6 @@ def build_image(context_dir: Path, tag: str, home: Path | None = None,
 
     `engine`: "local", "docker" or "auto" (default: $SMLIFT_ENGINE, else auto-detect Docker).
     `run` (subprocess.run-like) is injectable for tests."""
-    import subprocess
-
-    from .engine import choose_engine
-    from .registry import check_tag
-
     key = check_tag(tag)
     home = _home(home)
     context_dir = Path(context_dir).absolute()
@@ -162,12 +142,10 @@ def build_image(context_dir: Path, tag: str, home: Path | None = None,
     run = run or subprocess.run
     chosen = choose_engine(engine)
     builder = _build_with_docker if chosen == "docker" else _build_locally
-    from .dockerfile import dockerfile_warnings
 
     for warning in dockerfile_warnings(context_dir):  # either engine: code under /opt/ml
         echo(f"warning: {warning}")
     record = builder(context_dir, key, home, echo, run)
-    from .registry import ImageRegistry
 
     ImageRegistry(home).put(key, record)
     echo(f"Built {key} ({record['Digest'][:19]}); ImageUri NAME:TAG or "
@@ -176,9 +154,6 @@ def build_image(context_dir: Path, tag: str, home: Path | None = None,
 
 
 def _build_locally(context_dir: Path, key: str, home: Path, echo, run) -> dict:
-    from .build import plan_build, snapshot
-    from .runtimes import requirement_lines, requirements_runtime
-
     plan = plan_build(context_dir)
     spec = plan.spec
     echo(f"Building {key} from {spec.path} (local engine: no Docker; base {spec.base_image} "
@@ -204,9 +179,6 @@ def _build_locally(context_dir: Path, key: str, home: Path, echo, run) -> dict:
 
 
 def _build_with_docker(context_dir: Path, key: str, home: Path, echo, run) -> dict:
-    from .build import plan_build
-    from .engine import docker_build
-
     plan = plan_build(context_dir)
     config = docker_build(context_dir, key, echo, run)
     return {"Uri": key, "Digest": config["Id"], "ContextHash": plan.digest, "Kind": "built",
@@ -220,10 +192,6 @@ def image_is_stale(context_dir: Path, tag: str, home: Path | None = None, *,
                    engine: str | None = None) -> bool:
     """True when `tag` was never built for `engine`, its files are gone, or the context changed
     since."""
-    from .build import plan_build
-    from .engine import choose_engine
-    from .registry import ImageRegistry, check_tag
-
     record = ImageRegistry(_home(home)).get(check_tag(tag))
     if record is None or record.get("Engine", "local") != choose_engine(engine):
         return True
@@ -236,8 +204,6 @@ def image_is_stale(context_dir: Path, tag: str, home: Path | None = None, *,
 
 def list_images(home: Path | None = None) -> list[dict]:
     """Every built image's record, by NAME:TAG."""
-    from .registry import ImageRegistry
-
     return ImageRegistry(_home(home)).list()
 
 
@@ -245,10 +211,6 @@ def ensure_sklearn_image(version: str, region: str = "us-east-1", *,
                          echo: Callable[[str], None] = _stderr) -> LocalImage:
     """The prebuilt sagemaker-scikit-learn:VERSION-cpu-py3 image of `region` on the Docker
     engine: present, pulled, or a look-alike built once (docker_images.sklearn_lookalike)."""
-    from .docker_images import sklearn_lookalike
-    from .engine import choose_engine
-    from .prebuilt import RELEASES, default_scikit_image
-
     release = RELEASES.get(version.removesuffix("-cpu-py3"))
     if release is None:
         raise ImageError(f"sagemaker-scikit-learn:{version} is not a published image version",

@@ -22,7 +22,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import dockerignore
 from ..errors import ImageError
+from ..local.s3 import copy_file
 from .dockerfile import CopyStep, DockerfileSpec, RunStep, pip_installs, read_dockerfile
 
 # Folders every base image has: `COPY x /tmp` puts x *into* /tmp, as Docker does.
@@ -139,15 +141,11 @@ def _walk_files(folder: Path) -> list[Path]:
 
 def _dockerignore(context: Path) -> list:
     """The context's `.dockerignore` patterns (Docker's own rules: smlift.dockerignore)."""
-    from .. import dockerignore
-
     path = context / ".dockerignore"
     return dockerignore.parse(path.read_text(encoding="utf-8")) if path.is_file() else []
 
 
 def _ignored(rel: str, patterns: list) -> bool:
-    from .. import dockerignore
-
     return bool(patterns) and dockerignore.is_excluded(rel, patterns)
 
 
@@ -175,8 +173,6 @@ def image_dir(home: Path, digest: str) -> Path:
 
 def snapshot(plan: BuildPlan, home: Path) -> dict[str, Path]:
     """Copy the image's files to `images/<digest>/rootfs/...` (once); container path -> copy."""
-    from ..local.s3 import copy_file
-
     final = image_dir(home, plan.digest)
     rootfs = final / "rootfs"
     layout = {c: rootfs / c.lstrip("/") for c in plan.files}

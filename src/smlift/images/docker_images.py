@@ -23,6 +23,7 @@ from typing import Callable
 
 from ..errors import ImageError
 from .engine import docker_build, inspect_image, pull_with_ecr_login
+from .image import LocalImage
 from .prebuilt import SklearnRelease, lookalike_dockerfile
 
 LOOKALIKE_LABEL = "org.smlift.prebuilt"
@@ -30,8 +31,6 @@ LOOKALIKE_LABEL = "org.smlift.prebuilt"
 
 def docker_image(uri: str):
     """The LocalImage of an image the engine holds under `uri`, or None."""
-    from . import LocalImage
-
     config = inspect_image(uri)
     if config is None:
         return None
@@ -44,8 +43,6 @@ def docker_image(uri: str):
 def sklearn_lookalike(uri: str, release: SklearnRelease, echo: Callable[[str], None],
                       run: Callable[..., subprocess.CompletedProcess] = subprocess.run):
     """The prebuilt scikit-learn image under `uri` on the engine: present, pulled, or built."""
-    from . import LocalImage
-
     config = inspect_image(uri)
     if config is None and pull_with_ecr_login(uri, echo, run):
         echo(f"pulled the real image {uri}")

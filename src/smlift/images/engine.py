@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from ..aws.client import AwsClient
 from ..errors import ImageError, InputError, SmliftError
 
 _ECR_HOST_RE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
@@ -115,7 +116,6 @@ def pull_with_ecr_login(uri: str, echo: Callable[[str], None],
     match = _ECR_HOST_RE.match(host)
     if not match or not _has_credentials():
         return False
-    from ..aws.client import AwsClient
 
     try:
         client = (client_factory or (lambda region: AwsClient(region=region)))(match["region"])

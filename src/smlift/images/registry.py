@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError
+from ..local.store import open_store
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 _NAME_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
@@ -57,8 +58,6 @@ class ImageRegistry:
         self.home = Path(home)
 
     def _store(self):
-        from ..local.store import open_store
-
         return open_store(self.home)
 
     def put(self, key: str, record: dict) -> None:

@@ -27,14 +27,26 @@ import contextlib
 import fcntl
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Protocol
 
 from .. import layout
-from ..errors import InputError, SmliftError
+from ..asl.definition import load_definition
+from ..asl.engine import check_name
+from ..errors import DefinitionError, InputError, SmliftError
+from ..images import build_image, image_is_stale, resolve_image
 from ..names import TERMINAL
+from ..parity import compare_outputs, find_project, run_legacy
+from ..pipeline import read_definition as read_definition_file
+from ..pipeline.contract import load_pipeline_input
+from ..processing.service import LocalProcessing
+from .embedded import task_registry
+from .home import smlift_home
+from .s3 import LocalS3, sync_objects
+from .sfn import LocalStepFunctions
 
 STATE_MACHINE_NAME = "smlift-pipeline"
 # The embedded default's stand-ins for what `smlift deploy` sets up on AWS.
@@ -186,8 +198,6 @@ def image_tag(uri: str) -> str:
 
 def load_run_input(path: Path) -> dict:
     """The execution input, checked against the pipeline contract (InputError names fields)."""
-    from ..pipeline.contract import load_pipeline_input
-
     if not Path(path).is_file():
         raise InputError("is a folder, not an input file" if Path(path).is_dir()
                          else "no such input file", where=str(path),
@@ -201,8 +211,6 @@ def check_run(sources: RunSources, *, name: str | None = None,
     """Everything about the local files and the name that is knowable before `prepare_run`
     touches local S3 or builds: the two folders, the definition, the execution name. Returns
     the definition, read and validated (the one time a run reads it)."""
-    from ..asl.engine import check_name
-
     for folder, option in ((sources.data_dir, "--data"), (sources.code_dir, "--code")):
         if not Path(folder).is_dir():
             raise InputError("is a file, not a folder" if Path(folder).exists()
@@ -217,10 +225,6 @@ def check_run(sources: RunSources, *, name: str | None = None,
 def check_definition(path: Path, home: Path | None = None) -> dict:
     """The definition in `path`, checked to load with the embedded default's Task handlers
     (DefinitionError with the file name and a JSON pointer otherwise)."""
-    from ..asl.definition import load_definition
-    from .embedded import task_registry
-    from ..errors import DefinitionError
-
     definition = read_definition(path)
     try:
         load_definition(definition, tasks=task_registry(home))
@@ -235,9 +239,6 @@ def prepare_run(run_input: dict, sources: RunSources, *, home: Path | None = Non
                 engine: str | None = None) -> None:
     """Seed local S3 with the data and code, and (unless `build` is off) build the inference
     image for `engine` when it is missing or its folder changed."""
-    from ..images import build_image, image_is_stale
-    from .s3 import LocalS3, sync_objects
-
     s3 = LocalS3(home)
     for folder, uri in ((sources.data_dir, run_input["input_uri"]),
                         (sources.code_dir, run_input["code_uri"])):
@@ -260,8 +261,6 @@ def run_lock(home: Path | None = None):
     """Hold the home's run lock for the whole of one `smlift run`: two runs on one home share
     its input and code prefixes, so a second one is refused while the first runs (the lock
     dies with its process, even on kill -9)."""
-    from .home import smlift_home
-
     path = (home or smlift_home()) / "run.lock"
     with open(path, "a+") as handle:
         try:
@@ -289,9 +288,6 @@ def check_local_resources(run_input: dict, home: Path | None = None, *,
     """The input and code prefixes hold objects and both images resolve on `engine`, in local
     S3 and the local image registry (the prebuilt image's runtime or look-alike is made here,
     once, rather than in the middle of the run)."""
-    from ..images import resolve_image
-    from .s3 import LocalS3
-
     s3 = LocalS3(home)
     for name in ("input_uri", "code_uri"):
         if not s3.list_keys(run_input[name]):
@@ -306,9 +302,7 @@ def check_local_resources(run_input: dict, home: Path | None = None, *,
 
 def read_definition(path: Path) -> dict:
     """The definition file as JSON (InputError naming the file when it cannot be read)."""
-    from ..pipeline import read_json_file
-
-    return read_json_file(path, "pass --definition, or run from the project root")
+    return read_definition_file(path)[1]
 
 
 # -- start and watch ----------------------------------------------------------------------------
@@ -317,8 +311,6 @@ def start_run(run_input: dict, definition: dict, *, name: str | None = None,
               engine: str | None = None) -> tuple[Any, str]:
     """Start one execution of the pipeline on the local engine, its jobs on `engine`; returns
     (service, executionArn)."""
-    from .sfn import LocalStepFunctions
-
     sfn = sfn or LocalStepFunctions(home=home, engine=engine)
     machine_arn = create_pipeline(sfn, definition)
     started = sfn.start_execution(stateMachineArn=machine_arn, name=name,
@@ -332,9 +324,6 @@ def redrive_run(execution: str, *, home: Path | None = None, sfn: Any = None,
     when it succeeded or is too old). The jobs a killed smlift left unfinished are recorded
     Failed first (their processes died with it; nothing of theirs was published), and the
     execution itself, left RUNNING, is ended FAILED by the redrive. Returns (service, arn)."""
-    from ..processing.service import LocalProcessing
-    from .sfn import LocalStepFunctions
-
     sfn = sfn or LocalStepFunctions(home=home, engine=engine)
     LocalProcessing(home=home).reap_orphans()
     arn = sfn.store.get_execution(execution)["arn"]
@@ -388,8 +377,6 @@ def watch_run(sfn: Any, arn: str, definition: dict, *, home: Path | None = None,
               on_update: Callable[[list[StepProgress], dict], None] = lambda steps, ex: None,
               poll_seconds: float = 0.25) -> RunOutcome:
     """Poll until the execution ends, reporting progress; then gather the outcome."""
-    from ..processing.service import LocalProcessing
-
     jobs = LocalProcessing(home=home)
     names = task_state_names(definition)
 
@@ -453,8 +440,6 @@ def _result_uri(output: Any) -> str | None:
 
 def result_preview(uri: str, home: Path | None = None, rows: int = 5) -> list[str]:
     """The first lines of the first CSV under `uri` in local S3."""
-    from .s3 import LocalS3
-
     s3 = LocalS3(home)
     csvs = [key for key in s3.list_keys(uri) if key.endswith(".csv")]
     if not csvs:
@@ -467,11 +452,6 @@ def result_preview(uri: str, home: Path | None = None, rows: int = 5) -> list[st
 def check_run_parity(outcome: RunOutcome, sources: RunSources, *, home: Path | None = None,
                      workdir: Path | None = None) -> Any:
     """Run the legacy program on the run's data and compare with the published result."""
-    import tempfile
-
-    from .s3 import LocalS3
-    from ..parity import compare_outputs, find_project, run_legacy
-
     if not outcome.succeeded or not outcome.output_uri:
         raise InputError("the run did not publish a result to compare", where="--parity",
                          fix="fix the failing step first")

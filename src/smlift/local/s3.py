@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import time
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from pathlib import Path
 from ..confined import LinkRefused, is_confined, open_dir, open_file_at, regular_files
 from ..errors import InputError, StorageError
 from ..names import BUCKET
+from .home import smlift_home
 
 TEMP_PREFIX = ".smlift-tmp-"
 FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
@@ -160,8 +162,6 @@ class LocalS3:
 
     def __init__(self, home: Path | None = None):
         if home is None:
-            from .home import smlift_home
-
             home = smlift_home()
         self.home = Path(home)
         self.root = self.home / "s3"
@@ -427,8 +427,6 @@ def _regular_files(src_dir: Path) -> list[Path]:
 
 
 def _is_regular(mode: int) -> bool:
-    import stat
-
     return stat.S_ISREG(mode)
 
 

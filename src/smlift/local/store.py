@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import sqlite3
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import ExecutionAlreadyExists, ExecutionDoesNotExist, InputError, StorageError
+from .home import smlift_home
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state_machines (
@@ -392,16 +394,12 @@ class Store:
 
 def open_store(home: Path | None = None) -> Store:
     """The store of the embedded default under `home` (default: `smlift_home()`)."""
-    from .home import smlift_home
-
     return Store((home or smlift_home()) / "smlift.db")
 
 
 def process_alive(pid: int | None) -> bool:
     """Whether the process `pid` (one that recorded a RUNNING execution or an unfinished job
     here) still runs: how readers tell a row a crashed smlift left behind from a live one."""
-    import os
-
     if not pid:
         return False
     try:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from .. import layout
 from ..errors import InputError
 from ..aws.remote_build import CONTEXT_PREFIX, PROJECT_PREFIX
 from . import read_json_file
@@ -54,7 +55,7 @@ class RolePolicies:
 
 
 def default_iam_dir() -> Path:
-    return Path("iam")
+    return layout.IAM
 
 
 def placeholders(document: Any) -> set[str]:

@@ -28,16 +28,21 @@ How it works
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..asl.clock import VirtualClock
+from ..asl.definition import load_definition
+from ..asl.engine import run_execution
+from ..asl.tasks import TaskRegistry
 from ..aws import smdocker
-from ..errors import DefinitionError, SmliftError
+from ..errors import DefinitionError, InputError, SmliftError
 from ..images.dockerfile import dockerfile_warnings
-from ..jsontext import loads
-from . import iam
+from ..processing.request import check_create_processing_job, check_template_fields
+from . import iam, read_definition
 from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
 
 PROCESSING_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
@@ -114,29 +119,10 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 # --- 1. the definition --------------------------------------------------------------------------
 
 def _load_definition(path: Path, problems: list[Problem]):
-    from ..asl.definition import load_definition
-
     try:
-        raw = loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        problems.append(Problem(str(path), "file not found",
-                                "run from the project root, or pass --definition FILE"))
-        return None, None
-    except IsADirectoryError:
-        problems.append(Problem(str(path), "is a folder, not a JSON file",
-                                "run from the project root, or pass --definition FILE"))
-        return None, None
-    except OSError as exc:
-        problems.append(Problem(str(path), f"cannot read the file: {exc.strerror}",
-                                "run from the project root, or pass --definition FILE"))
-        return None, None
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(str(path), f"not UTF-8 text (byte {exc.start})",
-                                "save the file as UTF-8 JSON"))
-        return None, None
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(f"{path}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}",
-                                "correct the JSON syntax"))
+        raw = read_definition(path)[1]
+    except InputError as exc:
+        problems.append(Problem(exc.where, exc.message, exc.fix))
         return None, None
     if not isinstance(raw, dict):
         problems.append(Problem(f"{path}:/", "the definition must be a JSON object",
@@ -153,8 +139,6 @@ def _load_definition(path: Path, problems: list[Problem]):
 
 def _definition_fix(message: str, names: list[str]) -> str:
     if "MISSING_TRANSITION_TARGET" in message:
-        import difflib
-
         target = message.rsplit(": ", 1)[-1]
         close = difflib.get_close_matches(target, names, n=1)
         hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(names)}"
@@ -193,8 +177,6 @@ def _check_static_fields(name: str, state: dict, where: str) -> list[Problem]:
     """Fields of the Task's request that CreateProcessingJob does not have, or literal values of
     the wrong type, found without an input (Step Functions refuses them at run time with
     States.Runtime, before SageMaker sees them)."""
-    from ..processing.request import check_template_fields
-
     key = "Arguments" if "Arguments" in state else "Parameters"
     template = state.get(key)
     if not isinstance(template, dict):
@@ -263,8 +245,6 @@ def _valid_input(data: Any, where: str, problems: list[Problem]) -> PipelineInpu
 # --- 3. the dry runs ----------------------------------------------------------------------------
 
 def _recording_registry(recorded: list[JobRequest]):
-    from ..asl.tasks import TaskRegistry
-
     def record(request) -> dict:
         parameters = request.parameters
         recorded.append(JobRequest(request.state_name, parameters))
@@ -288,9 +268,6 @@ def _describe_result(request: Any) -> dict:
 
 def dry_run(machine, data: Any, name: str = ORDINARY_NAME):
     """Run the definition on the engine with a recording SageMaker; (result, requests)."""
-    from ..asl.clock import VirtualClock
-    from ..asl.engine import run_execution
-
     recorded: list[JobRequest] = []
     result = run_execution(machine, data, name=name, state_machine_name=iam.STATE_MACHINE_NAME,
                            tasks=_recording_registry(recorded), clock=VirtualClock(),
@@ -300,8 +277,6 @@ def dry_run(machine, data: Any, name: str = ORDINARY_NAME):
 
 def resolve_requests(definition: Any, data: Any, name: str = ORDINARY_NAME) -> list[JobRequest]:
     """The CreateProcessingJob requests the definition makes for this input, in order."""
-    from ..asl.definition import load_definition
-
     machine = load_definition(definition, _recording_registry([]))
     result, recorded = dry_run(machine, data, name)
     if result.status != "SUCCEEDED":
@@ -372,8 +347,6 @@ def _pointer(field_path: str) -> str:
 
 
 def _check_requests(jobs: list[JobRequest], where: str) -> list[Problem]:
-    from ..processing.request import check_create_processing_job
-
     problems = []
     for job in jobs:
         for field, message in check_create_processing_job(job.request):

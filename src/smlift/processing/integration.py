@@ -26,11 +26,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
 from ..asl.tasks import TaskRegistry, TaskRequest
 from ..errors import SmliftError, StatesError
+from . import describe
+from .request import check_request_shape
+from .service import LocalProcessing
+from .spec import ApiError
 
 SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
 REQUEST_RESPONSE = "arn:aws:states:::sagemaker:createProcessingJob"
@@ -51,7 +56,6 @@ def register(registry: TaskRegistry, home: Path, *, service: Any = None,
     """Register both handlers, backed by `service` (default: a LocalProcessing under `home`
     whose jobs run on `engine`). Returns the service, so a caller can inspect or stop its jobs."""
     if service is None:
-        from .service import LocalProcessing
         service = LocalProcessing(home, engine=engine)
     registry.register(SYNC, lambda request: run_sync(service, request))
     registry.register(REQUEST_RESPONSE, lambda request: run_request_response(service, request))
@@ -63,8 +67,6 @@ def run_request_response(service: Any, request: TaskRequest) -> dict:
 
 
 def run_sync(service: Any, request: TaskRequest) -> dict:
-    from . import describe
-
     submitted = create(service, request)
     request.emit_submitted(submitted)
     name = request.parameters["ProcessingJobName"]
@@ -76,8 +78,6 @@ def run_sync(service: Any, request: TaskRequest) -> dict:
 
 def create(service: Any, request: TaskRequest) -> dict:
     """CreateProcessingJob with the Step Functions tag; the response as Step Functions gives it."""
-    from .spec import ApiError
-
     request_id = str(uuid.uuid4())
     region, account = execution_region_account(request.context)
     check_parameters(request)
@@ -95,8 +95,6 @@ def check_parameters(request: TaskRequest) -> None:
     """Step Functions refuses Parameters that do not fit CreateProcessingJob's shape (an unknown
     field, a wrong JSON type) before it calls SageMaker: `States.Runtime`, which no Retry or
     Catch handles, in its words."""
-    from .request import check_request_shape
-
     problems = check_request_shape(request.parameters)
     if not problems:
         return
@@ -126,8 +124,6 @@ def api_failure(code: str, message: str, request_id: str, status: int = 400) -> 
 def sdk_metadata(request_id: str, body: Any = None, now: float | None = None) -> dict:
     """What Step Functions adds to an SDK response: the HTTP headers (each also as a one-item
     list in AllHttpHeaders), the status code and the request ID, as in recorded histories."""
-    from email.utils import formatdate
-
     length = len(json.dumps(body, separators=(",", ":")).encode()) if body is not None else 0
     headers = {"Connection": "keep-alive", "Content-Length": str(length),
                "Content-Type": "application/x-amz-json-1.1",

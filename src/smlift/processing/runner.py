@@ -59,6 +59,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Callable, Protocol
 
+from ..asl.clock import RealClock
 from ..confined import LinkRefused, open_file
 from ..errors import ProcessingJobError
 from . import container, sandbox
@@ -384,7 +385,6 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
             on_stopping: Callable[[], None] = lambda: None, overlay: bool = True) -> RunResult:
     """Run the job to its end; Completed, Failed (exit code != 0) or Stopped."""
     if clock is None:
-        from ..asl.clock import RealClock
         clock = RealClock()
     command = plan_command(spec, image, staged, mode, overlay=overlay)
     log_file = staged.log_dir / f"{staged.host}-{int(clock.now())}"

@@ -45,8 +45,13 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
+from ..asl.clock import RealClock
 from ..errors import ImageError, SmliftError, StorageError
+from ..images import resolve_image
 from ..images.prebuilt import sklearn_release
+from ..local.home import smlift_home
+from ..local.s3 import LocalS3
+from ..local.store import open_store, process_alive
 from . import describe as D
 from .cluster import run_cluster
 from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, SANDBOXED, JobControl, RunResult,
@@ -68,14 +73,11 @@ class LocalProcessing:
                  launcher: Callable = popen_launcher, clock: Any = None, mode: str | None = None,
                  grace_seconds: float = DEFAULT_GRACE_SECONDS, region: str | None = None,
                  account: str | None = None, engine: str | None = None):
-        from ..local.home import smlift_home
-
         self.home = Path(home) if home is not None else smlift_home()
         self._store, self._s3, self._resolve_image = store, s3, resolve_image
         self._launcher, self._mode, self._grace = launcher, mode, grace_seconds
         self._engine = engine
         if clock is None:
-            from ..asl.clock import RealClock
             clock = RealClock()
         self._clock = clock
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get(
@@ -90,21 +92,18 @@ class LocalProcessing:
     @property
     def store(self):
         if self._store is None:
-            from ..local.store import open_store
             self._store = open_store(self.home)
         return self._store
 
     @property
     def s3(self):
         if self._s3 is None:
-            from ..local.s3 import LocalS3
             self._s3 = LocalS3(self.home)
         return self._s3
 
     def _image(self, uri: str) -> Any:
         if self._resolve_image is not None:
             return self._resolve_image(uri)
-        from ..images import resolve_image
         return resolve_image(uri, self.home, engine=self._engine)
 
     # -- the API --------------------------------------------------------------------------------
@@ -367,8 +366,6 @@ class LocalProcessing:
         """The description a reader gets: an unfinished job whose runner process has died is
         reported Failed, as of its last update. Computed, never written: reading a job must work
         on a full disk or a read-only home (`reap_orphans`, a writer, records it)."""
-        from ..local.store import process_alive
-
         name = description["ProcessingJobName"]
         pid = description.get("SmliftLocal", {}).get("RunnerPid")
         if (description["ProcessingJobStatus"] in D.TERMINAL or name in self._controls

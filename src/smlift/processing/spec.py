@@ -28,6 +28,7 @@ from typing import Any
 
 from ..errors import ProcessingJobError, SmliftError
 from ..local.s3 import check_key
+from .request import check_create_processing_job
 
 DEFAULT_MAX_RUNTIME = 86400
 PROCESSING_ROOT = "/opt/ml/processing/"
@@ -155,8 +156,6 @@ def validation_error(problems: list[tuple[str, str]]) -> ApiError:
 
 
 def _validate(request: Any) -> list[tuple[str, str]]:
-    from .request import check_create_processing_job
-
     return check_create_processing_job(request)
 
 

@@ -17,20 +17,20 @@ from pathlib import Path
 from typing import Callable
 
 from ..images import resolve_image
-from . import host
+from .host import CONTAINER_PORT, hosting_command
 from .local import ASYNC, REALTIME, SERVERLESS, TYPES, EndpointError, LocalEndpoints, parse_model
 
 __all__ = ["serve_image", "LocalEndpoints", "EndpointError", "parse_model", "TYPES", "REALTIME",
            "SERVERLESS", "ASYNC"]
 
 
-def serve_image(uri: str, port: int = host.CONTAINER_PORT, *, engine: str | None = None,
+def serve_image(uri: str, port: int = CONTAINER_PORT, *, engine: str | None = None,
                 echo: Callable[[str], None] = print) -> int:
     """Run `uri`'s hosting mode on 127.0.0.1:`port` in the foreground, until it ends or Ctrl-C;
     returns the server's exit code."""
     image = resolve_image(uri, engine=engine)
     with tempfile.TemporaryDirectory(prefix="smlift-serve-") as root:
-        command = host.hosting_command(image, port, Path(root), name=f"smlift-serve-{port}")
+        command = hosting_command(image, port, Path(root), name=f"smlift-serve-{port}")
         echo(f"serving {uri} on {command.url} ({image.engine} engine); Ctrl-C stops it")
         process = subprocess.Popen(command.argv, env=command.env, cwd=command.cwd)
         try:

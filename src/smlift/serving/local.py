@@ -1,6 +1,6 @@
 """Local endpoints: a registered model version served on this machine, until deleted.
 
-`LocalEndpoints` keeps each endpoint as a server process (`host.hosting_command`: a container on
+`LocalEndpoints` keeps each endpoint as a server process (`hosting_command`: a container on
 the Docker engine, or the image's runtime on the local engine) listening on a loopback port, and
 its record in `$SMLIFT_HOME/endpoints/NAME/endpoint.json`, shaped as `describe_endpoint` answers
 on AWS (EndpointName, EndpointArn, EndpointStatus, ProductionVariants, AsyncInferenceConfig,
@@ -32,7 +32,7 @@ from ..errors import InputError, SmliftError
 from ..images import resolve_image
 from ..local.s3 import LocalS3
 from ..registry import LocalRegistry, ModelVersion, check_name, choose_version
-from . import host
+from .host import free_port, hosting_command, invoke, ping, start, wait_until_ready
 
 REALTIME, SERVERLESS, ASYNC = "realtime", "serverless", "async"
 TYPES = (REALTIME, SERVERLESS, ASYNC)
@@ -89,11 +89,11 @@ class LocalEndpoints:
     def _start(self, name: str, version: ModelVersion, image) -> dict:
         folder = self.root / name
         serial = uuid.uuid4().hex[:8]
-        command = host.hosting_command(image, host.free_port(), folder / "root" / serial,
+        command = hosting_command(image, free_port(), folder / "root" / serial,
                                        name=f"smlift-endpoint-{name.lower()}-{serial}")
         log = folder / f"server-{serial}.log"
-        process = host.start(command, log)
-        if not host.wait_until_ready(command.url, lambda: process.poll() is None):
+        process = start(command, log)
+        if not wait_until_ready(command.url, lambda: process.poll() is None):
             stop_server({"Pid": process.pid, "Container": command.container})
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise EndpointError(f"endpoint {name}: the server for {image.uri} did not answer "
@@ -132,7 +132,7 @@ class LocalEndpoints:
             raise EndpointError(f"endpoint {name} is {record['EndpointStatus']}", where=name,
                                 fix=f"redeploy it: `smlift endpoints deploy {name} --model "
                                     f"{record['Model']} --local`")
-        status, _, answer = host.invoke(record["Url"], body, content_type, accept)
+        status, _, answer = invoke(record["Url"], body, content_type, accept)
         if status >= 400:
             reason = answer.decode(errors="replace").strip() or f"HTTP {status}"
             raise InputError(f"endpoint {name} refused the request ({status}): {reason}",
@@ -197,7 +197,7 @@ def server_alive(record: dict) -> bool:
         os.kill(pid, 0)
     except OSError:
         return False
-    return host.ping(record["Url"]) if record.get("Url") else True
+    return ping(record["Url"]) if record.get("Url") else True
 
 
 def stop_server(record: dict, grace: float = 20) -> None:

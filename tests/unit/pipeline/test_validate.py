@@ -228,3 +228,17 @@ def test_an_instance_count_no_step_uses_is_a_warning(files):
 def test_the_repository_definition_scales_out_cleanly(files):
     files.input["instance_count"] = 3
     assert files.validate() == []
+
+
+def test_validate_run_and_deploy_word_a_bad_definition_the_same(files):
+    from smlift.aws.deploy.desired import read_definition as deploy_reads
+    from smlift.errors import InputError
+    from smlift.local.run import read_definition as run_reads
+
+    files.definition_path.write_text('{"StartAt": "A",\n "States": }')
+    files.input_path.write_text(json.dumps(files.input))
+    [problem] = validate_pipeline(files.definition_path, files.input_path, None)
+    for reads in (run_reads, deploy_reads):
+        with pytest.raises(InputError) as raised:
+            reads(files.definition_path)
+        assert (raised.value.where, raised.value.message) == (problem.where, problem.message)

@@ -13,6 +13,7 @@ destroy:  record --planner--> Plan (delete exactly what the record lists, then t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -73,8 +74,6 @@ def destroy_bucket(client, name: str) -> str:
     except DeployError:
         local = local_record_path(name)
         if local.is_file():
-            import json
-
             return json.loads(local.read_text())["bucket"]
         bucket = default_bucket(client)
         try:

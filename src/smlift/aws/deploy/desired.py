@@ -12,14 +12,14 @@ Nothing here writes; the account id is the only thing asked of AWS.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 
 from ...errors import DeployError, InputError
+from ...images.prebuilt import default_scikit_image, SCIKIT_IMAGE_ACCOUNTS
 from ...layout import DEFINITION, IAM, SCRIPTS
 from ...names import BUCKET
-from ...pipeline import iam
+from ...pipeline import iam, read_definition as read_definition_file
 from .models import CODE_PREFIX, CodeObject, Deployment, Role, StateMachine, resource_names
 
 DEFAULT_IMAGE_REPOSITORY = "sagemaker-*"   # the repositories `smlift build --remote` creates
@@ -85,20 +85,9 @@ _ROLE_PURPOSE = {"stepfunctions": "the state machine's role",
 
 
 def read_definition(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-        json.loads(text)
-    except FileNotFoundError:
-        raise InputError("state machine definition not found", where=str(path),
-                         fix="run from the project root (the folder with statemachine/), or "
-                             "pass --project DIR") from None
-    except OSError as exc:
-        raise InputError(f"cannot read the definition: {exc.strerror}", where=str(path),
-                         fix="make it a readable file (statemachine/definition.asl.json)") from None
-    except ValueError as exc:
-        raise InputError(f"the definition is not JSON: {exc}", where=str(path),
-                         fix="run `smlift validate` and correct it") from None
-    return text
+    """The definition's text as written (what the state machine is created from)."""
+    return read_definition_file(path, "run from the project root (the folder with "
+                                      "statemachine/), or pass --project DIR")[0]
 
 
 def code_objects(scripts: Path) -> tuple[str, tuple[CodeObject, ...]]:
@@ -136,8 +125,6 @@ def _prefix(uri: str, option: str) -> str:
 
 
 def _scikit(region: str) -> tuple[str, str]:
-    from ...images.prebuilt import SCIKIT_IMAGE_ACCOUNTS, default_scikit_image
-
     account = SCIKIT_IMAGE_ACCOUNTS.get(region)
     if account is None:
         raise DeployError(f"no prebuilt SageMaker scikit-learn image known for region {region}",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ...errors import AwsError, DeployError
+from ...local.home import smlift_home
 from .models import (RECORD_FORMAT, TAG_BUCKET, Deployment, Resource, record_key,
                      resource_names, state_machine_arn)
 
@@ -74,8 +75,6 @@ def read_record(client, bucket: str, name: str) -> dict | None:
 
 
 def local_record_path(name: str, home: Path | None = None) -> Path:
-    from ...local.home import smlift_home
-
     return Path(home or smlift_home()) / "deployments" / f"{name}.json"
 
 
