@@ -11,21 +11,28 @@ SageMaker Processing contract (script mode, on the prebuilt scikit-learn image):
                               [--failure-message-file /opt/ml/output/message]
 
 All CSVs under the input directory (the predict step's output, sorted by relative path) are
-read as one table, in that order. Writes exactly two files, the legacy program's result files:
-`predictions.csv` and `segment_summary.csv`, renamed into place together at the end. Bad input
-exits 1 with a one-line reason on stderr and in the failure message file (SageMaker's ExitMessage).
+read as one table, in that order. Writes exactly two
+files, the legacy program's result files: `predictions.csv` and `segment_summary.csv`, renamed
+into place together at the end. `predictions.csv` is written by `write_result_csv`, which gives
+pandas' `to_csv(index=False)` bytes several times faster (the cells are formatted as pandas
+formats them, the rows are joined by pyarrow). Bad input exits 1 with a one-line reason on stderr
+and in the failure message file (SageMaker's ExitMessage).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 STEP = "postprocessing"
 DEFAULT_INPUT_DIR = "/opt/ml/processing/input/data"
@@ -138,6 +145,88 @@ def read_step_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         raise StepError(f"{path.name}: not a readable CSV ({reason})") from None
 
 
+# --- the result file: pandas' to_csv bytes, faster -----------------------------------------------
+
+CSV_SPECIAL = r'[,"\n]'
+
+
+def cell_texts(values: pd.Series) -> pa.Array | None:
+    """One column as the cells `to_csv` writes, or None for a dtype this writer does not handle.
+
+    Numbers are formatted by the very call pandas makes (`ndarray.astype(str)`: numpy's shortest
+    round-trip repr), missing values are empty, and text is quoted only when it holds a comma, a
+    quote or a newline, with quotes doubled (the csv module's QUOTE_MINIMAL).
+    """
+    kind = values.dtype.kind
+    if kind in "iu":
+        return pa.array(values.to_numpy().astype(str))
+    if kind == "f" and values.dtype.itemsize == 8:
+        return float_texts(values.to_numpy())
+    if kind == "O" and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        text = pa.array(values.to_numpy(), type=pa.string(), from_pandas=True)
+        if pc.any(pc.match_substring(text, "\r")).as_py():
+            return None  # whether "\r" is quoted depends on the Python version: ask pandas
+        special = pc.fill_null(pc.match_substring_regex(text, CSV_SPECIAL), False)
+        quoted = pc.binary_join_element_wise("\"", pc.replace_substring(text, "\"", "\"\""), "\"", "")
+        return pc.fill_null(pc.if_else(special, quoted, text), "")
+    return None
+
+
+def float_texts(array: np.ndarray) -> pa.Array:
+    """`array.astype(str)` (missing as ""), ten times faster: pyarrow's shortest round-trip digits.
+
+    Arrow and numpy pick the same shortest digits, but not the same layout: Arrow writes 3.0 as
+    "3" and switches to an exponent at other magnitudes. So Arrow's text is kept only where the
+    layout is plain positional (1e-4 <= |x| < 1e16, no exponent), with ".0" added to whole
+    numbers; every other value (zero, tiny, huge, inf, NaN) is formatted by numpy itself.
+    """
+    arrow = pc.cast(pa.array(array, type=pa.float64()), pa.string())
+    size = np.abs(array)
+    with np.errstate(invalid="ignore"):
+        plain = (size >= 1e-4) & (size < 1e16)
+    plain &= ~np.asarray(pc.match_substring(arrow, "e").to_numpy(zero_copy_only=False), dtype=bool)
+    whole = ~np.asarray(pc.match_substring(arrow, ".").to_numpy(zero_copy_only=False), dtype=bool)
+    arrow = pc.if_else(pa.array(whole), pc.binary_join_element_wise(arrow, ".0", ""), arrow)
+    others = ~plain
+    if not others.any():
+        return arrow
+    text = array[others].astype(str)
+    text[np.isnan(array[others])] = ""
+    return pc.replace_with_mask(arrow, pa.array(others), pa.array(text, type=pa.string()))
+
+
+def write_result_csv(df: pd.DataFrame, path: Path, chunk_rows: int = 200_000) -> None:
+    """`df.to_csv(path, index=False)`, byte for byte (the unit and parity tests hold it to that).
+
+    Falls back to pandas itself for a frame with a column of another dtype (bool, dates, mixed
+    objects) or a header that needs quoting.
+    """
+    header = [str(c) for c in df.columns]
+    if any(re.search(CSV_SPECIAL, name) or "\r" in name or name == "" for name in header) \
+            or not header:
+        df.to_csv(path, index=False)
+        return
+    with open(path, "wb") as out:
+        out.write((",".join(header) + "\n").encode())
+        for start in range(0, len(df), chunk_rows):
+            part = df.iloc[start:start + chunk_rows]
+            cells = [cell_texts(part[c]) for c in part.columns]
+            if any(c is None for c in cells):
+                out.close()
+                df.to_csv(path, index=False)
+                return
+            lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
+            lines = pc.binary_join_element_wise(lines, "", "\n")
+            out.write(string_bytes(lines))
+
+
+def string_bytes(strings: pa.Array) -> memoryview:
+    """The characters of a string array, back to back, without copying them."""
+    strings = pa.concat_arrays([strings]) if strings.offset else strings
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32, count=len(strings) + 1)
+    return memoryview(strings.buffers()[2])[offsets[0]:offsets[-1]]
+
+
 class StagedOutput:
     """Write outputs under a hidden staging folder, then rename them into place all at once."""
 
@@ -213,7 +302,7 @@ def run(input_dir: Path, output_dir: Path, low: float = LOW_RISK, high: float = 
     summary = segment_summary(bookings)
     staged = StagedOutput(output_dir)
     try:
-        bookings.to_csv(staged.path(PREDICTIONS_FILE), index=False)
+        write_result_csv(bookings, staged.path(PREDICTIONS_FILE))
         summary.to_csv(staged.path(SUMMARY_FILE))
         staged.commit()
     except BaseException:

@@ -340,3 +340,52 @@ def test_a_header_only_features_file_is_written_for_a_header_only_input(tmp_path
     empty = pre.preprocess(pd.DataFrame({c: pd.Series(dtype=object) for c in pre.REQUIRED_COLS}))
     pre.write_csv(empty, tmp_path / "f.csv")
     assert (tmp_path / "f.csv").read_text() == ",".join(empty.columns) + "\n"
+
+
+# --- the result writer: pandas' to_csv bytes -----------------------------------------------------
+
+def awkward_floats(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Floats that stress the text layout: every magnitude, whole numbers, the 1e-4 and 1e16
+    switch points and their neighbours, signed zeros, subnormals, inf, NaN, rounded cents."""
+    edges = np.array([0.0, -0.0, 1e-4, 9.999999999999999e-05, 1e16, 9999999999999998.0, 1e15,
+                      5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, np.inf, -np.inf,
+                      np.nan, 0.1, 0.30000000000000004, 1 / 3, 123456789.123, 2.5, -1.0, 100.0])
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        spread = rng.normal(size=n) * 10.0 ** rng.integers(-330, 309, n).astype(float)
+        cents = np.round(rng.random(n) * 10.0 ** rng.integers(0, 18, n), 2)
+        bits = rng.integers(0, 2**63, n, dtype=np.int64).view(np.float64)  # any bit pattern
+        whole = rng.integers(-10**17, 10**17, n).astype(float)
+        return np.concatenate([edges, spread, cents, bits, whole, np.nextafter(edges, np.inf)])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_result_writer_gives_pandas_bytes_for_awkward_floats(seed, tmp_path):
+    rng = np.random.default_rng(seed)
+    values = awkward_floats(rng, 20_000)
+    frame = pd.DataFrame({"x": values, "y": rng.permutation(values), "n": np.arange(len(values))})
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    post.write_result_csv(frame, tmp_path / "ours.csv", chunk_rows=7_001)
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_result_writer_quotes_text_as_pandas_does(tmp_path):
+    text = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", "", None, "nan", " pad ", "NA"]
+    frame = pd.DataFrame({"s": pd.Series(text, dtype=object), "i": range(len(text)),
+                          "f": [0.5, None, 3.0, 1e-5, 1e16, -0.0, 2.0, 7.25, None, 1.0]})
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    post.write_result_csv(frame, tmp_path / "ours.csv")
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_result_writer_falls_back_to_pandas_for_other_dtypes(tmp_path):
+    frame = pd.DataFrame({"b": [True, False], "m": pd.Series([1, "x"], dtype=object),
+                          "a,b": [1.5, 2.0]})
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    post.write_result_csv(frame, tmp_path / "ours.csv")
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_result_writer_writes_a_header_only_file_for_no_rows(tmp_path):
+    frame = pd.DataFrame({"a": pd.Series([], dtype=float), "s": pd.Series([], dtype=object)})
+    post.write_result_csv(frame, tmp_path / "ours.csv")
+    assert (tmp_path / "ours.csv").read_text() == frame.to_csv(index=False)
