@@ -148,10 +148,11 @@ class LiveProgress:
     def _changed(self, steps, execution) -> None:
         seen = self.__dict__.setdefault("_seen", {})
         for step in steps:
-            now = (step.status, step.job_name, step.job_status)
+            now = (step.status, step.job_name, step.job_status, step.isolation)
             if step.status != "PENDING" and seen.get(step.state) != now:
                 seen[step.state] = now
                 job = f" job {step.job_name} {step.job_status or ''}".rstrip() if step.job_name else ""
+                job += f" (isolation: {step.isolation})" if step.isolation else ""
                 self.console.print(f"{step.state}: {step.status}{job}", markup=False,
                                    highlight=False)
 
