@@ -7,6 +7,9 @@ above them (starting, following, the CLI) never asks which one it has. A backend
                     get_execution_history (-> {"events": [...]}), stop_execution, list_executions,
                     redrive_execution
                     (`AwsClient` on AWS, `LocalStepFunctions` on the embedded default)
+    jobs            SageMaker Processing jobs: describe_processing_job, list_processing_jobs,
+                    stop_processing_job, log_lines(name), follow_log(name)
+                    (`AwsJobs` over CloudWatch Logs on AWS, `LocalProcessing` locally)
     registry        the model registry (SageMaker Model Registry, or the local one)
     target          the state machine executions start on, its role and input defaults
                     (`Target`): on AWS read from the deployment record, locally
@@ -15,7 +18,7 @@ above them (starting, following, the CLI) never asks which one it has. A backend
     runs_in_process whether executions run in threads of this process (locally: the process
                     must outlive them, and stop them when interrupted)
 
-`registry` and `target` are built on first use: following an execution needs neither.
+`jobs`, `registry` and `target` are built on first use: following an execution needs neither.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from typing import Any, Callable
 
 from .aws.client import AwsClient
 from .aws.deploy import lookup_deployment
+from .aws.jobs import AwsJobs
 from .errors import AwsError, DeployError
 from .images.prebuilt import default_scikit_image
 from .layout import DEFINITION, SCRIPTS
 from .local.run import create_pipeline, LOCAL_CODE_URI, LOCAL_ROLE, read_definition
 from .local.s3 import LocalS3, sync_objects
 from .local.sfn import LocalStepFunctions
+from .processing.service import LocalProcessing
 from .registry import LocalRegistry, ModelRegistry, SageMakerRegistry
 
 
@@ -59,6 +64,24 @@ class Backend:
     poll_seconds: float
     runs_in_process: bool
     unknown_hint: str = ""  # added to an AWS error: where else the execution was looked for
+    open_jobs: Callable[[], Any] = field(default=lambda: None, repr=False)
+    open_state_machine: Callable[[], str] = field(default=lambda: None, repr=False)
+
+    @functools.cached_property
+    def jobs(self) -> Any:
+        return self.open_jobs()
+
+    def list_executions(self, state_machine_arn: str | None = None,
+                        status: str | None = None) -> dict:
+        """ListExecutions' answer; on AWS, without `state_machine_arn`, the deployment's."""
+        arn = state_machine_arn or self.open_state_machine()
+        options = {"statusFilter": status} if status else {}
+        return self._ask(lambda: self.sfn.list_executions(stateMachineArn=arn, **options))
+
+    def stop(self, arn: str, error: str | None = None, cause: str | None = None) -> dict:
+        """StopExecution's answer ({"stopDate"})."""
+        options = {k: v for k, v in (("error", error), ("cause", cause)) if v}
+        return self._ask(lambda: self.sfn.stop_execution(executionArn=arn, **options))
 
     @functools.cached_property
     def registry(self) -> ModelRegistry:
@@ -106,7 +129,19 @@ def aws_backend(client: Any = None, *, region: str | None = None, profile: str |
         client = AwsClient(region=region, profile=profile)
     return Backend(sfn=client, open_registry=lambda: SageMakerRegistry(client),
                    open_target=lambda: aws_target(client, deployment), poll_seconds=5.0,
-                   runs_in_process=False, unknown_hint=unknown_hint)
+                   runs_in_process=False, unknown_hint=unknown_hint,
+                   open_jobs=lambda: AwsJobs(client),
+                   open_state_machine=lambda: _deployed_machine(client, deployment))
+
+
+def _deployed_machine(client: Any, deployment: str) -> str:
+    """The state machine ARN `smlift deploy --name deployment` recorded."""
+    try:
+        return lookup_deployment(client, deployment)["state_machine_arn"]
+    except DeployError as exc:
+        exc.where = "--state-machine-arn"
+        exc.fix = f"pass --state-machine-arn, or deploy first (`smlift deploy --name {deployment}`)"
+        raise
 
 
 def aws_target(client: Any, deployment: str = "smlift") -> Target:
@@ -142,7 +177,8 @@ def local_backend(home: Path | None = None, *, definition_path: str | Path = DEF
     sfn = sfn or LocalStepFunctions(home=home, engine=engine)
     return Backend(sfn=sfn, open_registry=lambda: LocalRegistry(sfn.store),
                    open_target=lambda: local_target(sfn, definition_path, code_dir, home),
-                   poll_seconds=0.5, runs_in_process=True)
+                   poll_seconds=0.5, runs_in_process=True,
+                   open_jobs=lambda: LocalProcessing(home, store=sfn.store))
 
 
 def local_target(sfn: Any, definition_path: str | Path = DEFINITION,

@@ -6,7 +6,8 @@
     ├── ExecutionError               the engine refused an execution request
     │   ├── ExecutionAlreadyExists   same name on the same state machine
     │   ├── ExecutionDoesNotExist
-    │   └── ExecutionNotRedrivable   RedriveExecution of one that succeeded, runs, or is too old
+    │   ├── ExecutionNotRedrivable   RedriveExecution of one that succeeded, runs, or is too old
+    │   └── WaitTimeout              `wait --timeout` ran out; the execution is still running
     ├── ProcessingJobError           a local SageMaker Processing job request or run failed
     ├── StorageError                 local S3 or the SQLite store refused an operation
     ├── ImageError                   an image URI resolves to nothing, or a build failed
@@ -74,6 +75,11 @@ class ExecutionDoesNotExist(ExecutionError):
 
 class ExecutionNotRedrivable(ExecutionError):
     code = "ExecutionNotRedrivable"
+
+
+class WaitTimeout(ExecutionError):
+    """Waiting gave up before the execution ended (the CLI exits 124 for it, not 1: a run that
+    is merely slow is not a run that failed)."""
 
 
 class ProcessingJobError(SmliftError):

@@ -5,6 +5,11 @@ store, when there is one (`$SMLIFT_HOME/smlift.db`); anything else that is a Ste
 execution ARN is asked of AWS. `locate` answers with the `smlift.backend.Backend` of that side;
 both sides answer in AWS's shapes (DescribeExecution, GetExecutionHistory's events).
 
+`choose(...)` is how every inspecting command (`executions`, `jobs`, `wait`) picks its side: `--aws`
+or `--local` say it; otherwise an execution (or processing-job) ARN picks its own side (the
+local store knows it, or its account is the embedded default's, 123456789012), and a command
+with nothing to look up (a list) uses the embedded default.
+
 `follow(execution)` is the use case of `smlift wait`: `locate`, then `wait`, and the final
 DescribeExecution. `wait` polls DescribeExecution with an injected `sleep` and `clock` until the status leaves
 RUNNING (or PENDING_REDRIVE), or raises after `timeout` seconds. Executions that run in this
@@ -22,12 +27,59 @@ from pathlib import Path
 from typing import Callable
 
 from .backend import Backend, aws_backend, local_backend
-from .errors import ExecutionDoesNotExist, ExecutionError, InputError, SmliftError
+from .errors import ExecutionDoesNotExist, ExecutionError, InputError, SmliftError, WaitTimeout
 from .local.sfn import LocalStepFunctions
 from .local.store import open_store
 from .names import RUNNING
 
 _EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$")
+_JOB_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):processing-job/(.+)$")
+
+
+def choose(*, aws: bool = False, local: bool = False, execution: str | None = None,
+           job: str | None = None, region: str | None = None, profile: str | None = None,
+           deployment: str = "smlift") -> Backend:
+    """The backend a command's `--aws/--local` and its EXECUTION or JOB argument select (see
+    the module docstring)."""
+    if aws and local:
+        raise InputError("--aws and --local exclude each other", where="--aws/--local",
+                         fix="pass one of them, or neither to let the ARN decide")
+    if aws:
+        return aws_backend(region=region or _region_of(execution or job), profile=profile,
+                           deployment=deployment)
+    if local:
+        return local_backend()
+    if execution is not None:
+        return locate(execution, aws=lambda **kw: aws_backend(profile=profile, **kw))
+    match = _JOB_ARN.match(job or "")
+    if match and not _local_job(match.group(3)):
+        return aws_backend(region=region or match.group(1), profile=profile)
+    return local_backend()
+
+
+def _local_job(name: str) -> bool:
+    if not local_store_path().exists():
+        return False
+    return open_store(local_store_path().parent).find_processing_job(name) is not None
+
+
+def job_name(job: str) -> str:
+    """The job name of a processing-job ARN (else `job` itself)."""
+    match = _JOB_ARN.match(job)
+    return match.group(3) if match else job
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _region_of(arn: str | None) -> str | None:
+    parts = (arn or "").split(":")
+    return parts[3] if len(parts) > 4 and parts[0] == "arn" else None
 
 
 def local_store_path() -> Path:
@@ -45,6 +97,8 @@ def locate(arn: str, *, aws: Callable[..., Backend] = aws_backend) -> Backend:
             pass
         else:
             return local_backend(sfn=LocalStepFunctions(store=store))
+    if not arn.isascii() and not _utf8(arn):
+        return local_backend()  # whose store says, in one line, that the name is not UTF-8
     if not _EXECUTION_ARN.match(arn):
         raise ExecutionDoesNotExist(
             f"{arn!r} is neither a local execution nor a Step Functions execution ARN",
@@ -68,9 +122,11 @@ def history(backend: Backend, arn: str) -> list[dict]:
 def wait(backend: Backend, arn: str, *, timeout: float | None = None,
          poll: float | None = None,
          sleep: Callable[[float], None] = time.sleep,
-         clock: Callable[[], float] = time.monotonic) -> dict:
-    """Poll until the execution ends; its final DescribeExecution. Raises ExecutionError when
-    `timeout` seconds pass first (the execution keeps running). `poll`: the backend's default."""
+         clock: Callable[[], float] = time.monotonic,
+         on_poll: Callable[[dict], None] | None = None) -> dict:
+    """Poll until the execution ends; its final DescribeExecution. Raises WaitTimeout when
+    `timeout` seconds pass first (the execution keeps running). `poll`: the backend's default.
+    `on_poll(described)` is called after every DescribeExecution (progress)."""
     poll = backend.poll_seconds if poll is None else poll
     if poll <= 0:
         raise InputError("must be more than 0 seconds", where="--poll", fix="e.g. --poll 5")
@@ -79,6 +135,8 @@ def wait(backend: Backend, arn: str, *, timeout: float | None = None,
     deadline = None if timeout is None else clock() + timeout
     while True:
         described = backend.describe(arn)
+        if on_poll is not None:
+            on_poll(described)
         if described.get("status") not in RUNNING:
             return described
         if described.get("processAlive") is False:  # local only: its smlift process is gone
@@ -87,7 +145,7 @@ def wait(backend: Backend, arn: str, *, timeout: float | None = None,
                                  fix="redrive it: `smlift redrive EXECUTION` (or "
                                      "`smlift run --redrive EXECUTION`)")
         if deadline is not None and clock() >= deadline:
-            raise ExecutionError(f"execution still {described.get('status')} after {timeout:g}s",
+            raise WaitTimeout(f"execution still {described.get('status')} after {timeout:g}s",
                                  where=arn, fix="wait again, or pass a longer --timeout")
         remaining = poll if deadline is None else max(0.0, min(poll, deadline - clock()))
         sleep(remaining)

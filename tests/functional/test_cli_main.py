@@ -42,7 +42,7 @@ def test_an_unexpected_exception_is_reported_as_a_bug(monkeypatch, capsys):
     def probe():
         raise RuntimeError("boom")
 
-    assert run_main(monkeypatch, probe) == 2
+    assert run_main(monkeypatch, probe) == 3
     assert "This is a bug in smlift" in capsys.readouterr().err
 
 

@@ -32,7 +32,7 @@ def test_a_missing_definition_is_one_clear_error(run_cli, tmp_path):
 
 def test_an_unknown_format_is_refused_by_the_option(run_cli):
     code, _, err = run_cli("graph", "--format", "svg")
-    assert code == 1 and "svg" in err
+    assert code == 2 and "svg" in err  # a usage error
 
 
 def test_help_has_an_example(run_cli):

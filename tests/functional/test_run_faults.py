@@ -89,6 +89,18 @@ def test_a_step_that_raises_fails_the_execution_naming_the_step_and_its_exit_mes
     assert published(env, "preprocessed") == []  # nothing of the failed step was published
 
 
+def test_run_off_a_terminal_prints_a_line_per_step_change_and_never_wraps_an_arn(
+        tmp_path, env, broken_code):
+    code = broken_code(FAILING_STEP)
+    done = smlift("run", "--code", str(code), "--name", "unwrapped-" + "x" * 70, env=env)
+    arn = describe("unwrapped-" + "x" * 70, env)["executionArn"]
+    lines = done.stderr.splitlines()
+    assert f"execution: {arn}" in lines and f"FAILED {arn}" in lines
+    assert "Preprocess: RUNNING" in "\n".join(lines)
+    assert any(line.startswith("Preprocess: FAILED") for line in lines)
+    assert "┃" not in done.stderr  # no table redrawn into a log
+
+
 def test_a_step_over_its_max_runtime_ends_stopped_and_the_execution_fails(
         tmp_path, env, broken_code):
     code = broken_code("import time\ntime.sleep(120)\n")

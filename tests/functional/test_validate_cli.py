@@ -182,3 +182,20 @@ def test_an_unpublished_scikit_learn_image_is_refused_before_anything_runs(run_c
     code, out, _ = run_cli("validate")
     assert code == 1
     assert "sagemaker-scikit-learn:1.3-9-cpu-py3 was never published" in out
+
+
+EXTERNAL = Path(__file__).resolve().parents[2].parent / "shared" / "external-definitions"
+
+
+@pytest.mark.parametrize("folder, tasks", [("aws-sample", 3), ("ds-sdk", 1)])
+def test_a_definition_aws_accepts_passes_with_advice_as_warnings_and_fails_only_when_strict(
+        run_cli, folder, tasks):
+    definition = EXTERNAL / folder / "definition.json"
+    assert definition.exists(), f"{EXTERNAL} is where these shared test definitions live"
+    args = ("validate", "--definition", str(definition), "--no-input", "--no-iam")
+    code, out, err = run_cli(*args)
+    assert code == 0, out + err
+    assert out.count("warning: ") == 2 * tasks  # no Retry, no Catch to a Fail: advice
+    assert "no retrier for SageMaker.ResourceLimitExceededException" in out
+    code, out, err = run_cli(*args, "--strict")
+    assert code == 1 and f"{2 * tasks} problems" in err

@@ -404,6 +404,21 @@ class AwsClient:
         """One page: `events` and `nextForwardToken` (pass it back as nextToken to follow)."""
         return self.call("logs", "get_log_events", **kw)
 
+    def describe_log_streams(self, **kw: Any) -> list[dict]:
+        """Paginated: every log stream of the group (e.g. logStreamNamePrefix="JOB/")."""
+        return self.paginate("logs", "describe_log_streams", "logStreams", **kw)
+
+    # -- SageMaker Processing ---------------------------------------------------------------
+    def describe_processing_job(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "describe_processing_job", **kw)
+
+    def list_processing_jobs(self, **kw: Any) -> dict:
+        """One page: {"ProcessingJobSummaries", "NextToken"?}, as LocalProcessing answers."""
+        return self.call("sagemaker", "list_processing_jobs", **kw)
+
+    def stop_processing_job(self, **kw: Any) -> dict:
+        return self.call("sagemaker", "stop_processing_job", **kw)
+
 
 # (service, operation) -> (request token name, response token name), where not NextToken
 _PAGE_TOKENS = {
@@ -412,6 +427,7 @@ _PAGE_TOKENS = {
     ("stepfunctions", "list_state_machine_versions"): ("nextToken", "nextToken"),
     ("stepfunctions", "get_execution_history"): ("nextToken", "nextToken"),
     ("stepfunctions", "list_executions"): ("nextToken", "nextToken"),
+    ("logs", "describe_log_streams"): ("nextToken", "nextToken"),
     ("iam", "list_role_policies"): ("Marker", "Marker"),
     ("iam", "list_role_tags"): ("Marker", "Marker"),
 }

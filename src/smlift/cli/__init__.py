@@ -4,8 +4,14 @@ Each command lives in its own module under `smlift.cli` and is imported only whe
 `smlift --help` stays fast (no boto3, pandas or jsonata at start-up). To add a command, add a
 line to `COMMANDS` and a module with a click command or group named in it.
 
-A `SmliftError` or a usage error becomes one clear message on stderr and exit code 1. Anything
-else is a bug: the traceback is shown with a line saying so, and exit code 2.
+Exit codes (the README's table says the same):
+
+    0    success
+    1    failure: a `SmliftError` (bad input, a failed execution, an AWS error), one message
+    2    usage error: an unknown option, a missing argument, a bad choice (click's convention)
+    3    a bug in smlift: the traceback is shown with a line saying so
+    124  `smlift wait --timeout` ran out before the execution ended (as timeout(1) exits)
+    130  interrupted (Ctrl-C);  143  terminated (SIGTERM)
 """
 
 from __future__ import annotations
@@ -16,14 +22,21 @@ import sys
 
 import click
 
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_BUG = 3
+EXIT_TIMEOUT = 124
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
 # command name -> (module under smlift.cli, attribute, one-line help shown by `smlift --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "execute": ("execute", "execute", "Run one state machine execution locally and print its result as JSON."),
-    "executions": ("executions", "executions", "List, describe and show the history of local executions."),
+    "executions": ("executions", "executions", "List, describe, stop and show the history of executions (AWS or local)."),
     "validate": ("validate", "validate", "Check the definition, an input, the IAM policies and the hand-offs."),
     "graph": ("graph", "graph", "Draw the state machine as Mermaid or Graphviz dot."),
     "run": ("run", "run", "Run the whole pipeline locally (the embedded default)."),
-    "jobs": ("jobs", "jobs", "List, describe and read the logs of local processing jobs."),
+    "jobs": ("jobs", "jobs", "List, describe, stop and read the logs of processing jobs (AWS or local)."),
     "s3": ("s3", "s3", "Copy, list and sync objects in local S3."),
     "images": ("images", "images", "List local images; make the prebuilt scikit-learn image for Docker."),
     "build": ("build", "build", "Build an image from a Dockerfile folder (locally, or --remote on CodeBuild)."),
@@ -32,9 +45,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("models", "models", "Register, list, approve and reject model versions."),
     "start": ("start", "start", "Start a pipeline execution for a registered model."),
     "input": ("start", "input_", "Print the execution input JSON for a registered model."),
-    "status": ("follow", "status", "Show the status of an execution (AWS or local)."),
-    "wait": ("follow", "wait", "Wait for an execution to finish."),
-    "history": ("follow", "history", "Show the event history of an execution."),
+    "status": ("executions", "describe", "Alias of `executions describe`."),
+    "wait": ("follow", "wait", "Wait for an execution to end, showing its progress (AWS or local)."),
+    "history": ("executions", "history_alias", "Alias of `executions history`, a table by default."),
     "redrive": ("redrive", "redrive", "Redrive a failed execution from its unsuccessful steps (AWS or local)."),
     "parity": ("parity", "parity", "Compare the migrated steps' results with the legacy program's."),
     "console": ("console", "console", "Serve the local console: executions live, job logs, local S3, images."),
@@ -123,7 +136,7 @@ def _printable(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from ..errors import SmliftError
+    from ..errors import SmliftError, WaitTimeout
 
     try:
         # Without standalone mode click *returns* the code of `ctx.exit(n)` / `Exit(n)`.
@@ -134,27 +147,27 @@ def main(argv: list[str] | None = None) -> None:
         # as the AWS CLI says it, where AWS would answer with an error code
         code = f"An error occurred ({exc.code}): " if exc.code else ""
         click.echo(f"Error: {code}{_printable(str(exc))}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_TIMEOUT if isinstance(exc, WaitTimeout) else EXIT_FAILURE)
     except click.exceptions.Abort as exc:  # click turns a KeyboardInterrupt into Abort
         if isinstance(exc.__cause__, Terminated):
             click.echo("Terminated.", err=True)
-            sys.exit(143)
+            sys.exit(EXIT_TERMINATED)
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
-        exc.show()  # a usage error is bad input too: exit 1 (2 means a bug in smlift)
-        sys.exit(1 if isinstance(exc, click.UsageError) else exc.exit_code)
+        exc.show()
+        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except Terminated:
         click.echo("Terminated.", err=True)
-        sys.exit(143)
+        sys.exit(EXIT_TERMINATED)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception:
         import traceback
 
         traceback.print_exc()
         click.echo("This is a bug in smlift: please report it with the traceback above.", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_BUG)

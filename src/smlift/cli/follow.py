@@ -1,36 +1,71 @@
-"""`smlift status|wait|history EXECUTION`: follow an execution, local or on AWS.
+"""`smlift wait EXECUTION`: wait for an execution, local or on AWS, showing its progress.
 
-Thin: `smlift.follow` finds the side that knows the execution and answers in AWS's shapes.
+Thin: `smlift.follow.wait` polls on the side `backends.chosen` picks; this module only draws
+the progress on stderr. On a terminal, one status line rewritten in place; elsewhere (a pipe,
+a CI log), one full line per state entered and per status change, never wrapped. A timeout
+exits 124, a failed execution 1 (see `smlift --help`).
 """
 
 from __future__ import annotations
 
+import sys
+import time
+
 import click
 
-from .output import dump as _dump
+from .backends import backend_options, chosen
+from .output import output_option, render
+
+
+class _Progress:
+    """What `wait` says while it waits, on stderr."""
+
+    def __init__(self, backend, arn: str, stream=None):
+        self.backend, self.arn = backend, arn
+        self.stream = stream or sys.stderr
+        self.terminal = self.stream.isatty()
+        self.seen_events = 0
+        self.status = None
+        self.state = ""
+        self.started = time.monotonic()
+
+    def __call__(self, described: dict) -> None:
+        events = self.backend.history(self.arn)
+        for event in events[self.seen_events:]:
+            if event.get("type", "").endswith("StateEntered"):
+                self.state = event.get("stateEnteredEventDetails", {}).get("name", "")
+                if not self.terminal:
+                    self._line(f"state entered: {self.state}")
+        self.seen_events = len(events)
+        status = described.get("status")
+        if status != self.status and not self.terminal:
+            self._line(f"{described.get('executionArn', self.arn)} {status}")
+        self.status = status
+        if self.terminal:
+            elapsed = time.monotonic() - self.started
+            self.stream.write(f"\r\x1b[K{status} {elapsed:6.0f}s {self.state}")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.terminal:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
 
 @click.command()
 @click.argument("execution")
-def status(execution) -> None:
-    """Show an execution's DescribeExecution as JSON.
-
-    EXECUTION is an executionArn (AWS or local) or a local execution name.
-
-    \b
-    Example:
-      smlift status arn:aws:states:eu-west-1:123456789012:execution:smlift-pipeline:churn-1
-    """
-    from ..follow import locate, status as describe
-
-    click.echo(_dump(describe(locate(execution), execution)))
-
-
-@click.command()
-@click.argument("execution")
-@click.option("--timeout", type=float, help="Give up after this many seconds (exit 1).")
+@click.option("--timeout", type=float, help="Give up after this many seconds (exit 124).")
 @click.option("--poll", type=float, help="Seconds between checks (default: 5 on AWS, 0.5 locally).")
-def wait(execution, timeout, poll) -> None:
-    """Wait for an execution to end; print its DescribeExecution; exit 1 unless it SUCCEEDED.
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@backend_options
+@output_option()
+def wait(execution, timeout, poll, quiet, output, **options) -> None:
+    """Wait for an execution to end; print its DescribeExecution; exit 1 unless it SUCCEEDED,
+    124 when --timeout runs out first (the execution keeps running).
 
     \b
     Example:
@@ -38,53 +73,18 @@ def wait(execution, timeout, poll) -> None:
           --timeout 3600
     """
     from ..errors import ExecutionError
-    from ..follow import failure_message, follow
+    from ..follow import failure_message, wait as wait_for
 
-    described = follow(execution, timeout=timeout, poll=poll)
-    click.echo(_dump(described))
+    backend = chosen(options, execution=execution)
+    progress = None if quiet else _Progress(backend, execution)
+    try:
+        described = wait_for(backend, execution, timeout=timeout, poll=poll, on_poll=progress)
+    finally:
+        if progress:
+            progress.done()
+    click.echo(render(described, output, None,
+                      ("name", "status", "startDate", "stopDate", "error", "executionArn")))
     problem = failure_message(described)
     if problem:
         raise ExecutionError(problem, where=described.get("executionArn"),
-                             fix="see `smlift history EXECUTION` for the failing step")
-
-
-@click.command()
-@click.argument("execution")
-@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
-def history(execution, as_json) -> None:
-    """Show an execution's event history, oldest first.
-
-    \b
-    Example:
-      smlift history arn:aws:states:eu-west-1:123456789012:execution:smlift-pipeline:churn-1
-    """
-    from ..follow import history as events_of, locate
-
-    events = events_of(locate(execution), execution)
-    if as_json:
-        click.echo(_dump(events))
-        return
-    for event in events:
-        click.echo(f"{event['id']:>5}  {_when(event['timestamp'])}  {event['type']:<28} "
-                   f"{_detail(event)}")
-
-
-def _when(value) -> str:
-    if isinstance(value, (int, float)):
-        import time
-
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def _detail(event: dict) -> str:
-    """The state name, or the error of a failure event, from the event's details key."""
-    for key, value in event.items():
-        if key.endswith("EventDetails") and isinstance(value, dict):
-            if "error" in value:
-                return f"{value['error']}: {value.get('cause', '')}"[:160]
-            if "name" in value:
-                return value["name"]
-            if "redriveCount" in value:
-                return f"redrive #{value['redriveCount']}"
-    return ""
+                             fix="see `smlift executions history EXECUTION` for the failing step")

@@ -1,29 +1,31 @@
-"""`smlift jobs list|describe|logs`: local processing jobs, answered like the AWS CLI."""
+"""`smlift jobs list|describe|logs|stop`: SageMaker Processing jobs, on AWS or locally,
+answered like the AWS CLI (`aws sagemaker list-processing-jobs`, `describe-processing-job`,
+`stop-processing-job`; logs from CloudWatch Logs, `/aws/sagemaker/ProcessingJobs`, streams
+`NAME/algo-N-EPOCH`, or the local job's log files).
+
+Thin: `backends.chosen` picks the side (`--aws/--local`, else a job ARN the local store does
+not know is on AWS, else local); `Backend.jobs` answers the same shapes on both sides.
+"""
 
 from __future__ import annotations
 
 import click
 
-from .output import dump
+from .backends import backend_options, chosen
+from .output import output_option, render
 
-
-def _echo_json(value) -> None:
-    click.echo(dump(value))
-
-
-def _service():
-    from ..processing.service import LocalProcessing
-
-    return LocalProcessing()
+_COLUMNS = ("ProcessingJobName", "ProcessingJobStatus", "CreationTime", "ProcessingEndTime",
+            "ProcessingJobArn")
 
 
 @click.group()
 def jobs() -> None:
-    """List, describe and read the logs of local processing jobs ($SMLIFT_HOME).
+    """List, describe, stop and read the logs of processing jobs, on AWS or locally.
 
     \b
     Example:
       smlift jobs list --status Failed
+      smlift jobs list --aws --region eu-west-1 --output table
       smlift jobs describe preprocess-2024-01-01-00-00-00
       smlift jobs logs preprocess-2024-01-01-00-00-00 --follow
     """
@@ -35,45 +37,47 @@ def jobs() -> None:
 @click.option("--name-contains", help="Only jobs whose name contains this text.")
 @click.option("--max-results", default=100, show_default=True, type=click.IntRange(1, 100),
               help="At most this many jobs (1 to 100, as on AWS).")
-def list_(status: str | None, name_contains: str | None, max_results: int) -> None:
+@backend_options
+@output_option()
+def list_(status, name_contains, max_results, output, **options) -> None:
     """List jobs, newest first, as `aws sagemaker list-processing-jobs` does.
 
     \b
     Example:
       smlift jobs list
-      smlift jobs list --status Failed --name-contains predict
+      smlift jobs list --status Failed --name-contains predict --output text
     """
-    from ..processing.describe import to_json_ready
-
-    answer = _service().list_processing_jobs(StatusEquals=status, NameContains=name_contains,
-                                             MaxResults=max_results)
-    answer["ProcessingJobSummaries"] = [
-        to_json_ready({k: (v.timestamp() if hasattr(v, "timestamp") else v) for k, v in s.items()})
-        for s in answer["ProcessingJobSummaries"]]
-    _echo_json(answer)
+    answer = chosen(options).jobs.list_processing_jobs(
+        StatusEquals=status, NameContains=name_contains, MaxResults=max_results,
+        SortBy="CreationTime", SortOrder="Descending")
+    click.echo(render(answer, output, answer["ProcessingJobSummaries"], _COLUMNS))
 
 
 @jobs.command()
-@click.argument("name")
-def describe(name: str) -> None:
-    """Describe a job, as `aws sagemaker describe-processing-job` does.
+@click.argument("job")
+@backend_options
+@output_option()
+def describe(job, output, **options) -> None:
+    """Describe a job, as `aws sagemaker describe-processing-job` does. JOB is a name or ARN.
 
-    The `SmliftLocal` key (not in AWS's answer) says how the job ran: IsolationMode
+    A local job's answer has one key more, `SmliftLocal`, saying how it ran: IsolationMode
     (mount-namespace or path-rewrite), JobRoot, LogFile, ExitCode and Tags.
 
     \b
     Example:
       smlift jobs describe preprocess-2024-01-01-00-00-00
     """
-    from ..processing.describe import to_json_ready
+    from ..follow import job_name
 
-    _echo_json(to_json_ready(_service().job_description(name)))
+    answer = chosen(options, job=job).jobs.describe_processing_job(job_name(job))
+    click.echo(render(answer, output, None, _COLUMNS))
 
 
 @jobs.command()
-@click.argument("name")
+@click.argument("job")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the job ends.")
-def logs(name: str, follow: bool) -> None:
+@backend_options
+def logs(job, follow, **options) -> None:
     """Print the job's log stream (its stdout and stderr, CloudWatch's NAME/algo-1-<epoch>).
 
     A job of several instances has one stream per instance (NAME/algo-i-<epoch>): they are
@@ -82,9 +86,27 @@ def logs(name: str, follow: bool) -> None:
     \b
     Example:
       smlift jobs logs preprocess-2024-01-01-00-00-00
-      smlift jobs logs preprocess-2024-01-01-00-00-00 --follow
+      smlift jobs logs preprocess-2024-01-01-00-00-00 --follow --aws
     """
-    service = _service()
-    lines = service.follow_log(name) if follow else service.log_lines(name)
-    for line in lines:
+    from ..follow import job_name
+
+    service = chosen(options, job=job).jobs
+    name = job_name(job)
+    for line in (service.follow_log(name) if follow else service.log_lines(name)):
         click.echo(line)
+
+
+@jobs.command()
+@click.argument("job")
+@backend_options
+def stop(job, **options) -> None:
+    """Stop a running job, as `aws sagemaker stop-processing-job` does (it ends Stopped).
+    A local job can be stopped only by the smlift process that runs it.
+
+    \b
+    Example:
+      smlift jobs stop arn:aws:sagemaker:eu-west-1:111122223333:processing-job/predict-1 --aws
+    """
+    from ..follow import job_name
+
+    chosen(options, job=job).jobs.stop_processing_job(ProcessingJobName=job_name(job))

@@ -33,3 +33,37 @@ def parity_text(report: Any) -> str:
     if report.seconds:
         lines.append("  wall time: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items()))
     return "\n".join(lines)
+
+
+OUTPUT_FORMATS = ("json", "table", "text")
+
+
+def output_option(default: str = "json"):
+    """`--output json|table|text`: JSON is exactly one document; table is aligned columns with
+    a header; text is one tab-separated line per row. Neither is ever wrapped."""
+    import click
+
+    return click.option("--output", "-o", "output", type=click.Choice(OUTPUT_FORMATS),
+                        default=default, show_default=True,
+                        help="json: one document; table: aligned columns; text: one line per row.")
+
+
+def render(value: Any, output: str, rows: list[dict] | None = None,
+           columns: tuple[str, ...] = ()) -> str:
+    """`value` as JSON, or `rows` (default: [value]) as a table or text lines of `columns`."""
+    if output == "json":
+        return dump(value)
+    rows = [value] if rows is None else rows
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    if output == "text":
+        return "\n".join("\t".join(line) for line in cells)
+    widths = [max([len(c)] + [len(line[i]) for line in cells]) for i, c in enumerate(columns)]
+    lines = [columns] + cells
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
+                     for line in lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return _default(value) if hasattr(value, "isoformat") else str(value)

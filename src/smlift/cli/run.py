@@ -90,6 +90,8 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     from ..local.run import RunSources, run_pipeline
 
     console = Console(stderr=True)
+    if not console.is_terminal:  # a pipe or a CI log: full ARNs and names, never wrapped
+        console = Console(stderr=True, soft_wrap=True, width=10_000)
     engine = choose_engine(engine)
     sources = RunSources(input_path, data_dir, code_dir, image_context, definition_path)
     report = run_pipeline(sources, name=name, build=build, engine=engine, parity=parity,
@@ -126,6 +128,14 @@ class LiveProgress:
     def watching(self):
         from rich.live import Live
 
+        if not self.console.is_terminal:  # one line per step status change, no redrawn table
+            try:
+                with sigterm_interrupts():
+                    yield self._changed
+            except KeyboardInterrupt:
+                self.console.print("interrupted: stopping the execution and its running job ...")
+                raise
+            return
         try:
             with sigterm_interrupts(), Live(console=self.console, refresh_per_second=8,
                                             transient=False) as live:
@@ -135,13 +145,23 @@ class LiveProgress:
             self.console.print("interrupted: stopping the execution and its running job ...")
             raise
 
+    def _changed(self, steps, execution) -> None:
+        seen = self.__dict__.setdefault("_seen", {})
+        for step in steps:
+            now = (step.status, step.job_name, step.job_status, step.isolation)
+            if step.status != "PENDING" and seen.get(step.state) != now:
+                seen[step.state] = now
+                job = f" job {step.job_name} {step.job_status or ''}".rstrip() if step.job_name else ""
+                job += f" (isolation: {step.isolation})" if step.isolation else ""
+                self.console.print(f"{step.state}: {step.status}{job}", markup=False,
+                                   highlight=False)
+
     def stopping(self):
         return interrupts_deferred(lambda text: self.console.print(text, markup=False))
 
 
 def _end_live(console) -> None:
-    if not console.is_terminal:
-        console.line()  # rich leaves a non-terminal Live's last frame without a newline
+    """Nothing left to end: a Live table is drawn only on a terminal, where it ends itself."""
 
 
 def _report(outcome, console) -> None:

@@ -1,7 +1,9 @@
 """`smlift validate`: check the definition, an execution input, the IAM policies and the hand-offs.
 
 Thin: calls `smlift.pipeline.validate.validate_pipeline` and prints each problem with where it
-is and the fix. Exit 0 when everything holds, 1 when there is any problem.
+is and the fix. Errors are what AWS would reject (or a request that cannot run): exit 1.
+Warnings are smlift's advice (no Retry for capacity errors, no Catch to a Fail state, a
+Dockerfile writing under /opt/ml): exit 0, unless --strict.
 """
 
 from __future__ import annotations
@@ -32,13 +34,16 @@ DEFAULT_CONTAINERS = layout.CONTAINERS  # every containers/*/ that holds a Docke
 @click.option("--container", "containers", multiple=True, type=click.Path(path_type=Path),
               help=f"A build context whose Dockerfile to check; repeatable [default: every "
                    f"{DEFAULT_CONTAINERS}/*/ with a Dockerfile].")
+@click.option("--strict", is_flag=True, help="Warnings (smlift's advice) fail too (exit 1).")
 def validate(definition: Path, input_path: Path | None, iam_dir: Path | None, no_input: bool,
-             no_iam: bool, containers: tuple[Path, ...]) -> None:
+             no_iam: bool, containers: tuple[Path, ...], strict: bool) -> None:
     """Check the definition, an input, the IAM policies, the data hand-offs and the Dockerfiles.
 
     Each Task's Arguments are resolved against the input by the engine itself (a dry run with a
     recording SageMaker) and checked as CreateProcessingJob requests. A Dockerfile that puts
-    anything under /opt/ml (reserved for SageMaker) gets a warning, which does not fail.
+    anything under /opt/ml (reserved for SageMaker) gets a warning, as does a Task with no
+    Retry for capacity errors or no Catch to a Fail state: advice, which fails only with
+    --strict. What AWS would reject is an error: exit 1.
 
     \b
     Example:
@@ -54,8 +59,8 @@ def validate(definition: Path, input_path: Path | None, iam_dir: Path | None, no
     found = validate_pipeline(definition, input_path, iam_dir, containers)
     checked = ", ".join(str(p) for p in (definition, input_path, iam_dir, *containers)
                         if p is not None)
-    problems = [p for p in found if p.severity != "warning"]
-    for warning in (p for p in found if p.severity == "warning"):
+    problems = [p for p in found if strict or p.severity != "warning"]
+    for warning in (p for p in found if p.severity == "warning" and not strict):
         click.echo(f"warning: {warning.where}: {warning.message}")
         click.echo(f"  fix: {warning.fix}")
     if not problems:

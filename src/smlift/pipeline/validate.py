@@ -193,11 +193,12 @@ def _check_retry(name: str, state: dict, where: str) -> list[Problem]:
         matching = [r for r in retriers if error in (r.get("ErrorEquals") or [])]
         if not matching:
             problems.append(Problem(f"{where}:/States/{name}/Retry", f"no retrier for {error}",
-                                    f'add {{"ErrorEquals": ["{error}"], "BackoffRate": 2, ...}}'))
+                                    f'add {{"ErrorEquals": ["{error}"], "BackoffRate": 2, ...}}',
+                                    severity="warning"))  # advice: AWS accepts it
         elif all(r.get("BackoffRate", 2.0) <= 1 for r in matching):
             problems.append(Problem(f"{where}:/States/{name}/Retry",
                                     f"the retrier for {error} has no backoff",
-                                    "set BackoffRate above 1 (e.g. 2)"))
+                                    "set BackoffRate above 1 (e.g. 2)", severity="warning"))
     for error in PERMANENT_ERRORS:
         if any(error in (r.get("ErrorEquals") or []) for r in retriers):
             problems.append(Problem(
@@ -217,7 +218,7 @@ def _check_catch(name: str, state: dict, states: dict, where: str) -> list[Probl
     return [Problem(f"{where}:/States/{name}/Catch",
                     "a failure of this step does not reach a Fail state",
                     'add {"ErrorEquals": ["States.ALL"], "Next": "<a Fail state>"} so the '
-                    "execution says which step failed and why")]
+                    "execution says which step failed and why", severity="warning")]
 
 
 # --- 2. the input -------------------------------------------------------------------------------

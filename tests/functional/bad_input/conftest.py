@@ -2,7 +2,8 @@
 assertion that an error is a user error, and the small definitions they execute.
 
 Bad input at the command line gives one clear line naming the file or field and the fix, exit
-code 1, never a traceback (exit code 2 is smlift's "this is a bug"). One file per command.
+code 1 (2 for a usage error: an unknown option or command, a bad choice), never a traceback
+(exit code 3 is smlift's "this is a bug"). One file per command.
 """
 
 import json
@@ -20,10 +21,10 @@ PASS = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": True}}}
 
 
-def _assert_user_error(result, *needles: str) -> str:
+def _assert_user_error(result, *needles: str, exit_code: int = 1) -> str:
     code, out, err = result
     text = out + err
-    assert code == 1, text
+    assert code == exit_code, text
     assert "Traceback" not in text and "bug in smlift" not in text, text
     for needle in needles:
         assert needle in text, text
@@ -35,6 +36,12 @@ def assert_user_error():
     """`assert_user_error(run_cli(...), *needles)`: exit 1, no traceback, each needle said; the
     text."""
     return _assert_user_error
+
+
+@pytest.fixture
+def assert_usage_error():
+    """`assert_usage_error(run_cli(...), *needles)`: exit 2, no traceback, each needle said."""
+    return lambda result, *needles: _assert_user_error(result, *needles, exit_code=2)
 
 
 @pytest.fixture

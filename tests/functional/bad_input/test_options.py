@@ -1,5 +1,5 @@
 """Bad input to any command's options: one clear line naming the file or field and the fix,
-exit code 1, never a traceback (see conftest.py)."""
+exit code 2 (a usage error, as click and most CLIs exit), never a traceback."""
 
 import pytest
 
@@ -12,7 +12,7 @@ import pytest
     (("executions", "list", "--status-filter", "BOGUS"), "'BOGUS' is not one of"),
     (("no-such-command",), "No such command"),
 ])
-def test_a_bad_option_value_is_a_usage_error_with_exit_code_one(run_cli, args, needle,
-                                                                assert_user_error):
-    assert_user_error(run_cli(*args), needle)
+def test_a_bad_option_value_is_a_usage_error_with_exit_code_two(run_cli, args, needle,
+                                                                assert_usage_error):
+    assert_usage_error(run_cli(*args), needle)
 
