@@ -85,6 +85,7 @@ def plan_init(request: InitRequest) -> dict[str, bytes | Path]:
         layout.LOCAL_INPUT.as_posix(): _json(_local_input()),
         "tests/test_parity.py": TEMPLATES / "test_parity.py",
         "smlift.toml": project_file(request).encode(),
+        ".gitignore": b".smlift/\n__pycache__/\n",
     })
     for policy in sorted(TEMPLATES.joinpath("iam").glob("*.json")):
         plan[f"{layout.IAM.as_posix()}/{policy.name}"] = policy
