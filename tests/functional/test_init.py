@@ -93,3 +93,40 @@ def test_the_wheel_lifts_the_second_example_to_green_parity(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "parity with the legacy program: 49 of 49 rows identical across 2 files" in done.stdout
     assert (tmp_path / "valuation" / ".smlift").is_dir()  # state at the project root
+
+
+def test_changed_intermediates_are_listed_but_not_the_results(tmp_path):
+    from smlift.local.baseline import changed_files
+
+    for run, value in (("a", "1"), ("b", "2")):
+        for rel, text in (("preprocessed/part-0.csv", f"x\n{value}\n"), ("same/x.csv", "x\n1\n"),
+                          ("result/out.csv", f"x\n{value}\n")):
+            (tmp_path / run / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / run / rel).write_text(text)
+    (tmp_path / "b" / "extra.json").write_text("{}")
+    assert changed_files(tmp_path / "a", tmp_path / "b", skip="result") == (
+        "extra.json", "preprocessed/part-0.csv")
+
+
+@pytest.mark.slow
+def test_baseline_compares_two_runs_column_by_column(tmp_path):
+    smlift = Path(sys.executable).with_name("smlift")
+    env = {k: v for k, v in os.environ.items() if k != "SMLIFT_HOME"} | {"SMLIFT_ENGINE": "local"}
+    init_project(InitRequest(tmp_path / "p", SECOND, **REQUEST))
+    project = tmp_path / "p"
+
+    def run(*args):
+        return subprocess.run([str(smlift), *args], cwd=project, env=env, capture_output=True, text=True)
+
+    assert run("run", "--name", "before").returncode == 0
+    data = project / "examples/data/houses.json"
+    houses = json.loads(data.read_text())
+    houses[0]["price"] *= 3  # an intended change: one sale recorded at three times its price
+    data.write_text(json.dumps(houses))
+    assert run("run", "--name", "after").returncode == 0
+    done = run("parity", "--baseline", "before")
+    assert done.returncode == 1
+    assert "valuations.json: DIFFERENT" in done.stdout
+    assert "valuations.json column 'value':" in done.stdout and "row 1: legacy" in done.stdout
+    assert run("parity", "--baseline", "before", "--rtol", "value=1", "--rtol",
+               "coefficient=10", "--atol", "coefficient=1").returncode == 0

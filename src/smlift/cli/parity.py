@@ -61,9 +61,15 @@ def _merge(rtol: dict[str, float], atol: dict[str, float]) -> dict:
               help="Relative tolerance for a numeric column (repeatable).")
 @click.option("--atol", multiple=True, metavar="[FILE:]COLUMN=X",
               help="Absolute tolerance for a numeric column (repeatable).")
+@click.option("--baseline", metavar="EXECUTION",
+              help="Compare the latest succeeded local run (or --execution) with this earlier "
+                   "run's results instead of the legacy program, to accept an intended change; "
+                   "intermediate outputs that changed between the runs are listed too.")
+@click.option("--execution", metavar="EXECUTION",
+              help="With --baseline: the run to check (default: the latest succeeded one).")
 @click.option("--project-root", type=click.Path(file_okay=False, path_type=Path),
               help="Where to look for the project (default: the working directory, upwards).")
-def parity(data, workdir, rtol, atol, project_root) -> None:
+def parity(data, workdir, rtol, atol, baseline, execution, project_root) -> None:
     """Run the legacy program (the project file's [legacy]) and the migrated steps
     ([[parity.steps]]) on the same data and compare every declared result file: per file
     and per column, the first differing rows with both values. Exit 1 unless every file is
@@ -74,11 +80,19 @@ def parity(data, workdir, rtol, atol, project_root) -> None:
       smlift parity
       smlift parity --data my-bookings-export.csv --workdir /tmp/parity
       smlift parity --rtol cancel_probability=1e-9 --atol predictions.csv:adr=0.005
+      smlift parity --baseline nightly-2026-11-22    # the latest run vs an earlier one
     """
     from ..parity import check_parity, find_project
 
     tolerances = _merge(_tolerances(rtol, "--rtol"), _tolerances(atol, "--atol"))
-    report = check_parity(data, workdir, find_project(project_root), tolerances=tolerances)
-    click.echo(report_text(report))
+    project = find_project(project_root)
+    if baseline:
+        from ..local.baseline import compare_with_baseline
+
+        report = compare_with_baseline(project, baseline, execution, tolerances=tolerances)
+        click.echo(report_text(report, "parity with the baseline:"))
+    else:
+        report = check_parity(data, workdir, project, tolerances=tolerances)
+        click.echo(report_text(report))
     if not report.ok:
         sys.exit(1)
