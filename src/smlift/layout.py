@@ -1,7 +1,7 @@
-"""The project layout: where a project keeps each part of its pipeline, relative to its root.
+"""The project layout: the default place of each part of a pipeline, relative to the project root.
 
-One home for these paths: every command's defaults and every message that names a file take
-them from here.
+These are the defaults of the project file's `[paths]` and `[legacy].folder` (`smlift.project`):
+a project's own `smlift.toml` says where its parts are, and commands take their paths from it.
 
     statemachine/definition.asl.json  the one state machine, local and on AWS
     scripts/                          the step scripts (code_uri)

@@ -1,19 +1,21 @@
-"""Parity: prove that the three migrated steps produce, byte for byte, what the legacy program does.
+"""Parity: prove that the migrated pipeline produces what the legacy program does.
 
-The legacy program (`legacy_src/predict.py`) and the migrated steps (`scripts/preprocessing.py` ->
-`containers/inference/predict.py` -> `scripts/postprocessing.py`) each run as real subprocesses
-in their own scratch folder, on the same input CSV and the same model file (the one baked into
-the inference image). Their result files are then compared byte for byte:
+Any project (`smlift.project`): the legacy program runs untouched, as its project file says
+(`[legacy]`: its command, in a scratch copy of its folder, the data staged where it reads its
+input), and its declared result files are compared with the migrated side's files of the same
+names. The migrated side is either the steps of `[parity.steps]` run here as subprocesses, a
+pipeline run's published result (`smlift run --parity`), or an earlier run's (`--baseline`):
 
-    run_legacy(data_csv, workdir)        -> the legacy program's output/ folder
-    run_migrated(data_csv, workdir)      -> the postprocessing step's output folder
-    compare_outputs(legacy, migrated)    -> ParityReport (per file: identical?, rows, first diff)
-    check_parity(data_csv)               -> all three, in a temporary folder
+    run_legacy(data, workdir, project)      -> a folder holding the legacy result files
+    run_migrated(data, workdir, project)    -> the last step's output folder
+    compare_outputs(legacy, migrated, ...)  -> ParityReport (per file: identical?, rows, first
+                                               differing line, per column the first differing rows)
+    check_parity(data)                      -> the first two, compared, in a temporary folder
 
-`check_parity` is the use case (`smlift parity [--data FILE]` renders its report). `compare_outputs`
-is also what checks a pipeline run's published output against the legacy output. Processes are
-injected (`launcher`), and which scripts run is a `Project` (its default paths are the project
-layout's, `smlift.layout`), so a test can point one step at a changed copy and watch parity fail.
+Bytes equal is identical. Otherwise tabular files (CSV, JSON, Parquet: `smlift.tables`) are
+compared per column, numbers within the column's tolerance (`[parity.tolerances]`, or
+`--rtol/--atol`) counting as equal. Processes are injected (`launcher`), so a test can point one
+step at a changed copy and watch parity fail.
 """
 
 from __future__ import annotations
@@ -26,58 +28,20 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
-from . import layout
 from .errors import InputError, ProcessingJobError
+from .project import Project, Tolerance, load_project
+from .tables import ColumnDiff, diff_tables, read_table
 
 Launcher = Callable[[Sequence[str], Path, dict[str, str]], subprocess.CompletedProcess]
+Tolerances = Mapping[str, Mapping[str, Tolerance]]
 CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class Project:
-    """Where the legacy program, the three steps and the model live."""
-
-    root: Path
-
-    @property
-    def legacy_dir(self) -> Path:
-        return self.root / layout.LEGACY
-
-    @property
-    def example_data(self) -> Path:
-        return self.root / layout.DATA / "bookings.csv"
-
-    preprocessing: Path | None = None
-    predict: Path | None = None
-    postprocessing: Path | None = None
-    model: Path | None = None
-
-    def __post_init__(self) -> None:
-        defaults = {
-            "preprocessing": self.root / layout.SCRIPTS / "preprocessing.py",
-            "predict": self.root / layout.IMAGE_CONTEXT / "predict.py",
-            "postprocessing": self.root / layout.SCRIPTS / "postprocessing.py",
-            "model": self.root / layout.IMAGE_CONTEXT / "model.pkl",
-        }
-        for name, path in defaults.items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, path)
-
-    def with_step(self, **paths: Path) -> "Project":
-        """The same project with one or more step scripts (or the model) swapped."""
-        return replace(self, **paths)
-
-
 def find_project(root: Path | None = None) -> Project:
-    """The smlift checkout: `root`, else the one this package is installed from, else the cwd."""
-    candidates = [root] if root else [Path(__file__).resolve().parents[2], Path.cwd()]
-    for candidate in candidates:
-        if (candidate / layout.LEGACY / "predict.py").is_file():
-            return Project(candidate.resolve())
-    raise InputError(f"no {layout.LEGACY / 'predict.py'} found", where=str(candidates[0]),
-                     fix="run from the smlift checkout or pass --project-root")
+    """The project at or above `root` (default: the working directory)."""
+    return load_project(root)
 
 
 @dataclass(frozen=True)
@@ -91,12 +55,14 @@ class FileParity:
     identical_rows: int
     first_difference: int | None = None  # 1-based line number (the header is line 1)
     detail: str = ""
+    columns: tuple[ColumnDiff, ...] = ()  # per column, the first differing rows
 
 
 @dataclass(frozen=True)
 class ParityReport:
     files: tuple[FileParity, ...]
     seconds: dict[str, float] = field(default_factory=dict)
+    changed_intermediates: tuple[str, ...] = ()  # with --baseline: step outputs that changed
 
     @property
     def ok(self) -> bool:
@@ -118,29 +84,60 @@ class ParityReport:
 
 # --- comparing ---------------------------------------------------------------------------------
 
-def compare_outputs(legacy_dir: Path, migrated_dir: Path) -> ParityReport:
-    """Compare every result file of the legacy program with the migrated file of the same name."""
+def compare_outputs(legacy_dir: Path, migrated_dir: Path, names: Sequence[str] | None = None,
+                    tolerances: Tolerances | None = None) -> ParityReport:
+    """Compare the result files `names` (default: every file on either side) of the legacy
+    program with the migrated files of the same names."""
     legacy_dir, migrated_dir = Path(legacy_dir), Path(migrated_dir)
     for side in (legacy_dir, migrated_dir):
         if not side.is_dir():
             raise InputError("output folder does not exist", where=str(side),
                              fix="run the legacy program and the pipeline first")
-    names = sorted({p.relative_to(d).as_posix() for d in (legacy_dir, migrated_dir)
-                    for p in d.rglob("*") if p.is_file() and not p.name.startswith(".")})
-    return ParityReport(tuple(compare_file(legacy_dir / n, migrated_dir / n, n) for n in names))
+    if names is None:
+        names = sorted({p.relative_to(d).as_posix() for d in (legacy_dir, migrated_dir)
+                        for p in d.rglob("*") if p.is_file() and not p.name.startswith(".")})
+    tolerances = tolerances or {}
+    return ParityReport(tuple(compare_file(legacy_dir / n, migrated_dir / n, n, tolerances.get(n))
+                              for n in names))
 
 
-def compare_file(legacy: Path, migrated: Path, name: str) -> FileParity:
+def compare_file(legacy: Path, migrated: Path, name: str,
+                 tolerances: Mapping[str, Tolerance] | None = None) -> FileParity:
     if not legacy.is_file() or not migrated.is_file():
+        if not legacy.is_file() and not migrated.is_file():
+            return FileParity(name, False, 0, 0, 0, 1, "neither side wrote it")
         present = legacy if legacy.is_file() else migrated
         side = "legacy" if present is legacy else "migrated"
         rows = count_rows(present)
         return FileParity(name, False, rows if side == "legacy" else 0,
                           rows if side == "migrated" else 0, 0, 1, f"only the {side} side has it")
     if same_bytes(legacy, migrated):
-        rows = count_rows(legacy)
+        table = read_table(legacy) if legacy.suffix.lower() in (".json", ".parquet") else None
+        rows = len(table.rows) if table else count_rows(legacy)
         return FileParity(name, True, rows, rows, rows)
-    return compare_lines(legacy, migrated, name)
+    return compare_tables(legacy, migrated, name, tolerances) or compare_lines(legacy, migrated, name)
+
+
+def compare_tables(legacy: Path, migrated: Path, name: str,
+                   tolerances: Mapping[str, Tolerance] | None) -> FileParity | None:
+    """Column by column, when both sides read as tables; None when they do not."""
+    left, right = read_table(legacy), read_table(migrated)
+    if left is None or right is None:
+        return None
+    diff = diff_tables(left, right, tolerances)
+    lines = compare_lines(legacy, migrated, name) if legacy.suffix.lower() in (".csv", ".tsv") else None
+    if diff.equal and tolerances:
+        return FileParity(name, True, len(left.rows), len(right.rows), len(left.rows),
+                          detail="equal within the tolerances")
+    detail = "; ".join(part for part in (lines.detail if lines else "", diff.shape) if part)
+    first = lines.first_difference if lines else _first_row(diff)
+    return FileParity(name, False, len(left.rows), len(right.rows), diff.equal_rows, first,
+                      detail or "same values, different bytes", diff.columns)
+
+
+def _first_row(diff) -> int | None:
+    rows = [row for column in diff.columns for row, _, _ in column.first]
+    return min(rows) if rows else None
 
 
 def same_bytes(a: Path, b: Path) -> bool:
@@ -242,38 +239,80 @@ def require_file(path: Path, what: str, fix: str) -> Path:
     return Path(path)
 
 
-def run_legacy(data_csv: Path, workdir: Path, project: Project | None = None,
+def run_legacy(data: Path, workdir: Path, project: Project | None = None,
                launcher: Launcher = run_process) -> Path:
-    """Run legacy_src/predict.py untouched: its relative paths, in a scratch copy of its folder."""
+    """Run the legacy program untouched, as the project file says: its command, its relative
+    paths, in a scratch copy of its folder with `data` (a file or a folder) staged where it
+    reads its input. Returns a folder with its result files under their names."""
     project = project or find_project()
-    data_csv = require_file(data_csv, "input CSV", "pass an existing bookings CSV")
-    model = require_file(project.model, "model", "run `make model`")
+    data = require_input(data)
     home = fresh_dir(Path(workdir) / "legacy")
-    for source in project.legacy_dir.glob("*.py"):
-        shutil.copyfile(source, home / source.name)
-    link_or_copy(data_csv, home / "data" / "bookings.csv")
-    link_or_copy(model, home / "model" / "model.pkl")
-    done = launcher([sys.executable, "predict.py"], home, step_env(home / "message"))
-    check_exit(done, "the legacy program", project.legacy_dir / "predict.py")
-    return home / "output"
+    shutil.copytree(project.legacy_dir, home, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    stage_input(data, home / project.file.legacy.input)
+    for target, source in project.file.legacy.files.items():
+        link_or_copy(require_file(project.path(source), f"legacy.files[{target!r}]",
+                                  "create it, or correct the path in the project file"),
+                     home / target)
+    done = launcher(legacy_command(project.legacy_command), home, step_env(home / ".message"))
+    check_exit(done, "the legacy program", project.legacy_dir / project.legacy_command[-1])
+    results = fresh_dir(Path(workdir) / "legacy-results")
+    for relative, name in zip(project.file.legacy.results, project.results):
+        if (home / relative).is_file():
+            shutil.copyfile(home / relative, results / name)
+    return results
 
 
-def run_migrated(data_csv: Path, workdir: Path, project: Project | None = None,
+def legacy_command(command: list[str]) -> list[str]:
+    """`python` and `python3` are this Python (the one with the job libraries)."""
+    head = sys.executable if command and command[0] in ("python", "python3") else command[0]
+    return [head, *command[1:]]
+
+
+def require_input(data: Path) -> Path:
+    data = Path(data)
+    if not data.exists():
+        raise InputError("input data not found", where=str(data),
+                         fix="pass an existing file or folder (default: the project's data folder)")
+    return data
+
+
+def stage_input(data: Path, target: Path) -> None:
+    """Put `data` where the legacy program reads it: a file at its path, or a folder's files
+    into its folder; a folder holding one file, for a program that reads one file, that file."""
+    if data.is_dir():
+        files = sorted(p for p in data.rglob("*") if p.is_file() and not p.name.startswith("."))
+        if target.suffix and len(files) == 1:
+            link_or_copy(files[0], target)
+            return
+        if target.suffix:
+            raise InputError(f"the legacy program reads one file; the data folder has {len(files)}",
+                             where=str(data), fix="point --data at one file")
+        for file in files:
+            link_or_copy(file, target / file.relative_to(data))
+        return
+    link_or_copy(data, target / data.name if not target.suffix else target)
+
+
+def run_migrated(data: Path, workdir: Path, project: Project | None = None,
                  launcher: Launcher = run_process) -> Path:
-    """Run the three steps in sequence, each one's output folder the next one's input folder."""
+    """Run the project's parity steps in sequence, each one's output the next one's input."""
     project = project or find_project()
-    data_csv = require_file(data_csv, "input CSV", "pass an existing bookings CSV")
+    steps = project.file.parity.steps
+    if not steps:
+        raise InputError("the project declares no [[parity.steps]] to run here", where="smlift.toml",
+                         fix="compare a pipeline run instead: smlift run --parity")
+    data = require_input(data)
     root = fresh_dir(Path(workdir) / "migrated")
     source = root / "input"
-    link_or_copy(data_csv, source / Path(data_csv).name)
-    steps = [("preprocessing", project.preprocessing, []),
-             ("predict", project.predict, ["--model", str(project.model)]),
-             ("postprocessing", project.postprocessing, [])]
-    for name, script, extra in steps:
-        output = root / name
-        args = [sys.executable, str(script), "--input-dir", str(source), "--output-dir", str(output), *extra]
-        done = launcher(args, root, step_env(root / f"{name}.message"))
-        check_exit(done, f"the {name} step", Path(script))
+    stage_input(data, source)
+    for step in steps:
+        output = root / step.name
+        script = project.path(step.script)
+        args = [sys.executable, str(script), "--input-dir", str(source), "--output-dir",
+                str(output), *project.step_args(step)]
+        done = launcher(args, root, step_env(root / f"{step.name}.message"))
+        check_exit(done, f"the {step.name} step", script)
         source = output
     return source
 
@@ -286,15 +325,27 @@ def timed(seconds: dict[str, float], key: str, action: Callable[[], Path]) -> Pa
         seconds[key] = round(time.perf_counter() - start, 3)
 
 
-def check_parity(data_csv: Path | None = None, workdir: Path | None = None,
-                 project: Project | None = None, launcher: Launcher = run_process) -> ParityReport:
-    """Legacy vs the three migrated steps on the same CSV; a temporary workdir unless given."""
+def check_parity(data: Path | None = None, workdir: Path | None = None,
+                 project: Project | None = None, launcher: Launcher = run_process,
+                 tolerances: Tolerances | None = None) -> ParityReport:
+    """Legacy vs the migrated steps on the same data (default: the project's data folder),
+    in a temporary workdir unless given."""
     project = project or find_project()
-    data_csv = Path(data_csv) if data_csv else project.example_data
+    data = Path(data) if data else project.data_dir
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="smlift-parity-") as tmp:
-            return check_parity(data_csv, Path(tmp), project, launcher)
+            return check_parity(data, Path(tmp), project, launcher, tolerances)
     seconds: dict[str, float] = {}
-    legacy = timed(seconds, "legacy", lambda: run_legacy(data_csv, workdir, project, launcher))
-    migrated = timed(seconds, "migrated", lambda: run_migrated(data_csv, workdir, project, launcher))
-    return replace(compare_outputs(legacy, migrated), seconds=seconds)
+    legacy = timed(seconds, "legacy", lambda: run_legacy(data, workdir, project, launcher))
+    migrated = timed(seconds, "migrated", lambda: run_migrated(data, workdir, project, launcher))
+    report = compare_outputs(legacy, migrated, project.results, merged_tolerances(project, tolerances))
+    return replace(report, seconds=seconds)
+
+
+def merged_tolerances(project: Project, extra: Tolerances | None) -> dict:
+    """Per result file, the project file's tolerances with those given on the command line on
+    top (`"*"`: every file with such a column)."""
+    declared = project.file.parity.tolerances
+    extra = extra or {}
+    return {name: {**declared.get(name, {}), **extra.get("*", {}), **extra.get(name, {})}
+            for name in project.results}

@@ -29,6 +29,7 @@ def assert_user_error(result, *needles: str) -> str:
 @pytest.fixture
 def files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "smlift.toml").write_text((ROOT / "smlift.toml").read_text())  # a project
     (tmp_path / "def.json").write_text(json.dumps(PASS))
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     return tmp_path

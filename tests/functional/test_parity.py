@@ -11,7 +11,7 @@ import pytest
 from smlift.errors import ProcessingJobError
 from smlift.cli import main
 from smlift.cli.output import parity_text
-from smlift.parity import (FileParity, ParityReport, Project, check_parity, compare_outputs,
+from smlift.parity import (FileParity, ParityReport, check_parity, compare_outputs,
                            find_project, run_legacy, run_migrated)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +31,12 @@ def bookings(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def legacy_output(bookings, tmp_path_factory) -> Path:
-    return run_legacy(bookings, tmp_path_factory.mktemp("legacy"), find_project())
+    return run_legacy(bookings, tmp_path_factory.mktemp("legacy"), find_project(ROOT))
 
 
 @pytest.fixture(scope="module")
 def migrated_output(bookings, tmp_path_factory) -> Path:
-    return run_migrated(bookings, tmp_path_factory.mktemp("migrated"), find_project())
+    return run_migrated(bookings, tmp_path_factory.mktemp("migrated"), find_project(ROOT))
 
 
 def test_dirty_input_really_is_dirty(bookings):
@@ -108,7 +108,7 @@ STEP_CHANGES = {
 def test_parity_fails_when_a_step_changes_a_value(step, bookings, legacy_output, tmp_path):
     relative, old, new = STEP_CHANGES[step]
     changed = changed_copy(ROOT / relative, tmp_path, old, new)
-    project = find_project().with_step(**{step: changed})
+    project = find_project(ROOT).with_step(step, script=changed)
     report = compare_outputs(legacy_output, run_migrated(bookings, tmp_path / "run", project))
     assert not report.ok
     assert not report.files[0].identical  # predictions.csv shows it
@@ -116,7 +116,7 @@ def test_parity_fails_when_a_step_changes_a_value(step, bookings, legacy_output,
 
 
 def test_a_failing_step_is_reported_with_its_reason(bookings, tmp_path):
-    project = find_project().with_step(model=tmp_path / "corrupt.pkl")
+    project = find_project(ROOT).with_step("predict", args=["--model", str(tmp_path / "corrupt.pkl")])
     (tmp_path / "corrupt.pkl").write_bytes(b"garbage")
     with pytest.raises(ProcessingJobError, match="predict step failed .*cannot load model"):
         run_migrated(bookings, tmp_path / "run", project)
@@ -148,7 +148,7 @@ class FakeLauncher:
 
 def test_the_report_gives_the_rows_matched_after_running_legacy_then_the_three_steps(bookings):
     launcher = FakeLauncher("s,1\n")
-    report = check_parity(bookings, project=find_project(), launcher=launcher)
+    report = check_parity(bookings, project=find_project(ROOT), launcher=launcher)
     assert report.ok
     assert parity_text(report).splitlines()[0] == "parity: 3 of 3 rows identical across 2 files"
     assert [call[1].rsplit("/", 1)[-1] for call in launcher.calls] == [
@@ -156,7 +156,7 @@ def test_the_report_gives_the_rows_matched_after_running_legacy_then_the_three_s
 
 
 def test_the_report_names_the_differing_line(bookings):
-    report = check_parity(bookings, project=find_project(), launcher=FakeLauncher("s,2\n"))
+    report = check_parity(bookings, project=find_project(ROOT), launcher=FakeLauncher("s,2\n"))
     text = parity_text(report)
     assert not report.ok
     assert "parity: 2 of 3 rows identical" in text
@@ -168,11 +168,11 @@ def test_cli_reports_a_missing_input_file_without_a_traceback(tmp_path, capsys):
         main(["parity", "--data", str(tmp_path / "missing.csv")])
     assert exited.value.code == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: ") and "input CSV not found" in err and "Traceback" not in err
+    assert err.startswith("Error: ") and "input data not found" in err and "Traceback" not in err
 
 
 def test_check_parity_runs_in_a_temporary_folder_and_times_both_sides(bookings):
-    report = check_parity(bookings, project=find_project(), launcher=FakeLauncher("s,1\n"))
+    report = check_parity(bookings, project=find_project(ROOT), launcher=FakeLauncher("s,1\n"))
     assert report.ok and set(report.seconds) == {"legacy", "migrated"}
 
 
@@ -182,7 +182,12 @@ def test_report_is_not_ok_without_files():
         "parity: 2 of 2 rows identical across 1 file")
 
 
-def test_project_defaults_point_at_the_committed_steps_and_model():
-    project = Project(ROOT)
-    assert project.predict == ROOT / "containers" / "inference" / "predict.py"
-    assert project.model.is_file() and project.preprocessing.is_file() and project.postprocessing.is_file()
+def test_the_example_project_file_names_the_committed_steps_and_model():
+    project = find_project(ROOT / "scripts")  # found by walking up, as git does
+    assert project.root == ROOT
+    assert [project.path(s.script) for s in project.file.parity.steps] == [
+        ROOT / "scripts" / "preprocessing.py", ROOT / "containers" / "inference" / "predict.py",
+        ROOT / "scripts" / "postprocessing.py"]
+    assert all(project.path(s.script).is_file() for s in project.file.parity.steps)
+    assert project.path(project.file.legacy.files["model/model.pkl"]).is_file()
+    assert project.results == ["predictions.csv", "segment_summary.csv"]

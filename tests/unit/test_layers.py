@@ -7,7 +7,8 @@ own, finer rules are in tests/unit/asl/test_layers.py.
 The layers, from the top: `cli` (and `__main__`) over `console`, over the use cases and the
 seam (`starter`, `follow`, `execute`, `backend`), over the two sides and what they share
 (`local`, `aws`, `processing`, `images`, `pipeline`, `registry`, `parity`), over `asl`, over
-the leaves (`errors`, `jsontext`, `names`, `layout`, `confined`, `dockerignore`).
+the project file (`project`, over `layout`), over the leaves (`errors`, `jsontext`, `names`,
+`layout`, `confined`, `dockerignore`, `tables`).
 """
 
 from __future__ import annotations
@@ -42,13 +43,15 @@ LAZY_ALLOWED = {
     # The redrive work edits this module at the same time; its imports move up after it lands.
     "smlift.local.sfn": "redrive edits it in parallel",
 }
-LEAVES = {"smlift.errors", "smlift.jsontext", "smlift.names", "smlift.layout", "smlift.confined",
+LEAVES = {"smlift.tables", "smlift.errors", "smlift.jsontext", "smlift.names", "smlift.layout", "smlift.confined",
           "smlift.dockerignore"}
 # package -> the smlift packages and modules it must never import
 # package -> the only smlift modules it may import
 ONLY = {
     "smlift.asl": {"smlift.errors", "smlift.jsontext"},
-    "smlift.parity": {"smlift.errors", "smlift.layout"},
+    "smlift.parity": {"smlift.errors", "smlift.layout", "smlift.project", "smlift.tables"},
+    "smlift.project": {"smlift.errors", "smlift.layout"},
+    "smlift.tables": set(),
 }
 FORBIDDEN = {
     "smlift.local": {"smlift.cli", "smlift.console", "smlift.backend", "smlift.starter",

@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "wait": ("follow", "wait", "Wait for an execution to end, showing its progress (AWS or local)."),
     "history": ("executions", "history_alias", "Alias of `executions history`, a table by default."),
     "redrive": ("redrive", "redrive", "Redrive a failed execution from its unsuccessful steps (AWS or local)."),
+    "init": ("init", "init", "Start a migration of a legacy program: lift it first, then split it."),
     "parity": ("parity", "parity", "Compare the migrated steps' results with the legacy program's."),
     "console": ("console", "console", "Serve the local console: executions live, job logs, local S3, images."),
     "serve": ("endpoints", "serve", "Serve an image's hosting mode (/ping, /invocations) in the foreground."),

@@ -1,4 +1,4 @@
-"""`smlift parity`: the legacy program and the three migrated steps on one CSV, compared.
+"""`smlift parity`: the legacy program and the migrated steps on the same data, compared.
 
 Thin: `smlift.parity.check_parity` runs both sides and compares; this prints its report.
 """
@@ -13,25 +13,86 @@ import click
 from .output import parity_text
 
 
+def report_text(report, title: str = "parity:") -> str:
+    """`parity_text`, then per differing column its first differing rows with both values."""
+    lines = [parity_text(report).replace("parity:", title, 1)]
+    for file in report.files:
+        for column in file.columns:
+            rows = ", ".join(f"row {row}: legacy {legacy!r} vs migrated {migrated!r}"
+                             for row, legacy, migrated in column.first)
+            lines.append(f"    {file.name} column {column.column!r}: {column.differing} "
+                         f"row(s) differ; {rows}")
+    for name in getattr(report, "changed_intermediates", ()):
+        lines.append(f"  intermediate output changed: {name}")
+    return "\n".join(lines)
+
+
+def _tolerances(values: tuple[str, ...], option: str) -> dict[str, float]:
+    """`COLUMN=VALUE` (or `FILE:COLUMN=VALUE`) pairs -> {"FILE:COLUMN" or "*:COLUMN": value}."""
+    parsed = {}
+    for value in values:
+        key, sep, number = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r} is not COLUMN=NUMBER", param_hint=option)
+        try:
+            parsed[key if ":" in key else f"*:{key}"] = float(number)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not COLUMN=NUMBER (e.g. score=1e-9)",
+                                     param_hint=option) from None
+    return parsed
+
+
+def _merge(rtol: dict[str, float], atol: dict[str, float]) -> dict:
+    from ..tables import tolerance
+
+    merged: dict = {}
+    for key in {*rtol, *atol}:
+        name, column = key.split(":", 1)
+        merged.setdefault(name, {})[column] = tolerance(rtol.get(key), atol.get(key))
+    return merged
+
+
 @click.command()
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
-              help="A bookings CSV (default: examples/data/bookings.csv in the project).")
+@click.option("--data", type=click.Path(path_type=Path),
+              help="The input, a file or a folder (default: the project file's paths.data).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep both runs here instead of in a temporary folder.")
+@click.option("--rtol", multiple=True, metavar="[FILE:]COLUMN=X",
+              help="Relative tolerance for a numeric column (repeatable).")
+@click.option("--atol", multiple=True, metavar="[FILE:]COLUMN=X",
+              help="Absolute tolerance for a numeric column (repeatable).")
+@click.option("--baseline", metavar="EXECUTION",
+              help="Compare the latest succeeded local run (or --execution) with this earlier "
+                   "run's results instead of the legacy program, to accept an intended change; "
+                   "intermediate outputs that changed between the runs are listed too.")
+@click.option("--execution", metavar="EXECUTION",
+              help="With --baseline: the run to check (default: the latest succeeded one).")
 @click.option("--project-root", type=click.Path(file_okay=False, path_type=Path),
-              help="The smlift checkout (default: found from the package, else the cwd).")
-def parity(data, workdir, project_root) -> None:
-    """Run the legacy program and the three migrated steps on the same CSV and compare their
-    result files byte for byte; exit 1 unless every file is identical.
+              help="Where to look for the project (default: the working directory, upwards).")
+def parity(data, workdir, rtol, atol, baseline, execution, project_root) -> None:
+    """Run the legacy program (the project file's [legacy]) and the migrated steps
+    ([[parity.steps]]) on the same data and compare every declared result file: per file
+    and per column, the first differing rows with both values. Exit 1 unless every file is
+    identical (or equal within the tolerances).
 
     \b
     Example:
       smlift parity
       smlift parity --data my-bookings-export.csv --workdir /tmp/parity
+      smlift parity --rtol cancel_probability=1e-9 --atol predictions.csv:adr=0.005
+      smlift parity --baseline nightly-2026-11-22    # the latest run vs an earlier one
     """
     from ..parity import check_parity, find_project
 
-    report = check_parity(data, workdir, find_project(project_root))
-    click.echo(parity_text(report))
+    tolerances = _merge(_tolerances(rtol, "--rtol"), _tolerances(atol, "--atol"))
+    project = find_project(project_root)
+    if baseline:
+        from ..local.baseline import compare_with_baseline
+
+        report = compare_with_baseline(project, baseline, execution, tolerances=tolerances)
+        click.echo(report_text(report, "parity with the baseline:"))
+    else:
+        report = check_parity(data, workdir, project, tolerances=tolerances)
+        click.echo(report_text(report))
     if not report.ok:
         sys.exit(1)

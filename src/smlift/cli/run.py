@@ -12,9 +12,8 @@ from pathlib import Path
 
 import click
 
-from .. import layout
 from . import interrupts_deferred, sigterm_interrupts
-from .output import parity_text
+from .parity import report_text
 
 _STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED": "red"}
 
@@ -38,20 +37,22 @@ def _table(steps, execution):
 
 @click.command()
 @click.option("--input", "input_path", type=click.Path(path_type=Path),
-              default=layout.LOCAL_INPUT, show_default=True,
-              help="Execution input JSON (the pipeline contract, docs/pipeline.md).")
+              default=None,
+              help="Execution input JSON (the pipeline contract, docs/pipeline.md; default: the "
+                   "project file's paths.local_input).")
 @click.option("--name", default=None, help="Execution name (default: a new UUID).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path),
-              default=layout.DATA, show_default=True,
+              default=None,
               help="Local folder uploaded to input_uri before the run (input_uri then holds "
-                   "exactly its files).")
-@click.option("--code", "code_dir", type=click.Path(path_type=Path), default=layout.SCRIPTS,
-              show_default=True, help="Local folder uploaded to code_uri before the run.")
+                   "exactly its files; default: the project file's paths.data).")
+@click.option("--code", "code_dir", type=click.Path(path_type=Path), default=None,
+              help="Local folder uploaded to code_uri before the run (default: paths.scripts).")
 @click.option("--image-context", type=click.Path(path_type=Path),
-              default=layout.IMAGE_CONTEXT, show_default=True,
-              help="Dockerfile folder of custom_image_uri, rebuilt when it changed.")
+              default=None,
+              help="Dockerfile folder of custom_image_uri, rebuilt when it changed (default: "
+                   "paths.image_context).")
 @click.option("--definition", "definition_path", type=click.Path(path_type=Path),
-              default=layout.DEFINITION, show_default=True)
+              default=None, help="The state machine (default: the project file's).")
 @click.option("--build/--no-build", default=True, show_default=True,
               help="Build the inference image when missing or stale; with --no-build a "
                    "missing image is an error before anything runs.")
@@ -60,8 +61,8 @@ def _table(steps, execution):
                    "(smlift's own runner, no Docker) or auto (docker when an engine answers). "
                    "Default: $SMLIFT_ENGINE, else auto.")
 @click.option("--parity", is_flag=True,
-              help="After success, run the legacy program (legacy_src/) on the same data and "
-                   "compare its result files with the published ones, byte for byte.")
+              help="After success, run the legacy program (the project file's [legacy]) on the "
+                   "same data and compare its result files with the published ones.")
 @click.option("--redrive", "redrive", metavar="EXECUTION", default=None,
               help="Redrive this failed, aborted or killed execution (ARN or name) instead of "
                    "starting one: changed code is uploaded and a changed image rebuilt first, "
@@ -93,7 +94,11 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     if not console.is_terminal:  # a pipe or a CI log: full ARNs and names, never wrapped
         console = Console(stderr=True, soft_wrap=True, width=10_000)
     engine = choose_engine(engine)
-    sources = RunSources(input_path, data_dir, code_dir, image_context, definition_path)
+    from ..project import load_project
+
+    sources = RunSources.of(load_project(), input_path=input_path, data_dir=data_dir,
+                            code_dir=code_dir, image_context=image_context,
+                            definition_path=definition_path)
     report = run_pipeline(sources, name=name, build=build, engine=engine, parity=parity,
                           progress=LiveProgress(console, describe_engine(engine)),
                           redrive=redrive)
@@ -102,7 +107,7 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     if not report.outcome.succeeded:
         sys.exit(1)
     if report.parity is not None:
-        click.echo(parity_text(report.parity).replace("parity:", "parity with the legacy program:", 1))
+        click.echo(report_text(report.parity, "parity with the legacy program:"))
         if not report.parity.ok:
             sys.exit(1)
 

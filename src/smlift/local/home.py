@@ -1,4 +1,5 @@
-"""Where the embedded default keeps its state: `SMLIFT_HOME`, by default `.smlift/` in the cwd.
+"""Where the embedded default keeps its state: `SMLIFT_HOME`, by default `.smlift/` at the root of
+the project around the working directory (`smlift.project`), else in the working directory.
 
     $SMLIFT_HOME/
       smlift.db        the SQLite store (executions, history, processing jobs, images, models)
@@ -9,15 +10,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..errors import StorageError
+from ..project import project_home
 
 
 def smlift_home() -> Path:
     """The root folder of the embedded default (created on first use)."""
-    home = Path(os.environ.get("SMLIFT_HOME") or ".smlift").absolute()
+    home = project_home()
     try:
         home.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):

@@ -39,9 +39,10 @@ from ..asl.engine import check_name
 from ..errors import DefinitionError, InputError, SmliftError
 from ..images import build_image, image_is_stale, resolve_image
 from ..names import TERMINAL
-from ..parity import compare_outputs, find_project, run_legacy
+from ..parity import compare_outputs, find_project, merged_tolerances, run_legacy
 from ..pipeline import read_definition as read_definition_file
 from ..pipeline.contract import load_pipeline_input
+from ..project import Project
 from ..processing.service import LocalProcessing
 from .embedded import task_registry
 from .home import smlift_home
@@ -63,6 +64,15 @@ class RunSources:
     code_dir: Path = layout.SCRIPTS
     image_context: Path = layout.IMAGE_CONTEXT
     definition_path: Path = layout.DEFINITION
+    project: Project | None = None  # whose legacy program `--parity` runs (default: the cwd's)
+
+    @classmethod
+    def of(cls, project: Project, **given: Path | None) -> "RunSources":
+        """The project's paths (its project file), where `given` names none."""
+        defaults = {"input_path": project.local_input, "data_dir": project.data_dir,
+                    "code_dir": project.scripts, "image_context": project.image_context,
+                    "definition_path": project.definition}
+        return cls(**{k: given.get(k) or v for k, v in defaults.items()}, project=project)
 
 
 @dataclass
@@ -451,15 +461,14 @@ def result_preview(uri: str, home: Path | None = None, rows: int = 5) -> list[st
 # -- parity -------------------------------------------------------------------------------------
 def check_run_parity(outcome: RunOutcome, sources: RunSources, *, home: Path | None = None,
                      workdir: Path | None = None) -> Any:
-    """Run the legacy program on the run's data and compare with the published result."""
+    """Run the legacy program on the run's data and compare its declared result files with
+    the published ones."""
     if not outcome.succeeded or not outcome.output_uri:
         raise InputError("the run did not publish a result to compare", where="--parity",
                          fix="fix the failing step first")
-    csvs = sorted(Path(sources.data_dir).glob("*.csv"))
-    if len(csvs) != 1:
-        raise InputError(f"the legacy program reads one CSV; found {len(csvs)}",
-                         where=str(sources.data_dir), fix="point --data at a folder with one CSV")
+    project = sources.project or find_project()
     published = LocalS3(home).path_for(outcome.output_uri)
     with tempfile.TemporaryDirectory(prefix="smlift-parity-", dir=workdir) as scratch:
-        legacy = run_legacy(csvs[0], Path(scratch), find_project())
-        return compare_outputs(legacy, published)
+        legacy = run_legacy(Path(sources.data_dir), Path(scratch), project)
+        return compare_outputs(legacy, published, project.results,
+                               merged_tolerances(project, None))

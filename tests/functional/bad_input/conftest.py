@@ -49,6 +49,7 @@ def project(tmp_path, monkeypatch):
     """A copy of the repository's pipeline files, as the current directory."""
     for folder in ("statemachine", "iam", "examples"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("data"))
+    shutil.copyfile(ROOT / "smlift.toml", tmp_path / "smlift.toml")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -58,6 +59,7 @@ def run_project(tmp_path, monkeypatch):
     """The files `smlift run` reads, as the current directory."""
     for folder in ("statemachine", "examples", "scripts"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
+    shutil.copyfile(ROOT / "smlift.toml", tmp_path / "smlift.toml")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

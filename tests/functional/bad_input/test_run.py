@@ -38,8 +38,9 @@ def test_run_refuses_bad_files_before_it_writes_local_s3_or_builds(run_cli, run_
 def test_run_outside_the_project_root_says_where_to_run_it(run_cli, tmp_path, monkeypatch,
                                                            assert_user_error):
     monkeypatch.chdir(tmp_path)
-    assert_user_error(run_cli("run"), "examples/input.local.json: no such input file",
-                      "fix: run from the project root")
+    error = assert_user_error(run_cli("run"), "not inside an smlift project",
+                              "smlift init DIR --from LEGACY_DIR")
+    assert len(error.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

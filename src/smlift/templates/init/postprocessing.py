@@ -1,0 +1,25 @@
+"""Step 3 of the split pipeline: the business rules (script mode on the scikit-learn image).
+
+The /opt/ml/processing contract: read every file under --input-dir (the job's input,
+/opt/ml/processing/input/data), write the result files the legacy program writes, under the same names, to --output-dir
+(/opt/ml/processing/output). Move the legacy program's rules here, unchanged.
+"""
+
+import argparse
+import shutil
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input-dir", type=Path, default=Path("/opt/ml/processing/input/data"))
+    parser.add_argument("--output-dir", type=Path, default=Path("/opt/ml/processing/output"))
+    args = parser.parse_args()
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    for source in sorted(p for p in args.input_dir.rglob("*") if p.is_file()):
+        # TODO: the legacy program's rules, then its result files.
+        shutil.copyfile(source, args.output_dir / source.name)
+
+
+if __name__ == "__main__":
+    main()
