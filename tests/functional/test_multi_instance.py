@@ -32,6 +32,7 @@ STEP = """
     host = config["current_host"]
     shard = sorted(p.name for p in pathlib.Path(os.environ["DATA"]).iterdir())
     if host == os.environ.get("FAIL_ON"):
+        time.sleep(5)  # let the other instances start (and say so) before this one fails
         (pathlib.Path(os.environ["OUT"]) / f"{host}.json").write_text("half")
         print("failing on", host, flush=True)
         sys.exit(4)
