@@ -96,7 +96,8 @@ def test_run_off_a_terminal_prints_a_line_per_step_change_and_never_wraps_an_arn
     arn = describe("unwrapped-" + "x" * 70, env)["executionArn"]
     lines = done.stderr.splitlines()
     assert f"execution: {arn}" in lines and f"FAILED {arn}" in lines
-    assert "Preprocess: RUNNING" in "\n".join(lines)
+    # a step that fails at once may go from PENDING to FAILED between two polls: RUNNING is
+    # printed only when seen, FAILED always
     assert any(line.startswith("Preprocess: FAILED") for line in lines)
     assert "┃" not in done.stderr  # no table redrawn into a log
 
