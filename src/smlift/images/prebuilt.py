@@ -121,7 +121,11 @@ def sklearn_release(uri: str) -> SklearnRelease | None:
         version, "3", (f"scikit-learn=={version.split('-')[0]}.*", "numpy<2", "pandas<2"))
 
 
-def lookalike_dockerfile(release: SklearnRelease, base: str = "python:3.11-slim") -> str:
+# The look-alike's base image, and the Python it has (where the real image's may differ).
+LOOKALIKE_BASE, LOOKALIKE_PYTHON = "python:3.11-slim", "3.11"
+
+
+def lookalike_dockerfile(release: SklearnRelease, base: str = LOOKALIKE_BASE) -> str:
     """A Dockerfile for a local look-alike of the release's image (see the module docstring)."""
     env = " \\\n    ".join(f"{key}={value}" for key, value in PREBUILT_SKLEARN_ENV.items())
     packages = " \\\n        ".join(f"'{p}'" for p in release.packages)

@@ -48,7 +48,7 @@ from typing import Any, Callable
 from ..asl.clock import RealClock
 from ..errors import ImageError, SmliftError, StorageError
 from ..images import resolve_image
-from ..images.prebuilt import sklearn_release
+from ..images.prebuilt import LOOKALIKE_PYTHON, sklearn_release
 from ..local.home import smlift_home
 from ..local.s3 import LocalS3
 from ..local.store import open_store, process_alive
@@ -451,7 +451,7 @@ def _image_note(image: Any) -> str:
         origin = getattr(image, "origin", "")
         what = "the image" if kind == "built" else f"the prebuilt image ({origin or 'as found'})"
         note = f"{what} {getattr(image, 'docker_ref', '')} on the Docker engine"
-        python = "3.11" if origin == "smlift look-alike" else None  # its base: python:3.11-slim
+        python = LOOKALIKE_PYTHON if origin == "smlift look-alike" else None
     else:
         note = f"a local runtime ({getattr(image, 'bin_dir', '')}) with the image's packages"
         python = f"{sys.version_info.major}.{sys.version_info.minor}"
