@@ -21,6 +21,8 @@ import pytest
 
 import smlift
 
+from import_graph import find_cycle
+
 ROOT = Path(smlift.__file__).parent
 
 
@@ -114,36 +116,12 @@ def _graph() -> dict[str, set[str]]:
 GRAPH = _graph()
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import cycle as a list of modules (first == last), or None."""
-    state: dict[str, str] = {}
-
-    def visit(module: str, trail: list[str]) -> list[str] | None:
-        state[module] = "open"
-        for target in sorted(graph.get(module, ())):
-            if state.get(target) == "open":
-                return trail[trail.index(target):] + [target]
-            if target not in state:
-                found = visit(target, trail + [target])
-                if found:
-                    return found
-        state[module] = "done"
-        return None
-
-    for module in sorted(graph):
-        if module not in state:
-            found = visit(module, [module])
-            if found:
-                return found
-    return None
-
-
 def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
 def test_smlift_has_no_import_cycles():
-    cycle = _cycle(GRAPH)
+    cycle = find_cycle(GRAPH)
     assert cycle is None, " -> ".join(cycle)
 
 

@@ -16,6 +16,8 @@ import smlift.asl
 from smlift.asl.definition import TYPE_NAMES
 from smlift.asl.interpreter import HANDLERS
 
+from import_graph import find_cycle
+
 PACKAGE = "smlift.asl"
 FOLDER = Path(smlift.asl.__file__).parent
 # What the engine may import from outside itself: the standard library, jsonata-python, the
@@ -64,37 +66,13 @@ def _graph() -> dict[str, set[str]]:
             for module, tree in MODULES.items()}
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import cycle as a list of modules (first == last), or None."""
-    state: dict[str, str] = {}
-
-    def visit(module: str, trail: list[str]) -> list[str] | None:
-        state[module] = "open"
-        for target in sorted(graph.get(module, ())):
-            if state.get(target) == "open":
-                return trail[trail.index(target):] + [target]
-            if target not in state:
-                found = visit(target, trail + [target])
-                if found:
-                    return found
-        state[module] = "done"
-        return None
-
-    for module in sorted(graph):
-        if module not in state:
-            found = visit(module, [module])
-            if found:
-                return found
-    return None
-
-
 def test_the_engine_has_no_import_cycles():
-    assert _cycle(_graph()) is None, " -> ".join(_cycle(_graph()))
+    assert find_cycle(_graph()) is None, " -> ".join(find_cycle(_graph()))
 
 
-def test_the_cycle_finder_finds_a_cycle():
-    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
-    assert _cycle({"a": {"b"}, "b": set()}) is None
+def test_the_cycle_finder_finds_afind_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
