@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import SmliftError
+from .output import emit, output_option
 
 DEFAULT_TAG = "smlift-inference:latest"
 
@@ -35,11 +36,16 @@ DEFAULT_TAG = "smlift-inference:latest"
                    "current folder, inside CONTEXT_DIR).")
 @click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
               help="[--remote] A Dockerfile ARG for the build; repeat for more.")
+@output_option(default="text")
 def build(context_dir: str, tag: str, engine: str | None, remote: bool, repository: str | None,
           role: str | None, bucket: str | None, vpc_id: str | None, subnet_ids: str | None,
           security_group_ids: str | None, compute_type: str, no_logs: bool,
-          dockerfile: str | None, build_args: tuple[str, ...]) -> None:
+          dockerfile: str | None, build_args: tuple[str, ...], output: str) -> None:
     """Build an image from the Dockerfile in CONTEXT_DIR.
+
+    Prints the image's digest (with --remote, its ECR URI); the build's own lines go to
+    stdout in the text form, to stderr with --output json (then one {"Uri", "Digest",
+    "Engine"} document).
 
     Locally (no Docker needed): reads the Dockerfile (ENV, WORKDIR, COPY, ENTRYPOINT, CMD),
     snapshots the COPY'd files, makes a Python runtime from the `pip install` requirements,
@@ -54,18 +60,22 @@ def build(context_dir: str, tag: str, engine: str | None, remote: bool, reposito
     """
     from ..images import build_image
 
+    def echo(line: str) -> None:
+        click.echo(line, err=output != "text")
+
     if remote:
         from ..aws.remote_build import build_remote
 
-        click.echo(build_remote(context_dir, echo=click.echo, tag=tag, repository=repository,
-                                role=role, bucket=bucket, vpc_id=vpc_id, subnet_ids=subnet_ids,
-                                security_group_ids=security_group_ids,
-                                compute_type=compute_type, no_logs=no_logs,
-                                dockerfile=dockerfile, build_args=build_args))
+        uri = build_remote(context_dir, echo=echo, tag=tag, repository=repository, role=role,
+                           bucket=bucket, vpc_id=vpc_id, subnet_ids=subnet_ids,
+                           security_group_ids=security_group_ids, compute_type=compute_type,
+                           no_logs=no_logs, dockerfile=dockerfile, build_args=build_args)
+        emit({"Uri": uri}, output, None, ("Uri",), text=uri)
         return
     if dockerfile or build_args:
         raise SmliftError("only remote builds take it", where="--file" if dockerfile else "--build-arg",
                           fix="add --remote, or build locally from CONTEXT_DIR/Dockerfile with "
                               "its ARG defaults")
-    image = build_image(Path(context_dir), tag, echo=click.echo, engine=engine)
-    click.echo(image.digest)
+    image = build_image(Path(context_dir), tag, echo=echo, engine=engine)
+    emit({"Uri": image.uri, "Digest": image.digest, "Engine": image.engine}, output, None,
+         ("Uri", "Digest", "Engine"), text=image.digest)

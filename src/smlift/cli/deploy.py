@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .output import dump
+from .output import dump, emit, output_option
 
 
 def _aws_options(command):
@@ -18,8 +18,19 @@ def _aws_options(command):
                            help="Show the plan of API calls and change nothing.")(command)
     command = click.option("--bucket", help="S3 bucket for the code and the deployment record "
                                             "(default: sagemaker-REGION-ACCOUNT).")(command)
-    return click.option("--name", default="smlift", show_default=True,
-                        help="Deployment name; prefixes the role and state machine names.")(command)
+    command = click.option("--name", default="smlift", show_default=True,
+                           help="Deployment name; prefixes the role and state machine names."
+                           )(command)
+    return output_option(default="text")(command)
+
+
+def _echo(output: str):
+    """The plan's lines: stdout in the text form, stderr otherwise (stdout is the document)."""
+    return lambda line: click.echo(line, err=output != "text")
+
+
+def _calls(plan) -> list[dict]:
+    return [{"method": call.method, "description": call.description} for call in plan.calls]
 
 
 def _client(region: str | None, profile: str | None):
@@ -38,8 +49,8 @@ def _client(region: str | None, profile: str | None):
               type=click.Path(file_okay=False), help="Project root (with iam/, scripts/, "
                                                      "statemachine/).")
 def deploy(name: str, bucket: str | None, dry_run: bool, region: str | None,
-           profile: str | None, input_prefix: str | None, output_prefix: str | None,
-           project_root: str) -> None:
+           profile: str | None, output: str, input_prefix: str | None,
+           output_prefix: str | None, project_root: str) -> None:
     """Deploy the state machine, its three roles and the step code to AWS.
 
     Plans first (reads only), shows the plan of API calls, then applies it: the roles and
@@ -56,7 +67,16 @@ def deploy(name: str, bucket: str | None, dry_run: bool, region: str | None,
 
     result = run_deploy(_client(region, profile), project_root=project_root, name=name,
                         bucket=bucket, input_prefix=input_prefix, output_prefix=output_prefix,
-                        dry_run=dry_run, echo=click.echo)
+                        dry_run=dry_run, echo=_echo(output))
+    if output != "text":
+        record = result.record or {}
+        value = {"name": name, "dryRun": dry_run, "applied": result.applied,
+                 "calls": _calls(result.plan),
+                 "stateMachineArn": None if dry_run else record.get("state_machine_arn"),
+                 "consoleUrl": None if dry_run else result.console_url,
+                 "input": None if dry_run else result.input}
+        emit(value, output, None, ("name", "dryRun", "applied", "stateMachineArn"))
+        return
     if dry_run:
         click.echo("Dry run: nothing was changed.")
         return
@@ -70,7 +90,7 @@ def deploy(name: str, bucket: str | None, dry_run: bool, region: str | None,
 @click.command()
 @_aws_options
 def destroy(name: str, bucket: str | None, dry_run: bool, region: str | None,
-            profile: str | None) -> None:
+            profile: str | None, output: str) -> None:
     """Remove exactly what `smlift deploy` created, as its deployment record lists it.
 
     Roles, policies, code objects and the state machine that deploy did not create are left
@@ -84,6 +104,8 @@ def destroy(name: str, bucket: str | None, dry_run: bool, region: str | None,
     from ..aws.deploy.deployer import destroy as run_destroy
 
     plan = run_destroy(_client(region, profile), name=name, bucket=bucket, dry_run=dry_run,
-                       echo=click.echo)
-    click.echo("Dry run: nothing was changed." if dry_run else
-               f"Destroyed deployment {name!r} ({len(plan.calls)} call(s)).")
+                       echo=_echo(output))
+    text = ("Dry run: nothing was changed." if dry_run else
+            f"Destroyed deployment {name!r} ({len(plan.calls)} call(s)).")
+    emit({"name": name, "dryRun": dry_run, "calls": _calls(plan)}, output, None,
+         ("name", "dryRun"), text=text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from .output import dump
+from .output import dump, emit, output_option
 
 
 @click.command()
@@ -25,7 +25,8 @@ from .output import dump
               help="Where processing jobs run: docker (real containers), local (smlift's own "
                    "runner) or auto (docker when an engine answers; default: $SMLIFT_ENGINE, "
                    "else auto).")
-def execute(definition, input_, name, state_machine_name, engine) -> None:
+@output_option()
+def execute(definition, input_, name, state_machine_name, engine, output) -> None:
     """Run one execution locally and print {"executionArn", "name", "status", "output",
     "error", "cause"} as JSON. Exit 0 whatever the status.
 
@@ -41,4 +42,7 @@ def execute(definition, input_, name, state_machine_name, engine) -> None:
     with sigterm_interrupts():
         summary = execute_files(definition, input_, name, state_machine_name,
                                 engine=choose_engine(engine) if engine else None)
-    click.echo(dump(summary, compact=True))
+    if output == "json":  # one line: the contract with outside runners
+        click.echo(dump(summary, compact=True))
+    else:
+        emit(summary, output, None, ("name", "status", "error", "cause", "executionArn"))

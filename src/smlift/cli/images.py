@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .output import dump
+from .output import emit, output_option
+
+_COLUMNS = ("Uri", "Engine", "Digest", "ContextDir", "Created")
 
 
 @click.group()
@@ -19,18 +21,19 @@ def images() -> None:
 
 
 @images.command("list")
-def list_() -> None:
+@output_option()
+def list_(output) -> None:
     """Every image `smlift build` recorded, as JSON (Uri, Engine, Digest, ...).
 
     \b
     Example:
       smlift images list
+      smlift images list --output table
     """
     from ..images import list_images
 
-    rows = [{key: record.get(key) for key in ("Uri", "Engine", "Digest", "ContextDir", "Created")}
-            for record in list_images()]
-    click.echo(dump({"images": rows}))
+    rows = [{key: record.get(key) for key in _COLUMNS} for record in list_images()]
+    emit({"images": rows}, output, rows, _COLUMNS)
 
 
 @images.command("build-sklearn")
@@ -38,7 +41,8 @@ def list_() -> None:
 @click.option("--region", default="us-east-1", show_default=True,
               help="The region whose ECR URI the image is tagged with (the URI your execution "
                    "input names as scikit_image_uri).")
-def build_sklearn(version: str, region: str) -> None:
+@output_option(default="text")
+def build_sklearn(version: str, region: str, output: str) -> None:
     """Make sagemaker-scikit-learn:VERSION-cpu-py3 available to the Docker engine, tagged with
     its ECR URI, so the same execution input runs unchanged. The real image is pulled where AWS
     credentials reach it; otherwise a local look-alike is built from the image's public recipe
@@ -52,4 +56,4 @@ def build_sklearn(version: str, region: str) -> None:
     from ..images import ensure_sklearn_image
 
     image = ensure_sklearn_image(version, region, echo=lambda line: click.echo(line, err=True))
-    click.echo(image.uri)
+    emit({"Uri": image.uri}, output, None, ("Uri",), text=image.uri)

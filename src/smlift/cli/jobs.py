@@ -77,11 +77,14 @@ def describe(job, output, **options) -> None:
 @click.argument("job")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the job ends.")
 @backend_options
-def logs(job, follow, **options) -> None:
+@output_option(default="text")
+def logs(job, follow, output, **options) -> None:
     """Print the job's log stream (its stdout and stderr, CloudWatch's NAME/algo-1-<epoch>).
 
     A job of several instances has one stream per instance (NAME/algo-i-<epoch>): they are
     printed one after the other, each line prefixed with its host, e.g. `[algo-2] ...`.
+    With --output json, one {"ProcessingJobName", "lines"} document (with --follow, once the
+    job has ended).
 
     \b
     Example:
@@ -92,8 +95,14 @@ def logs(job, follow, **options) -> None:
 
     service = chosen(options, job=job).jobs
     name = job_name(job)
-    for line in (service.follow_log(name) if follow else service.log_lines(name)):
-        click.echo(line)
+    lines = service.follow_log(name) if follow else service.log_lines(name)
+    if output == "text":  # as they come
+        for line in lines:
+            click.echo(line)
+        return
+    rows = [{"line": line} for line in lines]  # with --follow: once the job has ended
+    emit({"ProcessingJobName": name, "lines": [row["line"] for row in rows]}, output, rows,
+         ("line",))
 
 
 @jobs.command()

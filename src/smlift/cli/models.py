@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import click
 
-from .output import dump
+from .output import emit, output_option, say
+
+_COLUMNS = ("name", "version", "status", "image_uri")
 
 REGISTRY_HELP = "Use the local registry (SQLite under $SMLIFT_HOME) instead of SageMaker's."
 
@@ -26,10 +28,6 @@ def open_registry(local: bool, region: str | None, profile: str | None):
     from ..backend import open_backend
 
     return open_backend(local=local, region=region, profile=profile).registry
-
-
-def _line(version) -> str:
-    return f"{version.name:<32} {version.version:>7}  {version.status:<22} {version.image_uri}"
 
 
 @click.group()
@@ -56,8 +54,9 @@ def models() -> None:
 @click.option("--scikit-image-uri", help="The scikit-learn image for pre/postprocessing.")
 @click.option("--description", default="", help="A note kept with the version.")
 @backend_options
+@output_option(default="text")
 def register(name, image_uri, code_uri, instance_type, volume_size, max_runtime,
-             scikit_image_uri, description, local, region, profile) -> None:
+             scikit_image_uri, description, local, region, profile, output) -> None:
     """Register a new version of model NAME (PendingManualApproval).
 
     \b
@@ -69,37 +68,36 @@ def register(name, image_uri, code_uri, instance_type, volume_size, max_runtime,
     registry = open_registry(local, region, profile)
     version = registry.register(name, image_uri, settings=settings, description=description)
     flag = " --local" if local else ""
-    click.echo(f"Registered {version.name} version {version.version} ({version.status}) in the "
-               f"{registry.where} registry.")
-    click.echo(f"Approve it: smlift models approve {version.name} "
-               f"--version {version.version}{flag}")
+    text = (f"Registered {version.name} version {version.version} ({version.status}) in the "
+            f"{registry.where} registry.")
+    emit(version.to_dict(), output, None, _COLUMNS, text=text if output == "text" else None)
+    say(f"Approve it: smlift models approve {version.name} --version {version.version}{flag}",
+        output)
 
 
 @models.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --output json.")
 @backend_options
-def list_(as_json, local, region, profile) -> None:
-    """List the registered models, with the latest version of each.
+@output_option(default="table")
+def list_(as_json, local, region, profile, output) -> None:
+    """List the registered models, with the latest version of each (a table by default).
 
     \b
     Example:
       smlift models list --local
+      smlift models list --local --output json
     """
-    latest = open_registry(local, region, profile).list_models()
-    if as_json:
-        click.echo(dump([v.to_dict() for v in latest]))
-        return
-    click.echo(f"{'NAME':<32} {'LATEST':>7}  {'STATUS':<22} IMAGE")
-    for version in latest:
-        click.echo(_line(version))
+    rows = [v.to_dict() for v in open_registry(local, region, profile).list_models()]
+    emit(rows, "json" if as_json else output, rows, _COLUMNS)
 
 
 @models.command()
 @click.argument("name")
 @click.option("--version", type=int, help="The version (default: every version).")
 @backend_options
-def show(name, version, local, region, profile) -> None:
-    """Show a model's versions, or one version, as JSON.
+@output_option()
+def show(name, version, local, region, profile, output) -> None:
+    """Show a model's versions, or one version, as JSON (or --output table|text).
 
     \b
     Example:
@@ -107,18 +105,22 @@ def show(name, version, local, region, profile) -> None:
     """
     registry = open_registry(local, region, profile)
     if version is None:
-        click.echo(dump([v.to_dict() for v in registry.versions(name)]))
+        rows = [v.to_dict() for v in registry.versions(name)]
+        emit(rows, output, rows, _COLUMNS)
     else:
-        click.echo(dump(registry.show(name, version).to_dict()))
+        emit(registry.show(name, version).to_dict(), output, None, _COLUMNS)
 
 
 def _set_status(status: str, verb: str):
     @click.argument("name")
     @click.option("--version", type=int, required=True, help="The version to change.")
     @backend_options
-    def command(name, version, local, region, profile) -> None:
+    @output_option(default="text")
+    def command(name, version, local, region, profile, output) -> None:
         changed = open_registry(local, region, profile).set_status(name, version, status)
-        click.echo(f"{verb} {changed.name} version {changed.version}: {changed.status}.")
+        emit(changed.to_dict(), output, None, _COLUMNS,
+             text=f"{verb} {changed.name} version {changed.version}: {changed.status}."
+             if output == "text" else None)
 
     return command
 

@@ -4,6 +4,11 @@
                               non-ASCII text as it is; `compact=True` is one line (`smlift
                               execute`'s contract with outside runners)
     parity_text(report)       a `smlift.parity.ParityReport`, one line per file
+    output_option(default)    `--output json|table|text`, on every command that prints results
+    render(value, output, rows, columns, text)   the one renderer behind `--output`
+    emit(...)                 render, then print on stdout
+    say(text, output)         a human message: stdout for text/table, stderr for json, so that
+                              stdout stays exactly one JSON document
 """
 
 from __future__ import annotations
@@ -49,9 +54,15 @@ def output_option(default: str = "json"):
 
 
 def render(value: Any, output: str, rows: list[dict] | None = None,
-           columns: tuple[str, ...] = ()) -> str:
-    """`value` as JSON, or `rows` (default: [value]) as a table or text lines of `columns`."""
+           columns: tuple[str, ...] = (), text: str | None = None) -> str:
+    """`value` as JSON, or `rows` (default: [value]) as a table or text lines of `columns`.
+    `text`, when given, is the text form (a command's own human lines); with no `columns`
+    it is the table form too."""
     if output == "json":
+        return dump(value)
+    if text is not None and (output == "text" or not columns):
+        return text
+    if not columns:
         return dump(value)
     rows = [value] if rows is None else rows
     cells = [[_cell(row.get(column)) for column in columns] for row in rows]
@@ -67,3 +78,21 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     return _default(value) if hasattr(value, "isoformat") else str(value)
+
+
+def emit(value: Any, output: str, rows: list[dict] | None = None,
+         columns: tuple[str, ...] = (), text: str | None = None) -> None:
+    """`render(...)`, printed on stdout (nothing at all for an empty text form)."""
+    import click
+
+    rendered = render(value, output, rows, columns, text)
+    if rendered or output == "json":
+        click.echo(rendered)
+
+
+def say(text: str, output: str) -> None:
+    """A message for a person: on stdout in the text and table forms, on stderr with --output
+    json (stdout is then one JSON document and nothing else)."""
+    import click
+
+    click.echo(text, err=output == "json")

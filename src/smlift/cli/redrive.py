@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .models import dump as _dump
+from .output import emit, output_option
 
 
 @click.command()
@@ -17,7 +17,8 @@ from .models import dump as _dump
                    "first, then AWS for an execution ARN).")
 @click.option("--client-token", default=None,
               help="RedriveExecution's clientToken: the same token redrives only once.")
-def redrive(execution, local, client_token) -> None:
+@output_option()
+def redrive(execution, local, client_token, output) -> None:
     """Redrive an execution: rerun its unsuccessful states and what follows, keeping what
     succeeded (Step Functions' RedriveExecution). Prints redriveDate and DescribeExecution;
     locally, once the execution has ended again (exit 1 unless it SUCCEEDED).
@@ -40,7 +41,8 @@ def redrive(execution, local, client_token) -> None:
 
     backend = local_backend(sfn=LocalStepFunctions()) if local else locate(execution)
     described = redrive_execution(backend, execution, client_token=client_token)
-    click.echo(_dump(described))
+    emit(described, output, None,
+         ("name", "status", "redriveDate", "redriveCount", "error", "executionArn"))
     problem = backend.runs_in_process and failure_message(described)
     if problem:
         raise ExecutionError(problem, where=described.get("executionArn"),

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
+from .output import emit, output_option
 
-def _render(transfers) -> None:
-    for t in transfers:
-        line = f"delete: {t.src}" if t.action == "delete" else f"{t.action}: {t.src} to {t.dst}"
-        click.echo(line)
+_TRANSFER_COLUMNS = ("action", "src", "dst")
+_LISTING_COLUMNS = ("name", "is_prefix", "size", "modified")
+
+
+def _render(transfers, output: str) -> None:
+    """As `aws s3 cp|sync` print them (text), or {"transfers": [{action, src, dst}]}."""
+    rows = [dataclasses.asdict(t) for t in transfers]
+    text = "\n".join(f"delete: {t.src}" if t.action == "delete" else f"{t.action}: {t.src} to {t.dst}"
+                     for t in transfers)
+    emit({"transfers": rows}, output, rows, _TRANSFER_COLUMNS,
+         text=text if output == "text" else None)
 
 
 @click.group()
@@ -28,7 +38,8 @@ def s3() -> None:
 @click.argument("dst")
 @click.option("--recursive", is_flag=True,
               help="Copy every file of a folder or every object under a prefix.")
-def cp(src: str, dst: str, recursive: bool) -> None:
+@output_option(default="text")
+def cp(src: str, dst: str, recursive: bool, output: str) -> None:
     """Copy a local file to s3://, back, or s3:// to s3://; '-' is stdin or stdout.
 
     \b
@@ -44,31 +55,36 @@ def cp(src: str, dst: str, recursive: bool) -> None:
     if "-" in (src, dst) and not recursive:
         copy_stream(LocalS3(), src, dst, sys.stdin.buffer, sys.stdout.buffer)
         return
-    _render(copy_objects(LocalS3(), src, dst, recursive=recursive))
+    _render(copy_objects(LocalS3(), src, dst, recursive=recursive), output)
 
 
 @s3.command()
 @click.argument("uri", required=False)
 @click.option("--recursive", is_flag=True, help="List every key under the prefix, in full.")
-def ls(uri: str | None, recursive: bool) -> None:
+@output_option(default="text")
+def ls(uri: str | None, recursive: bool, output: str) -> None:
     """List the buckets, or the prefixes and objects under s3://BUCKET/PREFIX.
 
     \b
     Example:
       smlift s3 ls
-      smlift s3 ls s3://smlift-local/output/
+      smlift s3 ls s3://smlift-local/output/ --output json
     """
     from ..local.s3 import LocalS3, format_listing, list_entries
 
-    for entry in list_entries(LocalS3(), uri, recursive=recursive):
-        click.echo(format_listing(entry))
+    entries = list_entries(LocalS3(), uri, recursive=recursive)
+    rows = [dataclasses.asdict(entry) for entry in entries]
+    text = "\n".join(format_listing(entry) for entry in entries)
+    emit({"entries": rows}, output, rows, _LISTING_COLUMNS,
+         text=text if output == "text" else None)
 
 
 @s3.command()
 @click.argument("src")
 @click.argument("dst")
 @click.option("--delete", is_flag=True, help="Also delete destination files the source lacks.")
-def sync(src: str, dst: str, delete: bool) -> None:
+@output_option(default="text")
+def sync(src: str, dst: str, delete: bool, output: str) -> None:
     """Copy new and changed files between a folder and a prefix (either way).
 
     A file is copied when the destination lacks it, its size differs, or the source is newer.
@@ -80,4 +96,4 @@ def sync(src: str, dst: str, delete: bool) -> None:
     """
     from ..local.s3 import LocalS3, sync_objects
 
-    _render(sync_objects(LocalS3(), src, dst, delete=delete))
+    _render(sync_objects(LocalS3(), src, dst, delete=delete), output)

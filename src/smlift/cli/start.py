@@ -12,7 +12,10 @@ import click
 from .. import layout
 
 from .models import backend_options
-from .output import dump as _dump
+from .output import emit, output_option
+
+_STARTED_COLUMNS = ("model", "version", "status", "startDate", "executionArn")
+_ALL_COLUMNS = ("model", "version", "executionArn", "error")
 
 
 def _common(command):
@@ -54,12 +57,15 @@ def _backend(local: bool, region, profile, deployment: str, definition: str):
 @click.option("--wait", is_flag=True, help="Wait for the execution to end; exit 1 unless it "
                                            "SUCCEEDED (one model only).")
 @_common
+@output_option()
 def start(name, input_uri, output_uri, execution, all_models, input_prefix, output_prefix,
           max_concurrency, wait, version, allow_unapproved, deployment, definition, local, region,
-          profile) -> None:
+          profile, output) -> None:
     """Start a pipeline execution for registered model NAME (or --all models).
 
-    Prints the execution as JSON; follow it with `smlift wait|status|history ARN`.
+    Prints the execution (executionArn, startDate, model, version, input); follow it with
+    `smlift wait ARN`. With --wait, prints one document once it has ended: its
+    DescribeExecution (status, output, error...) with the model and version.
 
     \b
     Example:
@@ -79,14 +85,16 @@ def start(name, input_uri, output_uri, execution, all_models, input_prefix, outp
             raise InputError("--version, --name and --wait apply to one model, not --all",
                              where="--all", fix="leave them out with --all")
         return _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved,
-                          deployment, definition, local, region, profile)
+                          deployment, definition, local, region, profile, output)
     backend = _backend(local, region, profile, deployment, definition)
     with _interruptible(backend):
         started = start_model(backend, name, input_uri, output_uri, version=version,
                               allow_unapproved=allow_unapproved, execution=execution, wait=wait,
-                              on_started=lambda s: _announce(s, wait, backend.runs_in_process))
+                              on_started=lambda s: _announce(s, wait, backend.runs_in_process,
+                                                             output))
     if started.ended is not None:
-        click.echo(_dump(started.ended))
+        ended = final_description(started)
+        emit(ended, output, None, _STARTED_COLUMNS)
         problem = failure_message(started.ended)
         if problem:
             raise ExecutionError(problem, where=started.execution_arn,
@@ -103,18 +111,27 @@ def _interruptible(backend):
     return sigterm_interrupts() if backend.runs_in_process else contextlib.nullcontext()
 
 
-def _announce(started, wait: bool, in_process: bool) -> None:
-    click.echo(_dump(started.to_dict()))
-    if not wait:
-        click.echo(f"Started {started.model} version {started.version}. Follow it: "
-                   f"smlift wait {started.execution_arn}", err=True)
-        if in_process:
-            click.echo("It runs in this process: the command returns when the execution ends.",
-                       err=True)
+def final_description(started) -> dict:
+    """`start --wait`'s one document: the ended execution's DescribeExecution, with the model
+    and version start chose (its input is DescribeExecution's, the JSON text sent)."""
+    return {**started.ended, "model": started.model, "version": started.version}
+
+
+def _announce(started, wait: bool, in_process: bool, output: str) -> None:
+    if wait:  # one document, once it has ended; until then a line for a person
+        click.echo(f"Started {started.model} version {started.version}: "
+                   f"{started.execution_arn}; waiting for it to end.", err=True)
+        return
+    emit(started.to_dict(), output, None, _STARTED_COLUMNS)
+    click.echo(f"Started {started.model} version {started.version}. Follow it: "
+               f"smlift wait {started.execution_arn}", err=True)
+    if in_process:
+        click.echo("It runs in this process: the command returns when the execution ends.",
+                   err=True)
 
 
 def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, deployment,
-               definition, local, region, profile) -> None:
+               definition, local, region, profile, output) -> None:
     from ..errors import SmliftError
     from ..starter import start_every
 
@@ -128,7 +145,8 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
                        err=True)
 
     def announce(results) -> None:
-        click.echo(_dump([r.to_dict() for r in results]))
+        rows = [r.to_dict() for r in results]
+        emit(rows, output, rows, _ALL_COLUMNS)
         if not any(r.error for r in results):
             click.echo(f"{len(results)} executions started.", err=True)
 
@@ -149,8 +167,9 @@ def _start_all(input_prefix, output_prefix, max_concurrency, allow_unapproved, d
 @click.option("--output-uri", help="s3:// prefix the results go under (AWS default: the "
                                    "deployment's output prefix + NAME/).")
 @_common
+@output_option()
 def input_(name, input_uri, output_uri, version, allow_unapproved, deployment, definition, local,
-           region, profile) -> None:
+           region, profile, output) -> None:
     """Print the execution input JSON `smlift start` would use, paste-ready for the console.
 
     \b
@@ -162,4 +181,5 @@ def input_(name, input_uri, output_uri, version, allow_unapproved, deployment, d
     backend = _backend(local, region, profile, deployment, definition)
     _, values = prepare(backend.registry, backend.target, name, input_uri, output_uri, version=version,
                         allow_unapproved=allow_unapproved)
-    click.echo(_dump(values))
+    emit(values, output, [{"field": k, "value": v} for k, v in values.items()],
+         ("field", "value"))

@@ -3,7 +3,8 @@
 Thin: calls `smlift.pipeline.validate.validate_pipeline` and prints each problem with where it
 is and the fix. Errors are what AWS would reject (or a request that cannot run): exit 1.
 Warnings are smlift's advice (no Retry for capacity errors, no Catch to a Fail state, a
-Dockerfile writing under /opt/ml): exit 0, unless --strict.
+Dockerfile writing under /opt/ml): exit 0, unless --strict. `--output json` prints one
+document: {"ok", "checked", "errors", "warnings"}, each problem {"where", "message", "fix"}.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import click
 
 from .. import layout
+from .output import emit, output_option
 
 DEFAULT_DEFINITION = layout.DEFINITION
 DEFAULT_INPUT = layout.INPUT
@@ -26,7 +28,7 @@ DEFAULT_CONTAINERS = layout.CONTAINERS  # every containers/*/ that holds a Docke
               default=DEFAULT_DEFINITION, show_default=True, help="The state machine definition.")
 @click.option("--input", "input_path", type=click.Path(path_type=Path), default=None,
               help=f"An execution input to resolve the definition against [default: {DEFAULT_INPUT} "
-                   "when it exists].")
+                   "when it exists, else one synthesised from what the definition reads].")
 @click.option("--iam", "iam_dir", type=click.Path(path_type=Path), default=None,
               help=f"The folder of IAM policy templates [default: {DEFAULT_IAM} when it exists].")
 @click.option("--no-input", is_flag=True, help="Skip the input, request and hand-off checks.")
@@ -35,8 +37,9 @@ DEFAULT_CONTAINERS = layout.CONTAINERS  # every containers/*/ that holds a Docke
               help=f"A build context whose Dockerfile to check; repeatable [default: every "
                    f"{DEFAULT_CONTAINERS}/*/ with a Dockerfile].")
 @click.option("--strict", is_flag=True, help="Warnings (smlift's advice) fail too (exit 1).")
+@output_option(default="text")
 def validate(definition: Path, input_path: Path | None, iam_dir: Path | None, no_input: bool,
-             no_iam: bool, containers: tuple[Path, ...], strict: bool) -> None:
+             no_iam: bool, containers: tuple[Path, ...], strict: bool, output: str) -> None:
     """Check the definition, an input, the IAM policies, the data hand-offs and the Dockerfiles.
 
     Each Task's Arguments are resolved against the input by the engine itself (a dry run with a
@@ -45,22 +48,52 @@ def validate(definition: Path, input_path: Path | None, iam_dir: Path | None, no
     Retry for capacity errors or no Catch to a Fail state: advice, which fails only with
     --strict. What AWS would reject is an error: exit 1.
 
+    Any definition is checked, not only smlift's: one written elsewhere is resolved against
+    its own input shape. Without --input (and no examples/input.json), the input is
+    synthesised from the paths the definition reads ($.x.y, $states.input.x), with
+    placeholders typed by where they land (an s3:// URI for S3Uri, a role ARN for RoleArn,
+    numbers for InstanceCount...), and a warning says so.
+
     \b
     Example:
       smlift validate
       smlift validate --input examples/input.local.json --iam iam --container containers/inference
+      smlift validate --definition stepfunctions_config.json --input my-input.json --no-iam
+      smlift validate --definition other.asl.json --no-iam --output json
     """
     from ..pipeline.validate import validate_pipeline
 
+    synthesise = input_path is None and not no_input and not DEFAULT_INPUT.exists()
     input_path = None if no_input else input_path or _if_exists(DEFAULT_INPUT)
     iam_dir = None if no_iam else iam_dir or _if_exists(DEFAULT_IAM)
     containers = containers or tuple(sorted(dockerfile.parent for dockerfile
                                             in DEFAULT_CONTAINERS.glob("*/Dockerfile")))
-    found = validate_pipeline(definition, input_path, iam_dir, containers)
-    checked = ", ".join(str(p) for p in (definition, input_path, iam_dir, *containers)
-                        if p is not None)
+    found = validate_pipeline(definition, input_path, iam_dir, containers,
+                              synthesise=synthesise)
+    checked = [str(p) for p in (definition, input_path, iam_dir, *containers) if p is not None]
+    if synthesise:
+        checked.insert(1, "a synthesised input")
     problems = [p for p in found if strict or p.severity != "warning"]
-    for warning in (p for p in found if p.severity == "warning" and not strict):
+    warnings = [p for p in found if p.severity == "warning" and not strict]
+    if output != "text":
+        value = {"ok": not problems, "checked": checked,
+                 "errors": [_as_dict(p) for p in problems],
+                 "warnings": [_as_dict(p) for p in warnings]}
+        rows = [dict(_as_dict(p), severity="error" if p in problems else "warning")
+                for p in problems + warnings]
+        emit(value, output, rows, ("severity", "where", "message", "fix"))
+    else:
+        _print_text(problems, warnings, ", ".join(checked))
+    if problems:
+        sys.exit(1)
+
+
+def _as_dict(problem) -> dict:
+    return {"where": problem.where, "message": problem.message, "fix": problem.fix}
+
+
+def _print_text(problems, warnings, checked: str) -> None:
+    for warning in warnings:
         click.echo(f"warning: {warning.where}: {warning.message}")
         click.echo(f"  fix: {warning.fix}")
     if not problems:
@@ -70,7 +103,6 @@ def validate(definition: Path, input_path: Path | None, iam_dir: Path | None, no
         click.echo(f"{problem.where}: {problem.message}")
         click.echo(f"  fix: {problem.fix}")
     click.echo(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in {checked}", err=True)
-    sys.exit(1)
 
 
 def _if_exists(path: Path) -> Path | None:

@@ -8,7 +8,14 @@ How it works
    structure, transitions, reachability, paths, intrinsics and JSONata the way AWS answers
    `InvalidDefinition`. On top of that we check the pipeline's shape: every processing Task has
    Retry on SageMaker's two transient errors with backoff, and a Catch to a Fail state.
-2. **The input** is checked against the contract (`contract.PipelineInput`).
+2. **The input** is checked against the contract (`contract.PipelineInput`) when the definition is
+   an smlift pipeline (it reads the contract's fields); a definition written elsewhere (the AWS
+   sample's, the Data Science SDK's) reads its own input shape, which only the dry run checks.
+   With no input (`synthesise=True`), one is made from what the definition reads (section 2b):
+   every JSONPath `$.x.y` (Parameters, InputPath, ItemsPath, Choice variables, `$$.Execution.
+   Input`) and JSONata `$states.input.x.y` followed from state to state, each value a
+   placeholder typed by the request field it lands in (an s3:// URI for S3Uri, a role ARN for
+   RoleArn, a number for InstanceCount); a warning says the input was synthesised.
 3. **A dry run** executes the definition with the engine itself (`smlift.asl.engine`), on a virtual
    clock, with a recording handler in place of SageMaker: each Task's Arguments are resolved by
    the very code that resolves them in `smlift run`, never a second copy. It runs twice, with an
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -43,6 +51,7 @@ from ..errors import DefinitionError, InputError, SmliftError
 from ..images.dockerfile import dockerfile_warnings
 from ..processing.request import check_create_processing_job, check_template_fields
 from . import iam, read_definition
+from ..images.prebuilt import default_scikit_image
 from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
 
 PROCESSING_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
@@ -81,25 +90,37 @@ class JobRequest:
 
 def validate_pipeline(definition_path: str | Path, input_path: str | Path | None = None,
                       iam_dir: str | Path | None = None,
-                      containers: list[str | Path] | tuple = ()) -> list[Problem]:
+                      containers: list[str | Path] | tuple = (), *,
+                      synthesise: bool = False) -> list[Problem]:
     """Every problem found, each with where, what and the fix. Empty = everything holds;
     only warnings (`severity == "warning"`) = valid. `containers`: build-context folders whose
-    Dockerfiles are checked."""
+    Dockerfiles are checked. `synthesise`: with no `input_path`, resolve the requests against
+    an input made from what the definition reads (with a warning saying so)."""
     definition_path = Path(definition_path)
+    where = str(definition_path)
     problems: list[Problem] = []
     machine, raw = _load_definition(definition_path, problems)
     if raw is not None:
-        problems += _check_shape(raw, str(definition_path))
-    data = _load_input(input_path, problems)
-    pipeline = _valid_input(data, str(input_path), problems) if data is not None else None
+        problems += _check_shape(raw, where)
+    contract = not isinstance(raw, dict) or reads_contract(raw)  # unreadable: assume smlift's
+    if input_path is None and synthesise and machine is not None:
+        data = synthesise_input(raw)
+        problems.append(_synthesised_warning(data, where))
+    else:
+        data = _load_input(input_path, problems)
+    pipeline = None
+    if data is not None and contract:
+        pipeline = _valid_input(data, str(input_path or "the synthesised input"), problems)
     runs: dict[str, list[JobRequest]] = {}
-    if machine is not None and pipeline is not None:  # a broken input is reported, not run
-        runs = _dry_runs(machine, data, str(definition_path), problems)
+    # a broken input is reported, not run; a definition's own input shape only by the dry run
+    if machine is not None and data is not None and (pipeline is not None or not contract):
+        runs = _dry_runs(machine, data, where, problems)
         for jobs in runs.values():
-            problems += _check_requests(jobs, str(definition_path))
-        problems += _check_hand_offs(runs.get(ORDINARY_NAME, []), data, str(definition_path))
-        problems += _check_runs_disjoint(runs, str(definition_path))
-        problems += _check_sharding(machine, data, str(definition_path))
+            problems += _check_requests(jobs, where)
+        if contract:  # the pipeline contract's hand-offs and naming (docs/pipeline.md)
+            problems += _check_hand_offs(runs.get(ORDINARY_NAME, []), data, where)
+            problems += _check_runs_disjoint(runs, where)
+            problems += _check_sharding(machine, data, where)
     if iam_dir is not None:
         problems += _check_iam(Path(iam_dir), pipeline, runs.get(ORDINARY_NAME, []))
     for context in containers:
@@ -241,6 +262,286 @@ def _valid_input(data: Any, where: str, problems: list[Problem]) -> PipelineInpu
                if example is not None else "remove the field or correct it (docs/pipeline.md)")
         problems.append(Problem(f"{where}:{field}" if field else where, message, fix))
     return None if found else PipelineInput.model_validate(data)
+
+
+# --- 2b. an input when none is given ------------------------------------------------------------
+
+CONTRACT_FIELDS = ("input_uri", "output_uri", "code_uri", "custom_image_uri", "scikit_image_uri",
+                   "role")
+_JSONPATH = re.compile(r"(?<![\w$])\$(?:\.[A-Za-z_][\w-]*|\[\d+\]|\['[^']*'\]|\[\"[^\"]*\"\])*")
+_STATES_INPUT = re.compile(r"\$states\.(input|context\.Execution\.Input)((?:\.[A-Za-z_]\w*)*)")
+_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+# Where a value lands -> the placeholder put there (a request field, in any Task's request).
+PLACEHOLDER_NUMBERS = {"InstanceCount": 1, "VolumeSizeInGB": 30, "MaxRuntimeInSeconds": 3600,
+                       "MaxWaitTimeInSeconds": 3600, "MaxConcurrency": 1, "Seconds": 1,
+                       "TimeoutSeconds": 3600, "HeartbeatSeconds": 60}
+PLACEHOLDER_ROLE = "arn:aws:iam::123456789012:role/smlift-validate"
+PLACEHOLDER_BUCKET = "smlift-validate"
+_CHOICE_KINDS = {"String": "string", "Numeric": "number", "Boolean": "boolean",
+                 "Timestamp": "timestamp"}
+
+Read = tuple[tuple, str]  # (path into the execution input, the field its value lands in)
+
+
+def reads_contract(raw: dict) -> bool:
+    """Whether the definition is an smlift pipeline: it reads a field of the input contract."""
+    return any(path[:1] and path[0] in CONTRACT_FIELDS for path, _ in input_reads(raw))
+
+
+def synthesise_input(raw: dict) -> dict:
+    """An execution input that gives every path the definition reads a plausible value: the
+    contract's examples for an smlift pipeline, else placeholders typed by where they land."""
+    if reads_contract(raw):
+        return dict(EXAMPLES)
+    data: dict = {}
+    for path, field in sorted(input_reads(raw), key=lambda read: len(read[0])):
+        if path:
+            _put(data, path, _placeholder(path, field))
+    return data
+
+
+def _synthesised_warning(data: dict, where: str) -> Problem:
+    fields = sorted(_leaf_paths(data))
+    shown = ", ".join(fields[:6]) + (f" and {len(fields) - 6} more" if len(fields) > 6 else "")
+    return Problem(where, "no execution input was given: the requests were resolved against a "
+                          f"synthesised one ({len(fields)} field(s): {shown or 'none read'}), "
+                          "with placeholder values", "pass --input FILE (a real execution input) "
+                          "to check the requests it makes", severity="warning")
+
+
+def _leaf_paths(value: Any, prefix: str = "$") -> list[str]:
+    if isinstance(value, dict) and value:
+        return [p for k, v in value.items() for p in _leaf_paths(v, f"{prefix}.{k}")]
+    if isinstance(value, list) and value and isinstance(value[0], (dict, list)):
+        return _leaf_paths(value[0], f"{prefix}[0]")
+    return [prefix]
+
+
+def _put(data: dict, path: tuple, value: Any) -> None:
+    """Set `value` at `path`, making objects (and one-item arrays for int steps) on the way;
+    a deeper read wins over a shallower one (an object, not a placeholder string)."""
+    node: Any = data
+    for step, following in zip(path, path[1:]):
+        container: Any = [] if isinstance(following, int) else {}
+        if isinstance(node, dict):
+            if not isinstance(node.get(step), type(container)):
+                node[step] = container
+            node = node[step]
+        else:
+            while len(node) <= step:
+                node.append(container)
+            if not isinstance(node[step], type(container)):
+                node[step] = container
+            node = node[step]
+    last = path[-1]
+    if isinstance(node, dict):
+        if not isinstance(node.get(last), (dict, list)):
+            node[last] = value
+    else:
+        while len(node) <= last:
+            node.append(value)
+
+
+def _placeholder(path: tuple, field: str) -> Any:
+    """A value for `path`, typed by the request field it lands in (else by its own name)."""
+    if field.startswith("kind:"):  # a Choice rule's comparison says the type
+        return {"number": 1, "boolean": True, "timestamp": "2024-01-01T00:00:00Z"}.get(
+            field[5:], _slug(path))
+    name = field or next((str(p) for p in reversed(path) if isinstance(p, str)), "value")
+    lower = name.lower()
+    if name in PLACEHOLDER_NUMBERS or lower.endswith(("count", "seconds", "ingb")):
+        return PLACEHOLDER_NUMBERS.get(name, 1)
+    if lower == "imageuri" or lower.endswith("image") or lower.endswith("imageuri"):
+        return default_scikit_image("us-east-1")
+    if lower.endswith("rolearn") or lower == "role":
+        return PLACEHOLDER_ROLE
+    if lower.endswith("arn"):
+        return f"arn:aws:states:us-east-1:123456789012:stateMachine:{_slug(path)}"
+    if "s3" in lower or lower.endswith(("uri", "url", "prefix")):
+        return f"s3://{PLACEHOLDER_BUCKET}/{'/'.join(str(p) for p in path)}/"
+    if lower == "instancetype":
+        return "ml.m5.xlarge"
+    if lower == "localpath":
+        return f"/opt/ml/processing/{_slug(path)}"
+    if name in ("ContainerArguments", "ContainerEntrypoint"):
+        return [_slug(path)]
+    if name == "Tags":
+        return [{"Key": "smlift-validate", "Value": _slug(path)}]
+    return _slug(path)  # a name (job names included): letters, digits and hyphens
+
+
+def _slug(path: tuple) -> str:
+    text = "-".join(str(p) for p in path if isinstance(p, str)).lower()
+    return ("validate-" + re.sub(r"[^a-z0-9]+", "-", text).strip("-"))[:63].rstrip("-")
+
+
+def _parse_path(text: str) -> tuple | None:
+    """`$.a.b[0]['c']` -> ("a", "b", 0, "c"); None for what is not a plain path."""
+    if not text.startswith("$"):
+        return None
+    steps, rest = [], text[1:]
+    while rest:
+        match = _STEP.match(rest)
+        if not match:
+            return None
+        key, index, quoted, double = match.groups()
+        steps.append(int(index) if index is not None else (key or quoted or double))
+        rest = rest[match.end():]
+    return tuple(steps)
+
+
+def input_reads(raw: dict) -> list[Read]:
+    """Every (execution-input path, landing field) the definition reads, following each
+    state's input from StartAt (InputPath, ResultPath null, OutputPath...). A state whose input
+    is a task's result (not the execution input) adds only its `$$.Execution.Input` reads."""
+    reads: list[Read] = []
+    _walk(raw, (), raw.get("QueryLanguage", "JSONPath"), reads)
+    return list(dict.fromkeys(reads))
+
+
+def _walk(machine: dict, prefix: tuple | None, language: str, reads: list[Read]) -> None:
+    states = machine.get("States") if isinstance(machine.get("States"), dict) else {}
+    queue, seen = [(machine.get("StartAt"), prefix)], set()
+    while queue:
+        name, prefix = queue.pop()
+        if (name, prefix) in seen or not isinstance(states.get(name), dict):
+            continue
+        seen.add((name, prefix))
+        queue += _state_reads(states[name], prefix, language, reads)
+
+
+def _state_reads(state: dict, prefix: tuple | None, language: str,
+                 reads: list[Read]) -> list[tuple[str, tuple | None]]:
+    """Record what one state reads; return (next state, its input's path) pairs."""
+    language = state.get("QueryLanguage", language)
+    kind = state.get("Type")
+    if language == "JSONata":
+        _jsonata_reads(state, prefix, reads)
+        effective, output = prefix, (prefix if kind in ("Pass", "Wait", "Choice") and
+                                     "Output" not in state else None)
+    else:
+        effective = _join(prefix, state.get("InputPath", "$"))
+        for key in ("Parameters", "ItemSelector"):
+            _template_reads(state.get(key), effective, "", reads)
+        for key, field in (("SecondsPath", "kind:number"), ("TimestampPath", "kind:timestamp")):
+            if isinstance(state.get(key), str):
+                _add(reads, _join(effective, state[key]), field)
+        for rule in state.get("Choices") or []:
+            _choice_reads(rule, effective, reads)
+        output = _jsonpath_output(state, prefix, effective)
+    _branch_reads(state, effective, language, reads)
+    targets = [state.get("Next"), state.get("Default")]
+    targets += [rule.get("Next") for rule in state.get("Choices") or [] if isinstance(rule, dict)]
+    caught = [(c.get("Next"), prefix if c.get("ResultPath", "$") not in ("$",) else None)
+              for c in state.get("Catch") or [] if isinstance(c, dict)]
+    return [(t, output) for t in targets if isinstance(t, str)] + caught
+
+
+def _jsonpath_output(state: dict, prefix: tuple | None, effective: tuple | None) -> tuple | None:
+    """The path (in the execution input) of what the state passes on, or None (a result)."""
+    result_path = state.get("ResultPath", "$")
+    if "ResultPath" in state and result_path is None:
+        out = prefix  # the state's own input, unchanged
+    elif result_path != "$":
+        out = prefix  # its input with the result beside
+    elif state.get("Type") in ("Choice", "Wait", "Succeed") or (
+            state.get("Type") == "Pass" and not {"Result", "Parameters"} & set(state)):
+        out = effective
+    else:
+        out = None
+    return _join(out, state.get("OutputPath", "$"))
+
+
+def _branch_reads(state: dict, effective: tuple | None, language: str, reads: list[Read]) -> None:
+    """Map's item processor sees one item of ItemsPath (unless an ItemSelector reshapes it);
+    each Parallel branch sees the state's input."""
+    if state.get("Type") == "Map":
+        items = _join(effective, state.get("ItemsPath", "$")) if language != "JSONata" else None
+        if items is not None and items:
+            _add(reads, items + (0,), "")
+        item = None if ({"ItemSelector", "Parameters"} & set(state) or items is None) \
+            else items + (0,)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if isinstance(processor, dict):
+            _walk(processor, item, processor.get("QueryLanguage", language), reads)
+    for branch in state.get("Branches") or []:
+        if isinstance(branch, dict):
+            _walk(branch, effective if "Parameters" not in state else None,
+                  branch.get("QueryLanguage", language), reads)
+
+
+def _join(prefix: tuple | None, path: Any) -> tuple | None:
+    if prefix is None or path is None or not isinstance(path, str):
+        return None
+    steps = _parse_path(path)
+    return None if steps is None else prefix + steps
+
+
+def _add(reads: list[Read], path: tuple | None, field: str) -> None:
+    if path is not None:
+        reads.append((path, field))
+
+
+def _template_reads(template: Any, effective: tuple | None, field: str, reads: list[Read]) -> None:
+    """The `"key.$": "$.path"` (or `$$.Execution.Input...`, or intrinsic arguments) reads."""
+    if isinstance(template, dict):
+        for key, value in template.items():
+            if key.endswith(".$") and isinstance(value, str):
+                _expression_reads(value, effective, key[:-2], reads)
+            else:
+                _template_reads(value, effective, key, reads)
+    elif isinstance(template, list):
+        for item in template:
+            _template_reads(item, effective, field, reads)
+
+
+def _expression_reads(text: str, effective: tuple | None, field: str, reads: list[Read]) -> None:
+    if text.startswith("$$.Execution.Input"):
+        _add(reads, _parse_path("$" + text[len("$$.Execution.Input"):]), field)
+        return
+    if text.startswith("$$"):
+        return
+    if text.startswith("$"):
+        _add(reads, _join(effective, text), field)
+        return
+    for match in _JSONPATH.finditer(text):  # the arguments of an intrinsic function
+        if text[max(match.start() - 1, 0)] != "$":
+            _add(reads, _join(effective, match.group()), "")
+
+
+def _choice_reads(rule: Any, effective: tuple | None, reads: list[Read]) -> None:
+    if not isinstance(rule, dict):
+        return
+    for nested in rule.get("And") or rule.get("Or") or ([rule["Not"]] if "Not" in rule else []):
+        _choice_reads(nested, effective, reads)
+    operator = next((k for k in rule if k not in ("Variable", "Next", "And", "Or", "Not")), "")
+    kind = next((v for k, v in _CHOICE_KINDS.items() if operator.startswith(k)), "")
+    if isinstance(rule.get("Variable"), str):
+        _add(reads, _join(effective, rule["Variable"]), f"kind:{kind}" if kind else "")
+    if operator.endswith("Path") and isinstance(rule.get(operator), str):
+        _add(reads, _join(effective, rule[operator]), f"kind:{kind}" if kind else "")
+
+
+def _jsonata_reads(state: dict, prefix: tuple | None, reads: list[Read]) -> None:
+    """`$states.input.x.y` (the state's input) and `$states.context.Execution.Input.x` in any
+    string of the state, landing in the key that holds it."""
+    def visit(value: Any, field: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key not in ("Next", "ItemProcessor", "Iterator", "Branches", "Comment"):
+                    visit(item, key)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item, field)
+        elif isinstance(value, str) and "{%" in value:
+            whole = value.strip().startswith("{%") and value.count("$states.") == 1
+            for match in _STATES_INPUT.finditer(value):
+                steps = _parse_path("$" + match.group(2)) or ()
+                base = prefix if match.group(1) == "input" else ()
+                if base is not None and steps:
+                    _add(reads, base + steps, field if whole else "")
+
+    visit(state, "")
 
 
 # --- 3. the dry runs ----------------------------------------------------------------------------
