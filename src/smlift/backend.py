@@ -15,6 +15,8 @@ above them (starting, following, the CLI) never asks which one it has. A backend
                     (`Target`): on AWS read from the deployment record, locally
                     the one `smlift-pipeline` created from the definition, as `smlift run` does
     poll_seconds    how often `wait` asks
+    open_folder     an s3:// prefix as a local folder: in place on the embedded default's S3,
+                    downloaded into a scratch folder from AWS (`fetch_result`: parity's baseline)
     runs_in_process whether executions run in threads of this process (locally: the process
                     must outlive them, and stop them when interrupted)
 
@@ -24,14 +26,15 @@ above them (starting, following, the CLI) never asks which one it has. A backend
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 from .aws.client import AwsClient
 from .aws.deploy import lookup_deployment
 from .aws.jobs import AwsJobs
-from .errors import AwsError, DeployError
+from .errors import AwsError, DeployError, InputError
 from .images.prebuilt import default_scikit_image
 from .layout import DEFINITION, SCRIPTS
 from .local.run import create_pipeline, LOCAL_CODE_URI, LOCAL_ROLE, read_definition
@@ -66,6 +69,7 @@ class Backend:
     unknown_hint: str = ""  # added to an AWS error: where else the execution was looked for
     open_jobs: Callable[[], Any] = field(default=lambda: None, repr=False)
     open_state_machine: Callable[[], str] = field(default=lambda: None, repr=False)
+    open_folder: Callable[[str, Path], Path] = field(default=None, repr=False)
 
     @functools.cached_property
     def jobs(self) -> Any:
@@ -131,7 +135,8 @@ def aws_backend(client: Any = None, *, region: str | None = None, profile: str |
                    open_target=lambda: aws_target(client, deployment), poll_seconds=5.0,
                    runs_in_process=False, unknown_hint=unknown_hint,
                    open_jobs=lambda: AwsJobs(client),
-                   open_state_machine=lambda: _deployed_machine(client, deployment))
+                   open_state_machine=lambda: _deployed_machine(client, deployment),
+                   open_folder=lambda uri, scratch: download_prefix(client, uri, scratch))
 
 
 def _deployed_machine(client: Any, deployment: str) -> str:
@@ -178,7 +183,8 @@ def local_backend(home: Path | None = None, *, definition_path: str | Path = DEF
     return Backend(sfn=sfn, open_registry=lambda: LocalRegistry(sfn.store),
                    open_target=lambda: local_target(sfn, definition_path, code_dir, home),
                    poll_seconds=0.5, runs_in_process=True,
-                   open_jobs=lambda: LocalProcessing(home, store=sfn.store))
+                   open_jobs=lambda: LocalProcessing(home, store=sfn.store),
+                   open_folder=lambda uri, scratch: LocalS3(home).path_for(uri).resolve())
 
 
 def local_target(sfn: Any, definition_path: str | Path = DEFINITION,
@@ -191,3 +197,38 @@ def local_target(sfn: Any, definition_path: str | Path = DEFINITION,
     arn = create_pipeline(sfn, definition)
     defaults = {"code_uri": LOCAL_CODE_URI, "scikit_image_uri": default_scikit_image("us-east-1")}
     return Target(arn, LOCAL_ROLE, defaults, sfn, require_approved=False, every_model=True)
+
+
+# -- an execution's result files, as a local folder ----------------------------------------------
+def fetch_result(backend: Backend, execution: str, scratch: Path) -> Path:
+    """The result folder (`result_uri` of its output) of a succeeded `execution`, as a local
+    folder whose parent holds the whole run (the intermediate outputs too): in place on the
+    embedded default, downloaded under `scratch` from AWS."""
+    described = backend.describe(execution)
+    output = described.get("output")
+    try:
+        output = json.loads(output) if isinstance(output, str) else output
+    except ValueError:
+        output = None
+    uri = output.get("result_uri") if isinstance(output, dict) else None
+    if described.get("status") != "SUCCEEDED" or not isinstance(uri, str) or "/" not in uri[5:]:
+        raise InputError(f"execution {described.get('name', execution)} did not publish a "
+                         f"result (status {described.get('status')})", where=execution,
+                         fix="pick a succeeded execution: smlift executions list")
+    run_uri, _, result = uri.rstrip("/").rpartition("/")
+    return backend.open_folder(run_uri + "/", Path(scratch) / described.get("name", "run")) / result
+
+
+def download_prefix(client: Any, uri: str, folder: Path) -> Path:
+    """Every object under the s3:// prefix `uri` into `folder`, keys relative to the prefix."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    folder = Path(folder)
+    for item in client.list_objects(Bucket=bucket, Prefix=prefix):
+        relative = PurePosixPath(item["Key"][len(prefix):])
+        if not relative.parts or ".." in relative.parts or relative.is_absolute():
+            continue  # a folder marker, or a key that would land outside the folder
+        target = folder.joinpath(*relative.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(client.get_object(Bucket=bucket, Key=item["Key"])["Body"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,7 +1,8 @@
 """`smlift init`: start a migration of any legacy program, lift first, then split.
 
     plan_init(...)   -> {relative path: bytes or a source file}: everything the project holds
-    init_project(...) -> the paths written (refusing to overwrite any existing file)
+    init_project(...) -> the paths written (refusing to overwrite any existing file);
+                         `dry_run=True`: the paths it would write, and nothing written
 
 The lift runs the program unchanged: one Processing job in a custom image
 (`containers/lift/`: the program copied to /opt/program/program/, `lift.py` staging the data
@@ -40,14 +41,17 @@ class InitRequest:
     requirements: Path | None = None
 
 
-def init_project(request: InitRequest) -> list[Path]:
-    """Write the project; an InputError before anything is written when a file exists."""
+def init_project(request: InitRequest, *, dry_run: bool = False) -> list[Path]:
+    """Write the project; an InputError before anything is written when a file exists.
+    With `dry_run`, the same checks, and the paths it would write: nothing is written."""
     plan = plan_init(request)
     existing = [rel for rel in plan if (request.target / rel).exists()]
     if existing:
         raise InputError(f"{len(existing)} file(s) already exist, e.g. {existing[0]}",
                          where=str(request.target),
                          fix="choose a new DIR (smlift init never overwrites)")
+    if dry_run:
+        return sorted(Path(rel) for rel in plan)
     for rel, content in plan.items():
         path = request.target / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,39 @@ def test_init_lists_what_it_wrote(tmp_path, capsys):
     assert all(Path(line).is_file() for line in listed)
 
 
+def _init_args(target):
+    return ["init", str(target), "--from", str(SECOND), "--command", REQUEST["command"],
+            "--data", REQUEST["data"], *(a for r in REQUEST["results"] for a in ("--results", r))]
+
+
+def test_dry_run_lists_what_init_would_write_and_writes_nothing(tmp_path, run_cli):
+    code, out, err = run_cli(*_init_args(tmp_path / "p"), "--dry-run")
+    assert code == 0, err
+    listed = out.splitlines()
+    assert not (tmp_path / "p").exists()
+    assert "nothing was written" in err
+    code, out, err = run_cli(*_init_args(tmp_path / "p"))
+    assert code == 0, err
+    assert out.splitlines() == listed  # exactly what the dry run said
+    assert all(Path(line).is_file() for line in listed)
+
+
+def test_dry_run_refuses_an_existing_file_as_init_does(tmp_path, run_cli):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p/smlift.toml").write_text("mine\n")
+    code, _, err = run_cli(*_init_args(tmp_path / "p"), "--dry-run")
+    assert code == 1 and "already exist" in err
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["smlift.toml"]
+
+
+def test_init_output_json_is_one_document_of_the_files(tmp_path, run_cli):
+    code, out, err = run_cli(*_init_args(tmp_path / "p"), "--output", "json", "--dry-run")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["dryRun"] is True and not (tmp_path / "p").exists()
+    assert str(tmp_path / "p" / "smlift.toml") in document["files"]
+
+
 def test_a_missing_input_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(Exception, match="the input is not in the legacy folder"):
         init_project(InitRequest(tmp_path / "p", SECOND, "python x.py", "nope.csv", ("out.csv",)))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from .output import emit, output_option
+
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
@@ -18,7 +20,9 @@ import click
 @click.option("--requirements", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The image's requirements.txt (default: pins guessed from the program's "
                    "imports and this environment).")
-def init(directory, legacy, command, data, results, requirements) -> None:
+@click.option("--dry-run", is_flag=True, help="List what it would write; write nothing.")
+@output_option(default="text")
+def init(directory, legacy, command, data, results, requirements, dry_run, output) -> None:
     """Start a migration in DIRECTORY: the legacy program copied untouched to legacy_src/, a
     pipeline that runs it unchanged in a custom image (the lift: `smlift run --parity` is
     green with no edits), skeletons of the split steps, the definition, iam/, examples/,
@@ -29,11 +33,18 @@ def init(directory, legacy, command, data, results, requirements) -> None:
       smlift init churn --from ~/old/churn --command "python main.py" \\
           --data input/customers.json --results out/scores.parquet --results out/report.json
       cd churn && smlift run --parity
+      smlift init churn --from ~/old/churn --command "python main.py" --data in.csv \
+          --results out.csv --dry-run     # list what it would write; write nothing
     """
     from ..scaffold import InitRequest, init_project
 
     written = init_project(InitRequest(directory, legacy, command, data, tuple(results),
-                                       requirements))
-    for path in written:
-        click.echo(str(directory / path))
-    click.echo(f"wrote {len(written)} files; next: cd {directory} && smlift run --parity", err=True)
+                                       requirements), dry_run=dry_run)
+    paths = [str(directory / path) for path in written]
+    emit({"directory": str(directory), "dryRun": dry_run, "files": paths}, output,
+         [{"file": path} for path in paths], ("file",), text="\n".join(paths))
+    if dry_run:
+        click.echo(f"dry run: would write {len(written)} files; nothing was written", err=True)
+    else:
+        click.echo(f"wrote {len(written)} files; next: cd {directory} && smlift run --parity",
+                   err=True)

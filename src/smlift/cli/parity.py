@@ -1,16 +1,21 @@
 """`smlift parity`: the legacy program and the migrated steps on the same data, compared.
 
 Thin: `smlift.parity.check_parity` runs both sides and compares; this prints its report.
+With --baseline, each execution's result files come through the backend seam
+(`smlift.backend.fetch_result`): in place for a local run, downloaded into a temporary folder
+for an AWS execution (an executionArn picks its side, as everywhere).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
-from .output import parity_text
+from .output import emit, output_option, parity_text
 
 
 def report_text(report, title: str = "parity:") -> str:
@@ -64,12 +69,15 @@ def _merge(rtol: dict[str, float], atol: dict[str, float]) -> dict:
 @click.option("--baseline", metavar="EXECUTION",
               help="Compare the latest succeeded local run (or --execution) with this earlier "
                    "run's results instead of the legacy program, to accept an intended change; "
-                   "intermediate outputs that changed between the runs are listed too.")
+                   "intermediate outputs that changed between the runs are listed too. A local "
+                   "execution name or ARN, or an AWS executionArn (its results are downloaded).")
 @click.option("--execution", metavar="EXECUTION",
-              help="With --baseline: the run to check (default: the latest succeeded one).")
+              help="With --baseline: the run to check, local or AWS (default: the latest "
+                   "succeeded local one).")
 @click.option("--project-root", type=click.Path(file_okay=False, path_type=Path),
               help="Where to look for the project (default: the working directory, upwards).")
-def parity(data, workdir, rtol, atol, baseline, execution, project_root) -> None:
+@output_option(default="text")
+def parity(data, workdir, rtol, atol, baseline, execution, project_root, output) -> None:
     """Run the legacy program (the project file's [legacy]) and the migrated steps
     ([[parity.steps]]) on the same data and compare every declared result file: per file
     and per column, the first differing rows with both values. Exit 1 unless every file is
@@ -81,18 +89,47 @@ def parity(data, workdir, rtol, atol, baseline, execution, project_root) -> None
       smlift parity --data my-bookings-export.csv --workdir /tmp/parity
       smlift parity --rtol cancel_probability=1e-9 --atol predictions.csv:adr=0.005
       smlift parity --baseline nightly-2026-11-22    # the latest run vs an earlier one
+      smlift parity --baseline arn:aws:states:eu-west-1:111122223333:execution:smlift:churn-1
+      smlift parity --output json
     """
     from ..parity import check_parity, find_project
 
     tolerances = _merge(_tolerances(rtol, "--rtol"), _tolerances(atol, "--atol"))
     project = find_project(project_root)
     if baseline:
-        from ..local.baseline import compare_with_baseline
-
-        report = compare_with_baseline(project, baseline, execution, tolerances=tolerances)
-        click.echo(report_text(report, "parity with the baseline:"))
+        report = compare_executions(project, baseline, execution, tolerances)
+        title = "parity with the baseline:"
     else:
         report = check_parity(data, workdir, project, tolerances=tolerances)
-        click.echo(report_text(report))
+        title = "parity:"
+    value = dict(dataclasses.asdict(report), ok=report.ok, summary=report.summary())
+    rows = [dataclasses.asdict(f) for f in report.files]
+    emit(value, output, rows, ("name", "identical", "legacy_rows", "migrated_rows",
+                               "identical_rows", "detail"), text=report_text(report, title)
+         if output == "text" else None)
     if not report.ok:
         sys.exit(1)
+
+
+def compare_executions(project, baseline: str, execution: str | None, tolerances: dict):
+    """`execution` (default: the latest succeeded local run) against `baseline`, each one's
+    result folder fetched through its own backend (an AWS one downloaded to a temporary folder)."""
+    from ..backend import fetch_result, local_backend
+    from ..errors import InputError
+    from ..follow import locate
+    from ..local.baseline import changed_files
+    from ..parity import compare_outputs, merged_tolerances
+
+    if execution is None:
+        runs = local_backend().list_executions(status="SUCCEEDED")["executions"]
+        if not runs:
+            raise InputError("no succeeded execution to compare", where="--baseline",
+                             fix="run the pipeline first (smlift run), or pass --execution")
+        execution = runs[0]["executionArn"]
+    with tempfile.TemporaryDirectory(prefix="smlift-baseline-") as scratch:
+        earlier = fetch_result(locate(baseline), baseline, Path(scratch) / "baseline")
+        current = fetch_result(locate(execution), execution, Path(scratch) / "current")
+        report = compare_outputs(earlier, current, project.results,
+                                 merged_tolerances(project, tolerances))
+        return dataclasses.replace(report, changed_intermediates=changed_files(
+            earlier.parent, current.parent, skip=current.name))
