@@ -117,10 +117,11 @@ class Backend:
 
 
 def open_backend(*, local: bool = False, region: str | None = None, profile: str | None = None,
-                 deployment: str = "smlift", definition_path: str | Path = DEFINITION) -> Backend:
+                 deployment: str = "smlift", definition_path: str | Path = DEFINITION,
+                 code_dir: str | Path = SCRIPTS) -> Backend:
     """The backend a command's `--local/--region/--profile` options choose."""
     if local:
-        return local_backend(definition_path=definition_path)
+        return local_backend(definition_path=definition_path, code_dir=code_dir)
     return aws_backend(region=region, profile=profile, deployment=deployment)
 
 

@@ -277,6 +277,12 @@ def test_start_local_without_a_definition_names_the_file(tmp_path, monkeypatch, 
     code, _, err = run_cli("start", "churn", "--input-uri", "s3://data/in/",
                            "--output-uri", "s3://data/out/", "--local")
     assert code == 1
+    assert f"{tmp_path}: not inside an smlift project" in err  # outside any project: one line
+    (tmp_path / "smlift.toml").write_text('[legacy]\ncommand = "python p.py"\ninput = "in.csv"\n'
+                                          'results = ["out.csv"]\n')
+    code, _, err = run_cli("start", "churn", "--input-uri", "s3://data/in/",
+                           "--output-uri", "s3://data/out/", "--local")
+    assert code == 1
     assert "statemachine/definition.asl.json: file not found" in err
 
 

@@ -25,9 +25,16 @@ def backend_options(function):
     return function
 
 
-def chosen(options: dict, *, execution: str | None = None, job: str | None = None):
-    """The backend these options and argument select."""
+def chosen(options: dict, *, execution: str | None = None, job: str | None = None,
+           listing: bool = False):
+    """The backend these options and argument select. A list with neither --aws nor --local
+    lists the project's executions or jobs: outside any project, it says so in one line."""
     from ..follow import choose
+
+    if listing and not (options["use_aws"] or options["use_local"]):
+        from .project import require_state
+
+        require_state("pass --aws, or --local for a .smlift/ in this folder")
 
     return choose(aws=options["use_aws"], local=options["use_local"], execution=execution,
                   job=job, region=options["region"], profile=options["profile"],

@@ -33,7 +33,9 @@ def console(port: int, host: str, no_open: bool, definitions: tuple[Path, ...]) 
     from ..console import ConsoleBackend, ConsoleServer
     from ..console.server import exposure_warning
     from . import Terminated, sigterm_interrupts
+    from .project import require_state
 
+    require_state()  # the project's executions, jobs and local S3
     server = ConsoleServer(ConsoleBackend.open(definitions=definitions), host, port)
     warning = exposure_warning(host)
     if warning:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from .. import layout
 from .output import dump, emit, output_option
 
 
@@ -45,9 +46,9 @@ def _client(region: str | None, profile: str | None):
                                      "(default: s3://BUCKET/smlift/input/).")
 @click.option("--output-prefix", help="S3 prefix the jobs may write to "
                                       "(default: s3://BUCKET/smlift/output/).")
-@click.option("--project", "project_root", default=".", show_default=True,
-              type=click.Path(file_okay=False), help="Project root (with iam/, scripts/, "
-                                                     "statemachine/).")
+@click.option("--project", "project_root", default=None, type=click.Path(file_okay=False),
+              help="Project root (with iam/, scripts/, statemachine/) [default: the project "
+                   "around the working directory].")
 def deploy(name: str, bucket: str | None, dry_run: bool, region: str | None,
            profile: str | None, output: str, input_prefix: str | None,
            output_prefix: str | None, project_root: str) -> None:
@@ -64,7 +65,12 @@ def deploy(name: str, bucket: str | None, dry_run: bool, region: str | None,
       smlift deploy --bucket my-bucket --region eu-west-1
     """
     from ..aws.deploy.deployer import deploy as run_deploy
+    from .project import current_project, project_default
 
+    if project_root is None:  # the project around here, else a folder laid out as one
+        project_default(lambda p: p.definition, layout.DEFINITION, "pass --project DIR")
+        project = current_project()
+        project_root = str(project.root) if project else "."
     result = run_deploy(_client(region, profile), project_root=project_root, name=name,
                         bucket=bucket, input_prefix=input_prefix, output_prefix=output_prefix,
                         dry_run=dry_run, echo=_echo(output))

@@ -52,7 +52,7 @@ def list_(state_machine_arn, status_filter, output, **options) -> None:
       smlift executions list --status-filter RUNNING
       smlift executions list --aws --state-machine-arn arn:aws:states:eu-west-1:111122223333:stateMachine:smlift
     """
-    answer = chosen(options).list_executions(state_machine_arn, status_filter)
+    answer = chosen(options, listing=True).list_executions(state_machine_arn, status_filter)
     click.echo(render(answer, output, answer["executions"], _LIST_COLUMNS))
 
 

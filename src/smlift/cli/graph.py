@@ -13,14 +13,16 @@ from .. import layout
 
 
 @click.command()
-@click.option("--definition", "definition", default=str(layout.DEFINITION),
-              show_default=True, help="The state machine definition.")
+@click.option("--definition", "definition", default=None,
+              help=f"The state machine definition [default: the project's, {layout.DEFINITION}].")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
               show_default=True, help="Mermaid (GitHub renders it) or Graphviz dot.")
 @click.option("--output", "output", type=click.Path(path_type=Path), default=None,
               help="Write to this file instead of standard output.")
-def graph(definition: str, fmt: str, output: Path | None) -> None:
+def graph(definition: str | None, fmt: str, output: Path | None) -> None:
     """Draw the state machine, with its Retry (dotted) and Catch (dashed) edges.
+
+    It prints a drawing, not results: --format picks its language and --output a file.
 
     \b
     Example:
@@ -29,7 +31,11 @@ def graph(definition: str, fmt: str, output: Path | None) -> None:
     """
     from ..pipeline.graph import draw
     from ..execute import read_json
+    from .project import project_default
 
+    if definition is None:
+        definition = str(project_default(lambda p: p.definition, layout.DEFINITION,
+                                         "pass --definition FILE"))
     text = draw(read_json(definition, "definition"), fmt)
     if output is None:
         click.echo(text, nl=False)

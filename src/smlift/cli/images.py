@@ -31,7 +31,9 @@ def list_(output) -> None:
       smlift images list --output table
     """
     from ..images import list_images
+    from .project import require_state
 
+    require_state()
     rows = [{key: record.get(key) for key in _COLUMNS} for record in list_images()]
     emit({"images": rows}, output, rows, _COLUMNS)
 

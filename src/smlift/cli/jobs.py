@@ -47,7 +47,7 @@ def list_(status, name_contains, max_results, output, **options) -> None:
       smlift jobs list
       smlift jobs list --status Failed --name-contains predict --output text
     """
-    answer = chosen(options).jobs.list_processing_jobs(
+    answer = chosen(options, listing=True).jobs.list_processing_jobs(
         StatusEquals=status, NameContains=name_contains, MaxResults=max_results,
         SortBy="CreationTime", SortOrder="Descending")
     click.echo(render(answer, output, answer["ProcessingJobSummaries"], _COLUMNS))

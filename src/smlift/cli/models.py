@@ -26,6 +26,10 @@ def backend_options(command=None, *, local_help: str = REGISTRY_HELP):
 
 def open_registry(local: bool, region: str | None, profile: str | None):
     from ..backend import open_backend
+    from .project import require_state
+
+    if local:  # the project's registry: outside any project, say so
+        require_state("use the SageMaker Model Registry (leave out --local)")
 
     return open_backend(local=local, region=region, profile=profile).registry
 

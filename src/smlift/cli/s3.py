@@ -72,6 +72,10 @@ def ls(uri: str | None, recursive: bool, output: str) -> None:
     """
     from ..local.s3 import LocalS3, format_listing, list_entries
 
+    if not uri:  # the buckets of the project's local S3
+        from .project import require_state
+
+        require_state()
     entries = list_entries(LocalS3(), uri, recursive=recursive)
     rows = [dataclasses.asdict(entry) for entry in entries]
     text = "\n".join(format_listing(entry) for entry in entries)

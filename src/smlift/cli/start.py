@@ -19,9 +19,9 @@ _ALL_COLUMNS = ("model", "version", "executionArn", "error")
 
 
 def _common(command):
-    command = click.option("--definition", default=str(layout.DEFINITION),
-                           show_default=True, type=click.Path(dir_okay=False),
-                           help="With --local: the state machine definition to run.")(command)
+    command = click.option("--definition", default=None, type=click.Path(dir_okay=False),
+                           help="With --local: the state machine definition to run [default: "
+                                f"the project's, {layout.DEFINITION}].")(command)
     command = click.option("--deployment", default="smlift", show_default=True,
                            help="The deployment's name (`smlift deploy --name`); AWS only.",
                            )(command)
@@ -33,11 +33,21 @@ def _common(command):
                                                "local registry) instead of AWS.")
 
 
-def _backend(local: bool, region, profile, deployment: str, definition: str):
+def _backend(local: bool, region, profile, deployment: str, definition: str | None):
+    """AWS (no project needed), or with --local the project's engine, registry and scripts."""
     from ..backend import open_backend
+    from .project import current_project, project_default, require_state
 
+    code_dir = layout.SCRIPTS
+    if local:
+        require_state("run it on AWS (leave out --local)")
+        if definition is None:
+            definition = project_default(lambda p: p.definition, layout.DEFINITION,
+                                         "pass --definition FILE")
+        project = current_project()
+        code_dir = project.scripts if project else code_dir
     return open_backend(local=local, region=region, profile=profile, deployment=deployment,
-                        definition_path=definition)
+                        definition_path=definition or layout.DEFINITION, code_dir=code_dir)
 
 
 @click.command()

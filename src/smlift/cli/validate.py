@@ -24,8 +24,10 @@ DEFAULT_CONTAINERS = layout.CONTAINERS  # every containers/*/ that holds a Docke
 
 
 @click.command()
-@click.option("--definition", "definition", type=click.Path(path_type=Path),
-              default=DEFAULT_DEFINITION, show_default=True, help="The state machine definition.")
+@click.option("--definition", "definition", type=click.Path(path_type=Path), default=None,
+              help=f"The state machine definition [default: the project's, {DEFAULT_DEFINITION}]. "
+                   "The project's input, iam/ and containers are the defaults only for its own "
+                   "definition.")
 @click.option("--input", "input_path", type=click.Path(path_type=Path), default=None,
               help=f"An execution input to resolve the definition against [default: {DEFAULT_INPUT} "
                    "when it exists, else one synthesised from what the definition reads].")
@@ -63,11 +65,13 @@ def validate(definition: Path, input_path: Path | None, iam_dir: Path | None, no
     """
     from ..pipeline.validate import validate_pipeline
 
-    synthesise = input_path is None and not no_input and not DEFAULT_INPUT.exists()
-    input_path = None if no_input else input_path or _if_exists(DEFAULT_INPUT)
-    iam_dir = None if no_iam else iam_dir or _if_exists(DEFAULT_IAM)
-    containers = containers or tuple(sorted(dockerfile.parent for dockerfile
-                                            in DEFAULT_CONTAINERS.glob("*/Dockerfile")))
+    definition, default_input, default_iam, default_containers = _defaults(definition)
+    synthesise = input_path is None and not no_input and not _exists(default_input)
+    input_path = None if no_input else input_path or _if_exists(default_input)
+    iam_dir = None if no_iam else iam_dir or _if_exists(default_iam)
+    containers = containers or tuple(sorted(
+        dockerfile.parent for dockerfile in (default_containers.glob("*/Dockerfile")
+                                             if default_containers else ())))
     found = validate_pipeline(definition, input_path, iam_dir, containers,
                               synthesise=synthesise)
     checked = [str(p) for p in (definition, input_path, iam_dir, *containers) if p is not None]
@@ -105,5 +109,31 @@ def _print_text(problems, warnings, checked: str) -> None:
     click.echo(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in {checked}", err=True)
 
 
-def _if_exists(path: Path) -> Path | None:
-    return path if path.exists() else None
+def _defaults(definition: Path | None):
+    """(definition, input, iam, containers): the project's, when the definition is the
+    project's own (or not given); for another definition only itself (None for the rest)."""
+    from .project import current_project, project_default
+
+    project = current_project()
+    if definition is None:
+        definition = project_default(lambda p: p.definition, DEFAULT_DEFINITION,
+                                     "pass --definition FILE")
+    if project is not None:
+        own, base, paths = project.definition, project.root, project.file.paths
+        parts = (Path(paths.input), Path(paths.iam), Path(paths.containers))
+    else:
+        own, base, parts = DEFAULT_DEFINITION, Path("."), (DEFAULT_INPUT, DEFAULT_IAM,
+                                                           DEFAULT_CONTAINERS)
+    if Path(definition).resolve() != Path(own).resolve():
+        return definition, None, None, None
+    from .project import shown
+
+    return (definition, *(shown(base / part) for part in parts))
+
+
+def _exists(path: Path | None) -> bool:
+    return path is not None and path.exists()
+
+
+def _if_exists(path: Path | None) -> Path | None:
+    return path if _exists(path) else None

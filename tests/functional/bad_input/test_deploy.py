@@ -24,5 +24,5 @@ def test_deploy_outside_the_project_root_suggests_project(run_cli, moto_aws, tmp
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="my-bucket")
     monkeypatch.chdir(tmp_path)
     assert_user_error(run_cli("deploy", "--bucket", "my-bucket", "--dry-run"),
-                      "file not found", "or pass --project DIR")
+                      "not inside an smlift project", "or pass --project DIR")
 

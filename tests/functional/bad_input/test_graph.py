@@ -29,5 +29,7 @@ def test_graph_of_a_missing_definition_says_what_paths_are_relative_to(run_cli, 
                                                                        monkeypatch,
                                                                        assert_user_error):
     monkeypatch.chdir(tmp_path)
-    assert_user_error(run_cli("graph"), f"paths are relative to {tmp_path}")
+    assert_user_error(run_cli("graph", "--definition", "statemachine/definition.asl.json"),
+                      f"paths are relative to {tmp_path}")
+    assert_user_error(run_cli("graph"), f"{tmp_path}: not inside an smlift project")
 

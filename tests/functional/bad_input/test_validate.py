@@ -56,6 +56,6 @@ def test_validate_names_a_file_that_is_not_utf8(run_cli, project, assert_user_er
 def test_validate_outside_the_project_root_says_where_to_run_it(run_cli, tmp_path, monkeypatch,
                                                                 assert_user_error):
     monkeypatch.chdir(tmp_path)
-    assert_user_error(run_cli("validate"), "statemachine/definition.asl.json: file not found",
-                      "fix: run from the project root, or pass --definition FILE")
+    assert_user_error(run_cli("validate"), "not inside an smlift project",
+                      "cd into a project (a folder with smlift.toml), or start one: smlift init")
 
