@@ -199,3 +199,52 @@ def test_a_definition_aws_accepts_passes_with_advice_as_warnings_and_fails_only_
     assert "no retrier for SageMaker.ResourceLimitExceededException" in out
     code, out, err = run_cli(*args, "--strict")
     assert code == 1 and f"{2 * tasks} problems" in err
+
+
+@pytest.mark.parametrize("folder", ["aws-sample", "ds-sdk"])
+def test_an_external_definition_is_resolved_against_its_own_input(run_cli, folder):
+    """Its input is not smlift's contract: the requests are resolved and checked, not refused."""
+    definition, data = EXTERNAL / folder / "definition.json", EXTERNAL / folder / "input.json"
+    code, out, err = run_cli("validate", "--definition", str(definition), "--input", str(data),
+                             "--no-iam", "--output", "json")
+    assert code == 0, out + err
+    report = json.loads(out)
+    assert report["errors"] == [] and report["checked"][1] == str(data)
+    assert not any("synthesised" in w["message"] for w in report["warnings"])
+
+
+@pytest.mark.parametrize("folder", ["aws-sample", "ds-sdk"])
+def test_without_an_input_one_is_synthesised_and_the_requests_pass(run_cli, folder, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no examples/input.json to fall back on
+    code, out, err = run_cli("validate", "--definition", str(EXTERNAL / folder / "definition.json"),
+                             "--no-iam")
+    assert code == 0, out + err
+    assert "warning: " in out and "a synthesised one" in out
+    assert "fix: pass --input FILE" in out
+    assert out.splitlines()[-1].endswith("a synthesised input")
+    code, _, err = run_cli("validate", "--definition", str(EXTERNAL / folder / "definition.json"),
+                           "--no-iam", "--strict")
+    assert code == 1  # the synthesised input is a warning too
+
+
+def test_a_bad_value_in_the_aws_samples_input_is_an_error_naming_the_field(run_cli, tmp_path):
+    data = json.loads((EXTERNAL / "aws-sample/input.json").read_text())
+    data["Inference"]["InstanceType"] = "m5.xlarge"  # no ml. prefix: AWS refuses it
+    data["PostProcessing"]["ProcessingJobName"] = "post_processing job"  # not a job name
+    (tmp_path / "input.json").write_text(json.dumps(data))
+    code, out, err = run_cli("validate", "--definition", str(EXTERNAL / "aws-sample/definition.json"),
+                             "--input", str(tmp_path / "input.json"), "--no-iam")
+    assert code == 1, out
+    assert "/States/Inference Custom Container/Arguments/ProcessingResources/ClusterConfig/" \
+           "InstanceType" in out
+    assert "/States/Postprocessing Script Mode/Arguments/ProcessingJobName" in out
+    assert "problems in" in err
+
+
+def test_a_missing_field_in_the_ds_sdk_input_is_an_error_not_a_crash(run_cli, tmp_path):
+    (tmp_path / "input.json").write_text(json.dumps({"OutputUri": "s3://smlift-local/out/"}))
+    code, out, err = run_cli("validate", "--definition", str(EXTERNAL / "ds-sdk/definition.json"),
+                             "--input", str(tmp_path / "input.json"), "--no-iam")
+    assert code == 1 and "Traceback" not in err
+    assert "PreprocessJobName" in out and "ended FAILED: States.Runtime" in out

@@ -3,10 +3,11 @@
 import copy
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
-from smlift.pipeline.validate import validate_pipeline
+from smlift.pipeline.validate import input_reads, reads_contract, synthesise_input, validate_pipeline
 
 
 @pytest.fixture
@@ -242,3 +243,60 @@ def test_validate_run_and_deploy_word_a_bad_definition_the_same(files):
         with pytest.raises(InputError) as raised:
             reads(files.definition_path)
         assert (raised.value.where, raised.value.message) == (problem.where, problem.message)
+
+
+# --- an input synthesised from what a definition reads --------------------------------------------
+
+
+def test_reads_follow_input_path_and_a_null_result_path_from_state_to_state():
+    definition = {"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createProcessingJob.sync",
+              "InputPath": "$.first", "ResultPath": None, "Next": "B",
+              "Parameters": {"RoleArn.$": "$.role", "ProcessingJobName.$": "$.name"}},
+        "B": {"Type": "Pass", "Parameters": {"x.$": "$.second.count"}, "End": True}}}
+    assert input_reads(definition) == [(("first", "role"), "RoleArn"),
+                                       (("first", "name"), "ProcessingJobName"),
+                                       (("second", "count"), "x")]
+
+
+def test_a_task_result_is_not_the_execution_input_but_context_input_still_is():
+    definition = {"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createProcessingJob.sync",
+              "Parameters": {"ProcessingJobName.$": "$.name"}, "Next": "B"},
+        "B": {"Type": "Pass", "Parameters": {"n.$": "$.ProcessingJobArn",
+                                             "o.$": "$$.Execution.Input['out']"}, "End": True}}}
+    assert input_reads(definition) == [(("name",), "ProcessingJobName"), (("out",), "o")]
+
+
+def test_placeholders_are_typed_by_the_field_they_land_in():
+    definition = {"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:states:::sagemaker:createProcessingJob.sync",
+        "Parameters": {"RoleArn.$": "$.r", "ProcessingResources": {"ClusterConfig": {
+            "InstanceCount.$": "$.n", "VolumeSizeInGB.$": "$.v", "InstanceType.$": "$.t"}},
+            "StoppingCondition": {"MaxRuntimeInSeconds.$": "$.m"},
+            "ProcessingInputs": [{"S3Input": {"S3Uri.$": "$.data.where"}}]}, "End": True}}}
+    data = synthesise_input(definition)
+    assert data["r"].startswith("arn:aws:iam::") and ":role/" in data["r"]
+    assert (data["n"], data["v"], data["m"]) == (1, 30, 3600)
+    assert data["t"] == "ml.m5.xlarge" and data["data"]["where"].startswith("s3://")
+
+
+def test_map_items_choice_variables_and_jsonata_reads_are_synthesised():
+    definition = {"StartAt": "Pick", "States": {
+        "Pick": {"Type": "Choice", "Choices": [
+            {"Variable": "$.size", "NumericGreaterThan": 3, "Next": "Each"}], "Default": "Each"},
+        "Each": {"Type": "Map", "ItemsPath": "$.files", "End": True, "ItemProcessor": {
+            "StartAt": "One", "States": {"One": {
+                "Type": "Pass", "QueryLanguage": "JSONata", "End": True,
+                "Output": {"uri": "{% $states.input.S3Uri %}"}}}}}}}
+    data = synthesise_input(definition)
+    assert data["size"] == 1
+    assert isinstance(data["files"], list) and data["files"][0]["S3Uri"].startswith("s3://")
+
+
+def test_an_smlift_pipeline_gets_the_contracts_examples():
+    from smlift.pipeline.contract import EXAMPLES
+
+    root = Path(__file__).resolve().parents[3]
+    definition = json.loads((root / "statemachine/definition.asl.json").read_text())
+    assert reads_contract(definition) and synthesise_input(definition) == EXAMPLES
