@@ -2,12 +2,14 @@
 
 Thin: `smlift.follow.wait` polls on the side `backends.chosen` picks; this module only draws
 the progress on stderr. On a terminal, one status line rewritten in place; elsewhere (a pipe,
-a CI log), one full line per state entered and per status change, never wrapped. A timeout
-exits 124, a failed execution 1 (see `smlift --help`).
+a CI log), one full line per state entered, per job status change (submitted with its full
+ARN, then its end) and per execution status change, never wrapped. A timeout exits 124, a
+failed execution 1 (see `smlift --help`).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -36,6 +38,10 @@ class _Progress:
                 self.state = event.get("stateEnteredEventDetails", {}).get("name", "")
                 if not self.terminal:
                     self._line(f"state entered: {self.state}")
+            elif not self.terminal:
+                line = job_line(event, self.state)
+                if line:
+                    self._line(line)
         self.seen_events = len(events)
         status = described.get("status")
         if status != self.status and not self.terminal:
@@ -54,6 +60,27 @@ class _Progress:
     def _line(self, text: str) -> None:
         self.stream.write(text + "\n")
         self.stream.flush()
+
+
+def job_line(event: dict, state: str) -> str | None:
+    """A job's status change, from a Task event of a processing job: submitted (its full ARN),
+    then Completed / Failed / Stopped (or the task's error)."""
+    kind = event.get("type", "")
+    details = next((v for k, v in event.items() if k.endswith("EventDetails")
+                    and isinstance(v, dict)), {})
+    if kind == "TaskFailed":
+        return f"{state}: task failed: {details.get('error', '')}: {details.get('cause', '')}"
+    if kind not in ("TaskSubmitted", "TaskSucceeded"):
+        return None
+    try:
+        output = json.loads(details.get("output") or "{}")
+    except ValueError:
+        return None
+    job = output.get("ProcessingJobArn") if isinstance(output, dict) else None
+    if not job:
+        return None
+    status = "InProgress" if kind == "TaskSubmitted" else output.get("ProcessingJobStatus", "")
+    return f"{state}: job {job} {status}".rstrip()
 
 
 @click.command()
