@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from .backends import backend_options, chosen
-from .output import output_option, render
+from .output import emit, output_option, render
 
 _COLUMNS = ("ProcessingJobName", "ProcessingJobStatus", "CreationTime", "ProcessingEndTime",
             "ProcessingJobArn")

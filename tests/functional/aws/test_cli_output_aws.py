@@ -55,3 +55,24 @@ def test_deploy_then_destroy_json_are_one_document_each(project, run_cli):
     assert json.loads(out)["calls"] == planned["calls"]
     assert boto3.client("stepfunctions", region_name=REGION).list_state_machines()[
         "stateMachines"] == []
+
+
+def test_jobs_logs_json_is_one_document_of_the_lines(mocked_aws, monkeypatch, run_cli):
+    import time
+
+    monkeypatch.setenv("AWS_REGION", REGION)
+    boto3.client("sagemaker", region_name=REGION).create_processing_job(
+        ProcessingJobName="predict-1", RoleArn="arn:aws:iam::123456789012:role/smlift-sagemaker",
+        AppSpecification={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+        ProcessingResources={"ClusterConfig": {"InstanceCount": 1,
+                                               "InstanceType": "ml.m5.xlarge",
+                                               "VolumeSizeInGB": 30}})
+    logs = boto3.client("logs", region_name=REGION)
+    group, stream = "/aws/sagemaker/ProcessingJobs", "predict-1/algo-1-1700000000"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": int(time.time() * 1000) + i, "message": f"line {i}"} for i in range(2)])
+    code, out, err = run_cli("jobs", "logs", "predict-1", "--aws", "--output", "json")
+    assert code == 0, err
+    assert json.loads(out) == {"ProcessingJobName": "predict-1", "lines": ["line 0", "line 1"]}
