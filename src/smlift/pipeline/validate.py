@@ -1,6 +1,8 @@
 """`smlift validate`: check the definition, an execution input, the IAM policies and the hand-offs.
 
-    validate_pipeline(definition_path, input_path=None, iam_dir=None) -> [Problem, ...]   # [] = ok
+    validate_pipeline(definition_path, input_path=None, iam_dir=None, containers=(), *,
+                      synthesise=False) -> [Problem, ...]   # [] = ok; warnings only = valid
+    synthesise_input(definition) -> an execution input made from what the definition reads
 
 How it works
 ------------
@@ -185,8 +187,10 @@ def _check_shape(raw: dict, where: str) -> list[Problem]:
     tasks = {n: s for n, s in states.items() if isinstance(s, dict)
              and s.get("Type") == "Task" and s.get("Resource") in PROCESSING_RESOURCES}
     if not tasks:
-        return [Problem(f"{where}:/States", "no Task state runs a SageMaker Processing job",
-                        f"add Task states with Resource {PROCESSING_SYNC}")]
+        return [Problem(f"{where}:/States", "no Task state runs a SageMaker Processing job, "
+                        "so no request is checked", "add Task states with Resource "
+                        f"{PROCESSING_SYNC} (AWS accepts the definition as it is)",
+                        severity="warning")]
     problems = []
     for name, state in tasks.items():
         problems += _check_retry(name, state, where) + _check_catch(name, state, states, where)
