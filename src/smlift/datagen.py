@@ -11,6 +11,11 @@
                                                     once under the smlift home ($SMLIFT_HOME,
                                                     else .smlift/) data/, and reused
 
+With `batch_rows`, a larger request is made in batches of at most that many rows, with seeds
+seed, seed+1, ..., each appended to the file without its first (header) line: the generator's
+memory stays that of one batch. Values a generator numbers itself (booking_id here) then
+repeat from batch to batch.
+
 The command runs as the project file says (`python` is this Python, which has the legacy
 program's libraries), with {rows}, {seed} and {out} filled in; it writes a temporary file next
 to the target, renamed into place only when the command succeeded, so an interrupted run never
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import uuid
@@ -76,19 +82,37 @@ def make_data(project: Project, rows: int, out: Path | None = None, seed: int = 
                          fix="pass --force to replace it, or --out ANOTHER_FOLDER")
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.parent / f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp{target.suffix}"
+    batch = target.parent / f".{target.stem}.{uuid.uuid4().hex[:8]}.batch{target.suffix}"
+    size = maker.batch_rows or rows
     try:
-        args = generator_command(project, rows, seed, Path(temp))
-        done = launcher(args, project.path(maker.folder))
-        if done.returncode != 0:
-            lines = (done.stderr or "").strip().splitlines()
-            raise ProcessingJobError(
-                f"the data generator failed (exit {done.returncode}): "
-                f"{lines[-1] if lines else 'no message'}", where=f"[data] command = {maker.command!r}",
-                fix=f"run it by hand in {maker.folder}: {' '.join(args)}")
+        for index, start in enumerate(range(0, rows, size)):
+            count = min(size, rows - start)
+            _generate(project, count, seed + index, temp if index == 0 else batch, launcher)
+            if index:
+                _append_without_header(batch, temp)
         os.replace(temp, target)
     finally:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
+        batch.unlink(missing_ok=True)
     return target
+
+
+def _generate(project: Project, rows: int, seed: int, out: Path, launcher: Launcher) -> None:
+    args = generator_command(project, rows, seed, out)
+    maker = project.file.data
+    done = launcher(args, project.path(maker.folder))
+    if done.returncode != 0:
+        lines = (done.stderr or "").strip().splitlines()
+        raise ProcessingJobError(
+            f"the data generator failed (exit {done.returncode}): "
+            f"{lines[-1] if lines else 'no message'}", where=f"[data] command = {maker.command!r}",
+            fix=f"run it by hand in {maker.folder}: {' '.join(args)}")
+
+
+def _append_without_header(batch: Path, target: Path) -> None:
+    with open(batch, "rb") as source, open(target, "ab") as sink:
+        source.readline()
+        shutil.copyfileobj(source, sink, 1 << 20)
 
 
 def _target(out: Path, name: str) -> Path:

@@ -18,6 +18,8 @@ Every command finds it by walking up from the working directory, as git finds `.
     command = "python make_data.py --rows {rows} --out {out}"   run in `folder`; {rows}, {out}
     folder = "legacy_src"           (the file to write) and {seed} are filled in
     file = "bookings.csv"           the file's name in the data folder
+    batch_rows = 1000000            more rows are made in batches (seed, seed+1, ...), each
+                                    appended without its header line (a CSV generator)
 
     [[parity.steps]]                the migrated steps `smlift parity` runs on this machine, in
     name = "preprocessing"          order, each with --input-dir (the previous one's output, or
@@ -132,6 +134,7 @@ class DataMaker(_Model):
     command: str
     folder: str = "."
     file: str
+    batch_rows: int | None = Field(default=None, ge=1)  # larger requests: batches appended
 
     @field_validator("folder")
     @classmethod

@@ -87,3 +87,23 @@ def test_run_rows_makes_the_data_once_under_the_home(project, tmp_path, monkeypa
     assert generated_data(project, 12, launcher=counting) == folder and len(calls) == 1
     with pytest.raises(InputError, match="--rows and --data"):
         RunSources.of(project, rows=12, data_dir=tmp_path)
+
+
+def test_a_large_request_is_made_in_batches_appended_without_their_headers(project, tmp_path):
+    batched = project.file.model_copy(update={"data": project.file.data.model_copy(
+        update={"batch_rows": 40})})
+    from dataclasses import replace
+
+    seeds = []
+
+    def recording(args, cwd):
+        seeds.append(args[args.index("--seed") + 1])
+        return subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+
+    written = make_data(replace(project, file=batched), 100, tmp_path, seed=9, launcher=recording)
+    lines = written.read_text().splitlines()
+    assert len(lines) == 101 and sum(line.startswith("booking_id,") for line in lines) == 1
+    assert seeds == ["9", "10", "11"]
+    first_batch = make_data(project, 40, tmp_path / "one", seed=9).read_text().splitlines()
+    assert lines[:41] == first_batch  # batch 0 is a plain run with the same seed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bookings.csv", "one"]
