@@ -155,7 +155,7 @@ def step_files(input_dir: Path, hosts: int = 1) -> list[Path]:
     found = [p for p in input_dir.rglob("*") if p.is_file() and p.suffix.lower() in STEP_SUFFIXES
              and not any(part.startswith(".") for part in p.relative_to(input_dir).parts)]
     if not found and hosts == 1:
-        raise StepError(f"no CSV files (or Parquet parts) in {input_dir}; check the S3 input prefix")
+        raise StepError(f"no CSV files in {input_dir} (nor Parquet parts); check the S3 input prefix")
     return sorted(found, key=lambda p: p.relative_to(input_dir).as_posix())
 
 
