@@ -155,7 +155,7 @@ def step_files(input_dir: Path, hosts: int = 1) -> list[Path]:
     found = [p for p in input_dir.rglob("*") if p.is_file() and p.suffix.lower() in STEP_SUFFIXES
              and not any(part.startswith(".") for part in p.relative_to(input_dir).parts)]
     if not found and hosts == 1:
-        raise StepError(f"no CSV files (or Parquet parts) in {input_dir}; check the S3 input prefix")
+        raise StepError(f"no CSV files in {input_dir} (nor Parquet parts); check the S3 input prefix")
     return sorted(found, key=lambda p: p.relative_to(input_dir).as_posix())
 
 
@@ -408,23 +408,48 @@ CSV_SPECIAL = r'[,"\n]'
 def cell_texts(values: pd.Series) -> pa.Array | None:
     """One column as the cells `to_csv` writes, or None for a dtype this writer does not handle.
 
-    Numbers are formatted by the very call pandas makes (`ndarray.astype(str)`: numpy's shortest
-    round-trip repr), missing values are empty, and text is quoted only when it holds a comma, a
-    quote or a newline, with quotes doubled (the csv module's QUOTE_MINIMAL).
+    Numbers are formatted as pandas formats them (`ndarray.astype(str)`: decimal ints, numpy's
+    shortest round-trip repr for floats), missing values are empty, and text is quoted only when it
+    holds a comma, a quote or a newline, with quotes doubled (the csv module's QUOTE_MINIMAL). A
+    column with few distinct values (categories, day numbers) is formatted once per distinct value.
     """
     kind = values.dtype.kind
+    if kind in "iu" and values.dtype.itemsize == 8:
+        return pc.cast(pa.array(values.to_numpy()), pa.string())  # same digits as numpy's
     if kind in "iu":
         return pa.array(values.to_numpy().astype(str))
     if kind == "f" and values.dtype.itemsize == 8:
-        return float_texts(values.to_numpy())
-    if kind == "O" and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        array = values.to_numpy()
+        codes, uniques = pd.factorize(array.view(np.int64))  # by bits: -0.0 is not 0.0
+        if len(uniques) * 4 <= len(array):
+            return float_texts(np.asarray(uniques).view(np.float64)).take(pa.array(codes))
+        return float_texts(array)
+    if kind != "O":
+        return None
+    if isinstance(values.dtype, pd.StringDtype):
+        text = pa.array(values.array)
+    elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         text = pa.array(values.to_numpy(), type=pa.string(), from_pandas=True)
-        if pc.any(pc.match_substring(text, "\r")).as_py():
-            return None  # whether "\r" is quoted depends on the Python version: ask pandas
-        special = pc.fill_null(pc.match_substring_regex(text, CSV_SPECIAL), False)
-        quoted = pc.binary_join_element_wise("\"", pc.replace_substring(text, "\"", "\"\""), "\"", "")
-        return pc.fill_null(pc.if_else(special, quoted, text), "")
-    return None
+    else:
+        return None
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if text.type != pa.string():
+        text = text.cast(pa.string())
+    encoded = pc.dictionary_encode(text)
+    if len(encoded.dictionary) * 4 <= len(text):
+        cells = text_cells(encoded.dictionary)
+        return None if cells is None else pc.fill_null(cells.take(encoded.indices), "")
+    return text_cells(text)
+
+
+def text_cells(text: pa.Array) -> pa.Array | None:
+    """Text as CSV cells (QUOTE_MINIMAL; missing is empty), or None when it holds a "\r"."""
+    if pc.any(pc.match_substring(text, "\r")).as_py():
+        return None  # whether "\r" is quoted depends on the Python version: ask pandas
+    special = pc.fill_null(pc.match_substring_regex(text, CSV_SPECIAL), False)
+    quoted = pc.binary_join_element_wise("\"", pc.replace_substring(text, "\"", "\"\""), "\"", "")
+    return pc.fill_null(pc.if_else(special, quoted, text), "")
 
 
 def float_texts(array: np.ndarray) -> pa.Array:

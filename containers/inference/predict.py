@@ -138,7 +138,7 @@ def step_files(input_dir: Path, hosts: int = 1) -> list[Path]:
     found = [p for p in input_dir.rglob("*") if p.is_file() and p.suffix.lower() in STEP_SUFFIXES
              and not any(part.startswith(".") for part in p.relative_to(input_dir).parts)]
     if not found and hosts == 1:
-        raise StepError(f"no CSV files (or Parquet parts) in {input_dir}; check the S3 input prefix")
+        raise StepError(f"no CSV files in {input_dir} (nor Parquet parts); check the S3 input prefix")
     return sorted(found, key=lambda p: p.relative_to(input_dir).as_posix())
 
 
@@ -150,15 +150,13 @@ def csv_files(input_dir: Path) -> list[Path]:
     return found
 
 
-def read_parquet_columns(path: Path, columns: list[str] | None = None):
-    """A Parquet part as an Arrow table (only `columns` if given, checked first)."""
+def read_parquet_columns(path: Path, required: list[str]):
+    """A Parquet part as an Arrow table, after checking it has the `required` columns."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     try:
-        names = pq.read_schema(path).names
-        if columns is not None:
-            check_columns(pd.DataFrame(columns=names), columns, path.name)
-        return pq.read_table(path, columns=columns)
+        check_columns(pd.DataFrame(columns=pq.read_schema(path).names), required, path.name)
+        return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise StepError(f"{path.name}: not a readable Parquet file ({reason})") from None
@@ -168,9 +166,8 @@ def score_parquet(source: Path, target: Path, model) -> int:
     """One part: its columns unchanged, plus the probability, written as Parquet."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    features = read_parquet_columns(source, model_features(model)).to_pandas()
-    probability = predict_probability(features, model)
-    table = read_parquet_columns(source)
+    table = read_parquet_columns(source, required=model_features(model))
+    probability = predict_probability(table.select(model_features(model)).to_pandas(), model)
     column = pa.array(probability, type=pa.float64())
     if PROBABILITY_COL in table.column_names:
         table = table.set_column(table.column_names.index(PROBABILITY_COL), PROBABILITY_COL, column)

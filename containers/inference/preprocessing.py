@@ -320,7 +320,7 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         df = df.copy()
         for col in df.columns:
-            if df[col].dtype.kind == "O" and pd.api.types.infer_dtype(df[col], skipna=True) == "mixed":
+            if df[col].dtype.kind == "O" and pd.api.types.infer_dtype(df[col], skipna=True).startswith("mixed"):
                 df[col] = df[col].map(lambda v: v if v is None or v != v else str(v))
         table = pa.Table.from_pandas(df, preserve_index=False)
     pq.write_table(table, path)
