@@ -203,24 +203,41 @@ class MemorySampler(threading.Thread):
     def run(self) -> None:
         stat: Path | None = None
         while not self._stopped.is_set():
-            stat = stat or memory_stat_file(self.name_of_container)
+            if stat is None:
+                pid, ident = container_process(self.name_of_container)
+                stat = memory_stat_file(pid, ident) if pid else None
+                if pid and stat is None:
+                    return  # running, but its cgroup is not visible from here: no value
             value = resident_bytes(stat) if stat is not None else None
             if value is not None:
                 self.peak = max(self.peak or 0, value)
             self._stopped.wait(self.interval)
 
 
-def memory_stat_file(name: str) -> Path | None:
-    """The memory.stat of the running container `name`'s cgroup, if visible from here."""
+def container_process(name: str) -> tuple[int, str]:
+    """(host pid of running container `name`'s main process, container id); pid 0 until it
+    runs."""
     try:
-        done = subprocess.run(["docker", "inspect", "--format", "{{.State.Pid}}", name],
+        done = subprocess.run(["docker", "inspect", "--format", "{{.State.Pid}} {{.Id}}", name],
                               capture_output=True, text=True, timeout=10)
-        pid = int(done.stdout.strip() or 0) if done.returncode == 0 else 0
-        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines() if pid > 0 else []
+        pid, ident = done.stdout.split() if done.returncode == 0 else ("0", "")
+        return int(pid), ident
     except (OSError, ValueError, subprocess.SubprocessError):
+        return 0, ""
+
+
+def memory_stat_file(pid: int, ident: str) -> Path | None:
+    """The memory.stat of process `pid`'s memory cgroup, if visible from here and it is the
+    container's (its path names the container id: a remote engine's pid may be any local
+    process's)."""
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:
         return None
     for line in lines:
         _, controllers, path = line.split(":", 2)
+        if not ident or ident not in path:
+            continue
         folder = (CGROUP_ROOT / "memory" if "memory" in controllers.split(",")
                   else CGROUP_ROOT if controllers == "" else None)
         if folder is not None and (folder / path.lstrip("/") / "memory.stat").is_file():
