@@ -71,6 +71,19 @@ def check_scaled_run(done: subprocess.CompletedProcess, home: Path, name: str) -
 def test_instance_count_2_on_smlifts_runner(tmp_path, local_engine):
     done, home = run_scaled(tmp_path, "local", "scaled-local")
     check_scaled_run(done, home, "scaled-local")
+    # one instance publishes predictions.csv itself; --baseline reads the parts as that file
+    env = {**os.environ, "SMLIFT_HOME": str(home)}
+    single = subprocess.run([sys.executable, "-m", "smlift", "run", "--engine", "local",
+                             "--name", "single"], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=1500)
+    assert single.returncode == 0, single.stderr[-3000:]
+    assert LocalS3(home).exists("s3://smlift-local/output/single/result/predictions.csv")
+    compared = subprocess.run([sys.executable, "-m", "smlift", "parity", "--baseline",
+                               "scaled-local", "--execution", "single"], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=600)
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    assert "parity with the baseline: 2008 of 2008 rows identical across 2 files" in compared.stdout
+    assert "intermediate output changed: partials/algo-2.json" in compared.stdout
 
 
 def test_instance_count_2_on_docker(tmp_path, docker_engine):
