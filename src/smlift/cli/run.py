@@ -101,6 +101,9 @@ def run(input_path, name, data_dir, rows, code_dir, image_context, definition_pa
     engine = choose_engine(engine)
     from ..project import load_project
 
+    if rows:
+        console.print(f"data: {rows:,} rows from the project's generator (made on first use)",
+                      style="dim", markup=False, highlight=False)
     sources = RunSources.of(load_project(), rows=rows, input_path=input_path, data_dir=data_dir,
                             code_dir=code_dir, image_context=image_context,
                             definition_path=definition_path)
