@@ -154,7 +154,7 @@ class PopenProcess:
 
 
 class TreeMemorySampler(threading.Thread):
-    """The peak memory of a job's processes on smlift's runner: every SAMPLE_SECONDS, the
+    """The peak memory of a job's processes on smlift's runner: every `interval` seconds, the
     high-water mark of resident memory (VmHWM in /proc/PID/status) of the launched process and
     each of its descendants; the largest seen is `peak`. VmHWM is each process's own peak since
     it exec'd, so a spike between two samples is still seen, unless it comes in the last
@@ -448,7 +448,7 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
     with open(log_file, "ab", buffering=0) as log:
         process = _launch(command, launcher, log)
         sampler = None
-        if command.container is None and isinstance(getattr(process, "pid", None), int):
+        if isinstance(process, PopenProcess):  # a real process of ours (not a container's client)
             sampler = TreeMemorySampler(process.pid)
             sampler.start()
         if mode == BUBBLEWRAP:
