@@ -41,7 +41,7 @@ STEP = """
         time.sleep(120)
     if host == os.environ.get("ALLOC_ON"):
         held = b"x" * (int(os.environ["ALLOC_MIB"]) << 20)  # written, so resident
-        time.sleep(1)  # long enough for a sampler (Docker) to see it
+        time.sleep(float(os.environ.get("HOLD_SECONDS", "1")))  # for the samplers to see it
     name = "same.json" if os.environ.get("SAME_NAME") else f"{host}.json"
     report = {"host": host, "hosts": config["hosts"], "shard": shard, "pid": os.getpid(),
               "code": sorted(p.name for p in pathlib.Path(os.environ["CODE"]).iterdir())}
@@ -238,10 +238,12 @@ def test_on_the_docker_engine_each_instance_is_a_container_of_its_own(home, tmp_
     assert [r["hosts"] for r in reports] == [["algo-1", "algo-2"]] * 2
     assert set(final["SmliftLocal"]["PeakMemoryBytes"]) == {"algo-1", "algo-2"}
 
-    body = request("containers-memory", 2, ALLOC_ON="algo-1", ALLOC_MIB="200")
+    # the Docker sampler first has to find the container (docker inspect): hold it longer
+    body = request("containers-memory", 2, ALLOC_ON="algo-1", ALLOC_MIB="200", HOLD_SECONDS="4")
     body["AppSpecification"] = {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/multi:1"}
     jobs.create_processing_job(**body)
     final = jobs.wait("containers-memory")
+    assert final["ProcessingJobStatus"] == "Completed", final.get("FailureReason")
     peaks = final["SmliftLocal"]["PeakMemoryBytes"]  # sampled from each container's cgroup
     assert peaks["algo-1"] >= 200 << 20 and peaks["algo-2"] < 100 << 20
 
