@@ -236,7 +236,6 @@ def test_on_the_docker_engine_each_instance_is_a_container_of_its_own(home, tmp_
         ["part-00000.csv", "part-00002.csv", "part-00004.csv"],
         ["part-00001.csv", "part-00003.csv"]]
     assert [r["hosts"] for r in reports] == [["algo-1", "algo-2"]] * 2
-    assert set(final["SmliftLocal"]["PeakMemoryBytes"]) == {"algo-1", "algo-2"}
 
     # the Docker sampler first has to find the container (docker inspect): hold it longer
     body = request("containers-memory", 2, ALLOC_ON="algo-1", ALLOC_MIB="200", HOLD_SECONDS="4")

@@ -44,7 +44,10 @@ def run_scaled(tmp_path: Path, engine: str, name: str) -> tuple[subprocess.Compl
     return done, home
 
 
-def check_scaled_run(done: subprocess.CompletedProcess, home: Path, name: str) -> None:
+def check_scaled_run(done: subprocess.CompletedProcess, home: Path, name: str,
+                     sampled_from_outside: bool = False) -> None:
+    """`sampled_from_outside`: on Docker a container that ends within a sample or two of
+    starting may have no peak recorded (docs/local.md); Predict, which loads the model, has."""
     assert done.returncode == 0, done.stderr[-3000:]
     assert "parity with the legacy program: 2008 of 2008 rows identical" in done.stdout
     keys = [key.removeprefix(f"s3://smlift-local/output/{name}/")
@@ -61,10 +64,14 @@ def check_scaled_run(done: subprocess.CompletedProcess, home: Path, name: str) -
     for summary in jobs.list_processing_jobs()["ProcessingJobSummaries"]:
         described = jobs.job_description(summary["ProcessingJobName"])
         step = summary["ProcessingJobName"].split("-")[1]
-        peaks[step] = described["SmliftLocal"]["PeakMemoryBytes"]
-    assert {step: sorted(p) for step, p in peaks.items()} == {
-        "preprocess": ["algo-1", "algo-2"], "predict": ["algo-1", "algo-2"],
-        "postprocess": ["algo-1", "algo-2"], "summarize": ["algo-1"]}
+        peaks[step] = described["SmliftLocal"].get("PeakMemoryBytes", {})
+    expected = {"preprocess": ["algo-1", "algo-2"], "predict": ["algo-1", "algo-2"],
+                "postprocess": ["algo-1", "algo-2"], "summarize": ["algo-1"]}
+    if sampled_from_outside:
+        assert all(set(peaks[step]) <= set(hosts) for step, hosts in expected.items())
+        assert sorted(peaks["predict"]) == expected["predict"]
+    else:
+        assert {step: sorted(p) for step, p in peaks.items()} == expected
     assert all(0 < value < 2**30 for p in peaks.values() for value in p.values())
 
 
@@ -88,4 +95,4 @@ def test_instance_count_2_on_smlifts_runner(tmp_path, local_engine):
 
 def test_instance_count_2_on_docker(tmp_path, docker_engine):
     done, home = run_scaled(tmp_path, "docker", "scaled-docker")
-    check_scaled_run(done, home, "scaled-docker")
+    check_scaled_run(done, home, "scaled-docker", sampled_from_outside=True)
