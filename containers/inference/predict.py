@@ -162,12 +162,19 @@ def read_parquet_columns(path: Path, required: list[str]):
         raise StepError(f"{path.name}: not a readable Parquet file ({reason})") from None
 
 
+def plain_text(features: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as numpy object arrays: the same strings, which scikit-learn's encoders take
+    about twice as fast as pandas' Arrow-backed `str` columns (pandas 3 reads Parquet text so)."""
+    text = [c for c in features.columns if isinstance(features[c].dtype, pd.StringDtype)]
+    return features.astype({c: object for c in text}) if text else features
+
+
 def score_parquet(source: Path, target: Path, model) -> int:
     """One part: its columns unchanged, plus the probability, written as Parquet."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     table = read_parquet_columns(source, required=model_features(model))
-    probability = predict_probability(table.select(model_features(model)).to_pandas(), model)
+    probability = predict_probability(plain_text(table.select(model_features(model)).to_pandas()), model)
     column = pa.array(probability, type=pa.float64())
     if PROBABILITY_COL in table.column_names:
         table = table.set_column(table.column_names.index(PROBABILITY_COL), PROBABILITY_COL, column)
