@@ -347,12 +347,8 @@ def part_name(relative: str, index: int) -> str:
     return f"{relative}/part-{index:06d}.parquet"
 
 
-def dtype_name(dtype) -> str:
-    return str(dtype)
-
-
-def run(input_dir: Path, output_dir: Path, chunk_rows: int = None,
-        resource_config: Path = None) -> int:
+def run(input_dir: Path, output_dir: Path, chunk_rows: int | None = None,
+        resource_config: Path | None = None) -> int:
     """Clean the chunks this host owns (chunk i of each input: host i % N) into Parquet parts,
     and list them with their dtypes in schema/<host>.json; returns the rows written."""
     chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS
@@ -376,8 +372,8 @@ def run(input_dir: Path, output_dir: Path, chunk_rows: int = None,
                 parts.append(name)
                 for col in features.columns:
                     seen = dtypes.setdefault(str(col), [])
-                    if dtype_name(features[col].dtype) not in seen:
-                        seen.append(dtype_name(features[col].dtype))
+                    if str(features[col].dtype) not in seen:
+                        seen.append(str(features[col].dtype))
                 rows += len(features)
         schema = {"parts": parts, "dtypes": dtypes, "rows": rows}
         staged.path(f"{SCHEMA_DIR}/{current}.json").write_text(json.dumps(schema) + "\n")
