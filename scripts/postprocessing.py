@@ -327,6 +327,8 @@ def add_partials(totals: dict[str, list[int]], bookings: pd.DataFrame) -> None:
     if not len(bookings):
         return
     codes, segments = pd.factorize(bookings["market_segment"], sort=False)
+    if (codes < 0).any():  # no segment: groupby leaves such rows out of the summary
+        bookings, codes = bookings[codes >= 0], codes[codes >= 0]
     groups = len(segments)
     count = np.bincount(codes, minlength=groups)
     high = pd.Series(bookings["high_risk"].to_numpy()).groupby(codes).sum().reindex(range(groups), fill_value=0)
