@@ -327,6 +327,8 @@ def add_partials(totals: dict[str, list[int]], bookings: pd.DataFrame) -> None:
     if not len(bookings):
         return
     codes, segments = pd.factorize(bookings["market_segment"], sort=False)
+    if (codes < 0).any():  # no segment: groupby leaves such rows out of the summary
+        bookings, codes = bookings[codes >= 0], codes[codes >= 0]
     groups = len(segments)
     count = np.bincount(codes, minlength=groups)
     high = pd.Series(bookings["high_risk"].to_numpy()).groupby(codes).sum().reindex(range(groups), fill_value=0)
@@ -526,29 +528,48 @@ def string_bytes(strings: pa.Array) -> memoryview:
 
 
 class StagedOutput:
-    """Write outputs under a hidden staging folder, then rename them into place all at once."""
+    """Write outputs under hidden staging folders, then rename them into place all at once.
+
+    Each top-level folder of the output (results/, partials/, ...) stages inside itself: on
+    SageMaker and on a Docker engine every ProcessingOutput's LocalPath may be a mount of its own,
+    and a rename cannot cross mounts.
+    """
 
     def __init__(self, output_dir: Path):
         output_dir.mkdir(parents=True, exist_ok=True)
         self.output_dir = output_dir
-        self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_dir))
-        self.names: list[str] = []
+        self.stagings: dict[str, Path] = {}
+        self.names: list[tuple[str, str]] = []
+        self.made: list[Path] = []  # folders made for staging: removed again if nothing lands
 
     def path(self, relative: str) -> Path:
-        self.names.append(relative)
-        target = self.staging / relative
+        top, _, rest = relative.partition("/")
+        folder, inside = (top, rest) if rest else ("", top)
+        if folder not in self.stagings:
+            if not (self.output_dir / folder).exists():
+                (self.output_dir / folder).mkdir(parents=True)
+                self.made.append(self.output_dir / folder)
+            self.stagings[folder] = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.output_dir / folder))
+        self.names.append((folder, inside))
+        target = self.stagings[folder] / inside
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
     def commit(self) -> None:
-        for relative in self.names:
-            final = self.output_dir / relative
+        for folder, inside in self.names:
+            final = self.output_dir / folder / inside
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / relative, final)
-        shutil.rmtree(self.staging, ignore_errors=True)
+            os.replace(self.stagings[folder] / inside, final)
+        self.discard()
 
     def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        for staging in self.stagings.values():
+            shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(self.made):
+            try:
+                folder.rmdir()  # only if empty: a committed file keeps its folder
+            except OSError:
+                pass
 
 
 # --- failure reporting (SageMaker: /opt/ml/output/message becomes the job's ExitMessage) -------

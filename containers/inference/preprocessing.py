@@ -282,29 +282,48 @@ def read_raw_csv(path: Path) -> pd.DataFrame:
 
 
 class StagedOutput:
-    """Write outputs under a hidden staging folder, then rename them into place all at once."""
+    """Write outputs under hidden staging folders, then rename them into place all at once.
+
+    Each top-level folder of the output (results/, partials/, ...) stages inside itself: on
+    SageMaker and on a Docker engine every ProcessingOutput's LocalPath may be a mount of its own,
+    and a rename cannot cross mounts.
+    """
 
     def __init__(self, output_dir: Path):
         output_dir.mkdir(parents=True, exist_ok=True)
         self.output_dir = output_dir
-        self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_dir))
-        self.names: list[str] = []
+        self.stagings: dict[str, Path] = {}
+        self.names: list[tuple[str, str]] = []
+        self.made: list[Path] = []  # folders made for staging: removed again if nothing lands
 
     def path(self, relative: str) -> Path:
-        self.names.append(relative)
-        target = self.staging / relative
+        top, _, rest = relative.partition("/")
+        folder, inside = (top, rest) if rest else ("", top)
+        if folder not in self.stagings:
+            if not (self.output_dir / folder).exists():
+                (self.output_dir / folder).mkdir(parents=True)
+                self.made.append(self.output_dir / folder)
+            self.stagings[folder] = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.output_dir / folder))
+        self.names.append((folder, inside))
+        target = self.stagings[folder] / inside
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
     def commit(self) -> None:
-        for relative in self.names:
-            final = self.output_dir / relative
+        for folder, inside in self.names:
+            final = self.output_dir / folder / inside
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / relative, final)
-        shutil.rmtree(self.staging, ignore_errors=True)
+            os.replace(self.stagings[folder] / inside, final)
+        self.discard()
 
     def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        for staging in self.stagings.values():
+            shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(self.made):
+            try:
+                folder.rmdir()  # only if empty: a committed file keeps its folder
+            except OSError:
+                pass
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -347,12 +366,8 @@ def part_name(relative: str, index: int) -> str:
     return f"{relative}/part-{index:06d}.parquet"
 
 
-def dtype_name(dtype) -> str:
-    return str(dtype)
-
-
-def run(input_dir: Path, output_dir: Path, chunk_rows: int = None,
-        resource_config: Path = None) -> int:
+def run(input_dir: Path, output_dir: Path, chunk_rows: int | None = None,
+        resource_config: Path | None = None) -> int:
     """Clean the chunks this host owns (chunk i of each input: host i % N) into Parquet parts,
     and list them with their dtypes in schema/<host>.json; returns the rows written."""
     chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS
@@ -376,8 +391,8 @@ def run(input_dir: Path, output_dir: Path, chunk_rows: int = None,
                 parts.append(name)
                 for col in features.columns:
                     seen = dtypes.setdefault(str(col), [])
-                    if dtype_name(features[col].dtype) not in seen:
-                        seen.append(dtype_name(features[col].dtype))
+                    if str(features[col].dtype) not in seen:
+                        seen.append(str(features[col].dtype))
                 rows += len(features)
         schema = {"parts": parts, "dtypes": dtypes, "rows": rows}
         staged.path(f"{SCHEMA_DIR}/{current}.json").write_text(json.dumps(schema) + "\n")

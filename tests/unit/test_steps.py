@@ -223,7 +223,7 @@ def test_staged_outputs_appear_only_on_commit(step, tmp_path):
     staged = step.StagedOutput(tmp_path / "out")
     staged.path("x/a.csv").write_text("a\n")
     assert [p.name for p in (tmp_path / "out").rglob("*.csv")] == ["a.csv"]  # only in staging
-    assert not (tmp_path / "out" / "x").exists()
+    assert not (tmp_path / "out" / "x" / "a.csv").exists()  # x/ holds only its hidden staging
     staged.commit()
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")) == [
         "x", "x/a.csv"]
@@ -424,3 +424,28 @@ def test_result_writer_writes_a_header_only_file_for_no_rows(tmp_path):
     frame = pd.DataFrame({"a": pd.Series([], dtype=float), "s": pd.Series([], dtype=object)})
     post.write_result_csv(frame, tmp_path / "ours.csv")
     assert (tmp_path / "ours.csv").read_text() == frame.to_csv(index=False)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_each_output_folder_stages_inside_itself(step, tmp_path):
+    """A ProcessingOutput's LocalPath can be a mount of its own (Docker, SageMaker): a file is
+    staged inside its top-level folder, so publishing it is a rename within that mount."""
+    staged = step.StagedOutput(tmp_path)
+    for relative in ["results/predictions.csv", "partials/algo-1.json", "top.csv"]:
+        target = staged.path(relative)
+        folder = relative.split("/")[0] if "/" in relative else ""
+        assert target.parent.parent == tmp_path / folder if folder else target.parent.parent == tmp_path
+        target.write_text(relative)
+    assert not (tmp_path / "results" / "predictions.csv").exists()  # nothing published yet
+    staged.commit()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == \
+        ["partials/algo-1.json", "results/predictions.csv", "top.csv"]
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_a_discarded_output_leaves_no_staging_behind(step, tmp_path):
+    staged = step.StagedOutput(tmp_path)
+    staged.path("results/predictions.csv").write_text("x")
+    staged.path("partials/algo-1.json").write_text("{}")
+    staged.discard()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

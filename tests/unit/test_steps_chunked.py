@@ -282,3 +282,13 @@ def test_appending_parts_gives_the_bytes_of_the_whole(tmp_path):
         post.append_result_csv(frame.iloc[:2], out, header=True)
         post.append_result_csv(frame.iloc[2:], out, header=False)
     assert (tmp_path / "ours.csv").read_text() == frame.to_csv(index=False)
+
+
+def test_rows_without_a_segment_are_left_out_of_the_summary_as_groupby_does(tmp_path):
+    bookings = scored_frame(200, 4)
+    bookings.loc[bookings.index[::7], "market_segment"] = None
+    totals = {}
+    post.add_partials(totals, bookings)
+    (tmp_path / "algo-1.json").write_text(post.partials_json(totals, "algo-1", ["algo-1"]))
+    assert (post.summary_from_partials(post.read_partials(tmp_path)).to_csv()
+            == post.segment_summary(bookings).to_csv())
