@@ -41,7 +41,8 @@ STEP = """
         time.sleep(120)
     if host == os.environ.get("ALLOC_ON"):
         held = b"x" * (int(os.environ["ALLOC_MIB"]) << 20)  # written, so resident
-        time.sleep(float(os.environ.get("HOLD_SECONDS", "1")))  # for the samplers to see it
+    if os.environ.get("ALLOC_ON"):  # every instance lives long enough for the samplers
+        time.sleep(float(os.environ.get("HOLD_SECONDS", "1")))
     name = "same.json" if os.environ.get("SAME_NAME") else f"{host}.json"
     report = {"host": host, "hosts": config["hosts"], "shard": shard, "pid": os.getpid(),
               "code": sorted(p.name for p in pathlib.Path(os.environ["CODE"]).iterdir())}
