@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +88,7 @@ def make_data(rows: int, folder: Path, batch_rows: int | None) -> Path:
     project = read_project(ROOT)
     if batch_rows:
         maker = project.file.data.model_copy(update={"batch_rows": batch_rows})
-        project = project.__class__(project.root, project.file.model_copy(update={"data": maker}))
+        project = replace(project, file=project.file.model_copy(update={"data": maker}))
     return generate(project, rows, folder, seed=1)
 
 
