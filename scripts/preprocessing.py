@@ -2,29 +2,37 @@
 
 Lifted from legacy_src/utils.py (`clean_data`, `add_features`). The logic is unchanged, so its
 output is value-for-value what the legacy program held in memory before it called the model;
-only the row-by-row weekday lookup is vectorised (same result, much faster).
+the row-by-row weekday lookup is vectorised and text is parsed once per distinct value (same
+results, much faster).
 
 SageMaker Processing contract (script mode, on the prebuilt scikit-learn image):
 
     python3 preprocessing.py [--input-dir /opt/ml/processing/input/data]
-                             [--output-dir /opt/ml/processing/output] [--parts N]
+                             [--output-dir /opt/ml/processing/output] [--chunk-rows 100000]
+                             [--resource-config /opt/ml/config/resourceconfig.json]
                              [--failure-message-file /opt/ml/output/message]
 
-Every CSV under the input directory (sorted by relative path) becomes one CSV of the same
-relative path under the output directory. With `--parts N` (N > 1, the pipeline's
-`instance_count`), each becomes N part files instead, `<relative path>.parts/part-00000.csv` ...
-`part-<N-1>.csv`: consecutive row ranges, each with the header, so the next step can shard them
-(ShardedByS3Key) and reading the parts in key order gives back every row in order. Cleaning
-still sees the whole file, so every part is written with the whole column's type (a column with
-one missing value is float in every part). Outputs are staged and renamed into place only when
-every input succeeded. Bad input exits 1 with a one-line reason on stderr and in the failure
-message file (SageMaker's ExitMessage). The file is self-contained on purpose (docs/migrating.md,
+Every CSV under the input directory (sorted by relative path) is read in chunks of --chunk-rows
+rows (a multiple of 8), numbered 0, 1, 2, ... per file, with the legacy read options. Of N hosts
+(resourceconfig.json; no file = one host) this one cleans the chunks i with i % N == its index,
+so each instance holds one chunk at a time and the instances split the work. It writes
+
+    parts/<input relative path>/part-<i:06d>.parquet   each chunk it owns, with the chunk's dtypes
+    schema/<current host>.json                         {"parts": [...], "dtypes": {col: [...]},
+                                                        "rows": n}: what it wrote
+
+(a file with no data rows gives one empty part 0). A column can be int in one chunk and float in
+another; the postprocessing step reads every schema file and formats each column with the type
+the whole table would have had. Outputs are staged and renamed into place only when every input
+succeeded. Bad input exits 1 with a one-line reason on stderr and in the failure message file
+(SageMaker's ExitMessage). The file is self-contained on purpose (docs/migrating.md,
 "Self-contained files"): it runs, and can be swapped, on its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -38,6 +46,10 @@ STEP = "preprocessing"
 DEFAULT_INPUT_DIR = "/opt/ml/processing/input/data"
 DEFAULT_OUTPUT_DIR = "/opt/ml/processing/output"
 DEFAULT_MESSAGE_FILE = "/opt/ml/output/message"
+DEFAULT_RESOURCE_CONFIG = "/opt/ml/config/resourceconfig.json"
+DEFAULT_CHUNK_ROWS = 100_000  # a multiple of 8; see docs/migrating.md for how it was chosen
+PARTS_DIR = "parts"
+SCHEMA_DIR = "schema"
 MESSAGE_FILE_ENV = "SM_OUTPUT_MESSAGE"
 
 # What was config.py in the legacy program: constants of the cleaning rules.
@@ -71,19 +83,92 @@ class StepError(Exception):
 
 
 # --- the transformation (pure) ---------------------------------------------------------------
+#
+# The legacy statements, applied once per distinct value where that is the same thing: a column of
+# a million cells holds a few hundred (or a few tens of thousands of) distinct strings, and parsing
+# or normalising each once, then spreading the results back by position, gives the very values the
+# row-by-row call gives. Only columns of one kind (all text, or all numbers) take that path; a
+# mixed column is handled by the legacy statement itself.
+
+def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """(codes, uniques) of a text column (missing = code -1), or None for any other column."""
+    if values.dtype.kind != "O" or pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return None
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Series(uniques, dtype=values.dtype)
+
+
+def spread(codes: np.ndarray, results: pd.Series, missing, index: pd.Index) -> pd.Series:
+    """Per-distinct-value `results` back at every position; `missing` where the code is -1."""
+    if (codes < 0).any():
+        results = pd.concat([results, pd.Series([missing])], ignore_index=True)
+        codes = np.where(codes < 0, len(results) - 1, codes)
+    return pd.Series(results.to_numpy()[codes] if results.dtype.kind in "iufb" else results.take(codes).array,
+                     index=index, name=None)
+
+
+def legacy_to_number(values: pd.Series) -> pd.Series:
+    """The legacy statement: `pd.to_numeric(col.astype(str).str.strip(), errors="coerce")`."""
+    return pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
+
 
 def to_number(values: pd.Series) -> pd.Series:
-    """' 45 ' -> 45, 'unknown' -> NaN, inf -> NaN."""
-    numbers = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
+    """' 45 ' -> 45, 'unknown' -> NaN, inf -> NaN.
+
+    A column read as numbers is kept as it is (the legacy str round trip gives it back unchanged:
+    ints stay ints, a float's repr parses back to the same float); a text column is parsed once
+    per distinct string.
+    """
+    if values.dtype.kind in "iu":
+        numbers = values.copy()
+    elif values.dtype.kind == "f" and values.dtype.itemsize == 8:
+        numbers = values.copy()
+    elif (found := distinct(values)) is not None:
+        codes, uniques = found
+        parsed = legacy_to_number(uniques)
+        if parsed.dtype.kind not in "if" or (parsed.dtype.kind == "f" and parsed.dtype.itemsize != 8):
+            numbers = legacy_to_number(values)
+        else:
+            if (codes < 0).any():  # a missing cell is NaN, so the column is float as in the legacy
+                parsed = parsed.astype("float64")
+            numbers = spread(codes, parsed, np.nan, values.index)
+    else:
+        numbers = legacy_to_number(values)
+    numbers.name = values.name
     return numbers.replace([np.inf, -np.inf], np.nan)
 
 
-def to_category(values: pd.Series, missing: str, upper: bool = False) -> pd.Series:
-    """' ONLINE TA' and 'online ta' are one category; empty cells become `missing`."""
+def legacy_to_category(values: pd.Series, missing: str, upper: bool) -> pd.Series:
     text = values.fillna(missing).astype(str).str.strip()
     text = text.str.upper() if upper else text.str.lower()
     text.loc[text == ""] = missing
     return text
+
+
+def to_category(values: pd.Series, missing: str, upper: bool = False) -> pd.Series:
+    """' ONLINE TA' and 'online ta' are one category; empty cells become `missing`."""
+    found = distinct(values)
+    if found is None:
+        return legacy_to_category(values, missing, upper)
+    codes, uniques = found
+    text = spread(codes, legacy_to_category(uniques, missing, upper), missing, values.index)
+    text = text.astype(legacy_to_category(values.iloc[:0], missing, upper).dtype)
+    text.name = values.name
+    return text
+
+
+def month_number(values: pd.Series) -> pd.Series:
+    """The legacy `col.astype(str).str.strip().str.lower().map(MONTHS)`, once per distinct value."""
+    def legacy(v: pd.Series) -> pd.Series:
+        return v.astype(str).str.strip().str.lower().map(MONTHS)
+    found = distinct(values)
+    if found is None:
+        return legacy(values)
+    codes, uniques = found
+    numbers = legacy(uniques)
+    if (codes < 0).any() or numbers.isna().any():
+        numbers = numbers.astype("float64")
+    return spread(codes, numbers, np.nan, values.index)
 
 
 def set_missing(df: pd.DataFrame, col: str, where: pd.Series) -> None:
@@ -96,9 +181,12 @@ def set_missing(df: pd.DataFrame, col: str, where: pd.Series) -> None:
     df.loc[where, col] = np.nan
 
 
-def clean(raw: pd.DataFrame) -> pd.DataFrame:
-    """The legacy `clean_data`: typed numbers, sane ranges, one spelling per category."""
-    df = raw.copy()
+def clean(raw: pd.DataFrame, copy: bool = True) -> pd.DataFrame:
+    """The legacy `clean_data`: typed numbers, sane ranges, one spelling per category.
+
+    `copy=False` cleans `raw` itself (a chunk nobody reads again), saving a copy of every column.
+    """
+    df = raw.copy() if copy else raw
     for col in NUMERIC_COLS:
         df[col] = to_number(df[col])
     for col in COUNT_COLS:
@@ -112,7 +200,7 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
     for col in CATEGORICAL_COLS:
         df[col] = to_category(df[col], "unknown")
     df["country"] = to_category(df["country"], "UNK", upper=True)
-    df["arrival_month_num"] = df["arrival_date_month"].astype(str).str.strip().str.lower().map(MONTHS)
+    df["arrival_month_num"] = month_number(df["arrival_date_month"])
     return df
 
 
@@ -126,9 +214,9 @@ def arrival_weekday(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Ser
     return pd.to_datetime(parts, errors="coerce").dt.day_of_week
 
 
-def add_features(df: pd.DataFrame) -> pd.DataFrame:
+def add_features(df: pd.DataFrame, copy: bool = True) -> pd.DataFrame:
     """The legacy `add_features`, vectorised."""
-    df = df.copy()
+    df = df.copy() if copy else df
     df["arrival_weekday"] = arrival_weekday(
         df["arrival_date_year"], df["arrival_month_num"], df["arrival_date_day_of_month"])
     df["total_nights"] = df["stays_in_weekend_nights"] + df["stays_in_week_nights"]
@@ -138,8 +226,9 @@ def add_features(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def preprocess(raw: pd.DataFrame) -> pd.DataFrame:
-    return add_features(clean(raw))
+def preprocess(raw: pd.DataFrame, copy: bool = True) -> pd.DataFrame:
+    """Cleaned rows with their features; `copy=False` works on `raw` itself (it is changed)."""
+    return add_features(clean(raw, copy), copy=False)
 
 
 def check_columns(df: pd.DataFrame, required: list[str], source: str) -> None:
@@ -163,77 +252,155 @@ def csv_files(input_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(input_dir).as_posix())
 
 
+def not_readable(path: Path, exc: Exception) -> StepError:
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return StepError(f"{path.name}: the file is empty (no header); expected a bookings CSV")
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StepError(f"{path.name}: not a readable CSV ({reason})")
+
+
+def read_raw_chunks(path: Path, chunk_rows: int):
+    """(index, rows) of consecutive `chunk_rows`-row chunks, read as the legacy program read the
+    whole file (pd.read_csv defaults), so every value matches. A header-only file is one empty
+    chunk; the header's columns are checked before any row is returned."""
+    try:
+        reader = pd.read_csv(path, chunksize=chunk_rows)
+        for index, chunk in enumerate(reader):
+            if index == 0:
+                check_columns(chunk, REQUIRED_COLS, path.name)
+            yield index, chunk
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise not_readable(path, exc) from None
+
+
 def read_raw_csv(path: Path) -> pd.DataFrame:
     """Read exactly as the legacy program did (pd.read_csv defaults), so values match."""
     try:
         return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise StepError(f"{path.name}: the file is empty (no header); expected a bookings CSV") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StepError(f"{path.name}: not a readable CSV ({reason})") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise not_readable(path, exc) from None
 
 
 class StagedOutput:
-    """Write outputs under a hidden staging folder, then rename them into place all at once."""
+    """Write outputs under hidden staging folders, then rename them into place all at once.
+
+    Each top-level folder of the output (results/, partials/, ...) stages inside itself: on
+    SageMaker and on a Docker engine every ProcessingOutput's LocalPath may be a mount of its own,
+    and a rename cannot cross mounts.
+    """
 
     def __init__(self, output_dir: Path):
         output_dir.mkdir(parents=True, exist_ok=True)
         self.output_dir = output_dir
-        self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_dir))
-        self.names: list[str] = []
+        self.stagings: dict[str, Path] = {}
+        self.names: list[tuple[str, str]] = []
+        self.made: list[Path] = []  # folders made for staging: removed again if nothing lands
 
     def path(self, relative: str) -> Path:
-        self.names.append(relative)
-        target = self.staging / relative
+        top, _, rest = relative.partition("/")
+        folder, inside = (top, rest) if rest else ("", top)
+        if folder not in self.stagings:
+            if not (self.output_dir / folder).exists():
+                (self.output_dir / folder).mkdir(parents=True)
+                self.made.append(self.output_dir / folder)
+            self.stagings[folder] = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.output_dir / folder))
+        self.names.append((folder, inside))
+        target = self.stagings[folder] / inside
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
     def commit(self) -> None:
-        for relative in self.names:
-            final = self.output_dir / relative
+        for folder, inside in self.names:
+            final = self.output_dir / folder / inside
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / relative, final)
-        shutil.rmtree(self.staging, ignore_errors=True)
+            os.replace(self.stagings[folder] / inside, final)
+        self.discard()
 
     def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        for staging in self.stagings.values():
+            shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(self.made):
+            try:
+                folder.rmdir()  # only if empty: a committed file keeps its folder
+            except OSError:
+                pass
 
 
-CSV_SPECIAL = (",", '"', "\n", "\r")
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """The frame as one Parquet file (no index), every column with the dtype it has here.
 
-
-def csv_field(value) -> str:
-    """One cell as pandas writes it: missing is empty, text quoted only when it must be."""
-    if isinstance(value, str):
-        return '"' + value.replace('"', '""') + '"' if any(c in value for c in CSV_SPECIAL) else value
-    if value is None or value != value:
-        return ""
-    return str(value)
-
-
-def column_text(values: pd.Series) -> list[str]:
-    """A column as CSV cells; floats as repr(), the shortest text that reads back to the same float."""
-    items = values.tolist()
-    if values.dtype.kind == "f":
-        return ["" if x != x else repr(x) for x in items]
-    if values.dtype.kind in "iub":
-        return list(map(str, items))
-    return [csv_field(x) for x in items]
-
-
-def write_csv(df: pd.DataFrame, path: Path, chunk_rows: int = 50_000) -> None:
-    """`df.to_csv(path, index=False)`, about a third faster on wide numeric frames.
-
-    This file is only read back by the next step (never compared as text), so what matters is that
-    it parses back to the same values and dtypes; the unit tests check that against pandas' writer.
+    A column of mixed Python objects (an untouched raw column pandas read as ints and strings)
+    has no Parquet type: it is written as text, missing cells kept missing.
     """
-    with open(path, "w", newline="") as out:
-        out.write(",".join(csv_field(str(c)) for c in df.columns) + "\n")
-        for start in range(0, len(df), chunk_rows):
-            part = df.iloc[start:start + chunk_rows]
-            cells = [column_text(part[c]) for c in part.columns]
-            out.write("".join(",".join(row) + "\n" for row in zip(*cells)))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        df = df.copy()
+        for col in df.columns:
+            if df[col].dtype.kind == "O" and pd.api.types.infer_dtype(df[col], skipna=True).startswith("mixed"):
+                df[col] = df[col].map(lambda v: v if v is None or v != v else str(v))
+        table = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table, path)
+
+
+# --- hosts (SageMaker writes /opt/ml/config/resourceconfig.json into every instance) -------------
+
+def read_hosts(path: Path) -> tuple[str, list[str]]:
+    """(current_host, hosts) of this instance; one host, algo-1, when the file does not exist."""
+    if not path.is_file():
+        return "algo-1", ["algo-1"]
+    try:
+        config = json.loads(path.read_text())
+        current, hosts = config["current_host"], list(config["hosts"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StepError(f"{path}: not a SageMaker resource config ({type(exc).__name__}: {exc}); "
+                        "it needs \"current_host\" and \"hosts\", or pass --resource-config") from None
+    if current not in hosts:
+        raise StepError(f"{path}: current_host {current!r} is not one of hosts {hosts}")
+    return current, hosts
+
+
+def part_name(relative: str, index: int) -> str:
+    return f"{relative}/part-{index:06d}.parquet"
+
+
+def run(input_dir: Path, output_dir: Path, chunk_rows: int | None = None,
+        resource_config: Path | None = None) -> int:
+    """Clean the chunks this host owns (chunk i of each input: host i % N) into Parquet parts,
+    and list them with their dtypes in schema/<host>.json; returns the rows written."""
+    chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS
+    check_chunk_rows(chunk_rows)
+    current, hosts = read_hosts(Path(resource_config or DEFAULT_RESOURCE_CONFIG))
+    me, count = hosts.index(current), len(hosts)
+    files = csv_files(input_dir)
+    staged = StagedOutput(output_dir)
+    parts: list[str] = []
+    dtypes: dict[str, list[str]] = {}
+    rows = 0
+    try:
+        for path in files:
+            relative = path.relative_to(input_dir).as_posix()
+            for index, chunk in read_raw_chunks(path, chunk_rows):
+                if index % count != me:
+                    continue
+                features = preprocess(chunk, copy=False)
+                name = part_name(relative, index)
+                write_parquet(features, staged.path(f"{PARTS_DIR}/{name}"))
+                parts.append(name)
+                for col in features.columns:
+                    seen = dtypes.setdefault(str(col), [])
+                    if str(features[col].dtype) not in seen:
+                        seen.append(str(features[col].dtype))
+                rows += len(features)
+        schema = {"parts": parts, "dtypes": dtypes, "rows": rows}
+        staged.path(f"{SCHEMA_DIR}/{current}.json").write_text(json.dumps(schema) + "\n")
+        staged.commit()
+    except BaseException:
+        staged.discard()
+        raise
+    return rows
 
 
 # --- failure reporting (SageMaker: /opt/ml/output/message becomes the job's ExitMessage) -------
@@ -258,9 +425,15 @@ def report_failure(message: str, path: Path, explicit: bool) -> None:
 
 # --- entry point -------------------------------------------------------------------------------
 
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+def check_chunk_rows(rows: int) -> None:
+    if rows < 8 or rows % 8:
+        raise StepError(f"--chunk-rows must be a positive multiple of 8 (the model scores rows in "
+                        f"blocks of 8, so a chunk must start on one), not {rows}")
+
+
+def chunk_rows_arg(text: str) -> int:
+    if not text.isdigit() or int(text) < 8 or int(text) % 8:
+        raise argparse.ArgumentTypeError(f"must be a positive multiple of 8, not {text!r}")
     return int(text)
 
 
@@ -268,51 +441,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="preprocessing.py", description=__doc__.splitlines()[0])
     parser.add_argument("--input-dir", type=Path, default=Path(DEFAULT_INPUT_DIR))
     parser.add_argument("--output-dir", type=Path, default=Path(DEFAULT_OUTPUT_DIR))
-    parser.add_argument("--parts", type=positive_int, default=1,
-                        help="write each input as this many part files (default 1: as is)")
+    parser.add_argument("--chunk-rows", type=chunk_rows_arg, default=DEFAULT_CHUNK_ROWS,
+                        help=f"rows read, cleaned and written at a time (a multiple of 8; "
+                             f"default {DEFAULT_CHUNK_ROWS})")
+    parser.add_argument("--resource-config", type=Path, default=Path(DEFAULT_RESOURCE_CONFIG),
+                        help="this instance's host and all hosts (default: SageMaker's file; "
+                             "absent = one host)")
     parser.add_argument("--failure-message-file", default=None,
                         help=f"default: ${MESSAGE_FILE_ENV} or {DEFAULT_MESSAGE_FILE}")
     return parser.parse_args(argv)
 
 
-def part_names(relative: str, parts: int) -> list[str]:
-    """The output file(s) of one input: itself, or its N parts in an order key order keeps."""
-    if parts == 1:
-        return [relative]
-    return [f"{relative}.parts/part-{index:05d}.csv" for index in range(parts)]
-
-
-def write_parts(df: pd.DataFrame, staged: "StagedOutput", relative: str, parts: int = 1) -> None:
-    """`df` as `parts` consecutive row ranges (as even as can be), each a CSV with the header."""
-    names = part_names(relative, parts)
-    bounds = [len(df) * index // len(names) for index in range(len(names) + 1)]
-    for name, start, end in zip(names, bounds, bounds[1:]):
-        write_csv(df.iloc[start:end], staged.path(name))
-
-
-def run(input_dir: Path, output_dir: Path, parts: int = 1) -> int:
-    """Preprocess every input CSV (into `parts` part files each); returns the rows written."""
-    files = csv_files(input_dir)
-    staged = StagedOutput(output_dir)
-    rows = 0
-    try:
-        for path in files:
-            raw = read_raw_csv(path)
-            check_columns(raw, REQUIRED_COLS, path.name)
-            features = preprocess(raw)
-            write_parts(features, staged, path.relative_to(input_dir).as_posix(), parts)
-            rows += len(features)
-        staged.commit()
-    except BaseException:
-        staged.discard()
-        raise
-    return rows
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        rows = run(args.input_dir, args.output_dir, args.parts)
+        rows = run(args.input_dir, args.output_dir, args.chunk_rows, args.resource_config)
     except StepError as exc:
         report_failure(str(exc), *message_file(args.failure_message_file))
         return 1

@@ -8,14 +8,19 @@ SageMaker Processing contract:
     python3 /opt/program/predict.py [--input-dir /opt/ml/processing/input/data]
                                     [--output-dir /opt/ml/processing/output]
                                     [--model /opt/program/model.pkl]
+                                    [--resource-config /opt/ml/config/resourceconfig.json]
                                     [--failure-message-file /opt/ml/output/message]
 
 SageMaker hosting runs the same image as `docker run IMAGE serve`: `predict.py serve` starts the
 HTTP server of serve.py instead (GET /ping, POST /invocations on port 8080).
 
-Every CSV under the input directory (the preprocessing step's output, sorted by relative path)
-becomes one CSV of the same relative path under the output directory: the input columns, in
-order, plus `cancel_probability`. Outputs are renamed into place only when every file succeeded.
+Every Parquet part under the input directory (the preprocessing step's `parts/`, sorted by
+relative path) becomes a Parquet file of the same relative path under the output directory: the
+input columns, as they were, plus `cancel_probability`, one part at a time (a part is one chunk,
+so memory stays bounded whatever the rows). A CSV input becomes a CSV output, as before. With
+several instances (/opt/ml/config/resourceconfig.json, or --resource-config) each scores the parts
+SageMaker gave it (ShardedByS3Key); an instance given none writes nothing. Outputs are renamed
+into place only when every file succeeded.
 Bad input or a missing/corrupt model exits 1 with a one-line reason on stderr and in the failure
 message file (SageMaker's ExitMessage).
 """
@@ -23,6 +28,7 @@ message file (SageMaker's ExitMessage).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 import shutil
@@ -38,6 +44,7 @@ DEFAULT_INPUT_DIR = "/opt/ml/processing/input/data"
 DEFAULT_OUTPUT_DIR = "/opt/ml/processing/output"
 DEFAULT_MODEL = Path(__file__).resolve().parent / "model.pkl"
 DEFAULT_MESSAGE_FILE = "/opt/ml/output/message"
+DEFAULT_RESOURCE_CONFIG = "/opt/ml/config/resourceconfig.json"
 MESSAGE_FILE_ENV = "SM_OUTPUT_MESSAGE"
 PROBABILITY_COL = "cancel_probability"
 
@@ -117,16 +124,79 @@ def check_columns(df: pd.DataFrame, required: list[str], source: str) -> None:
 
 # --- files -------------------------------------------------------------------------------------
 
-def csv_files(input_dir: Path) -> list[Path]:
-    """Every *.csv under input_dir (hidden files and folders skipped), sorted by relative path."""
+STEP_SUFFIXES = (".csv", ".parquet")
+
+
+def step_files(input_dir: Path, hosts: int = 1) -> list[Path]:
+    """Every *.csv and *.parquet under input_dir (hidden files and folders skipped), sorted by
+    relative path. With several hosts an instance may be given no file at all: that is no error."""
     if not input_dir.is_dir():
+        if hosts > 1:
+            return []
         raise StepError(f"input directory {input_dir} does not exist; "
                         "check the ProcessingInput LocalPath or --input-dir")
-    found = [p for p in input_dir.rglob("*") if p.is_file() and p.suffix.lower() == ".csv"
+    found = [p for p in input_dir.rglob("*") if p.is_file() and p.suffix.lower() in STEP_SUFFIXES
              and not any(part.startswith(".") for part in p.relative_to(input_dir).parts)]
+    if not found and hosts == 1:
+        raise StepError(f"no CSV files in {input_dir} (nor Parquet parts); check the S3 input prefix")
+    return sorted(found, key=lambda p: p.relative_to(input_dir).as_posix())
+
+
+def csv_files(input_dir: Path) -> list[Path]:
+    """Every *.csv under input_dir (hidden files and folders skipped), sorted by relative path."""
+    found = [p for p in step_files(input_dir) if p.suffix.lower() == ".csv"]
     if not found:
         raise StepError(f"no CSV files in {input_dir}; check the S3 input prefix")
-    return sorted(found, key=lambda p: p.relative_to(input_dir).as_posix())
+    return found
+
+
+def read_parquet_columns(path: Path, required: list[str]):
+    """A Parquet part as an Arrow table, after checking it has the `required` columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    try:
+        check_columns(pd.DataFrame(columns=pq.read_schema(path).names), required, path.name)
+        return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise StepError(f"{path.name}: not a readable Parquet file ({reason})") from None
+
+
+def plain_text(features: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as numpy object arrays: the same strings, which scikit-learn's encoders take
+    about twice as fast as pandas' Arrow-backed `str` columns (pandas 3 reads Parquet text so)."""
+    text = [c for c in features.columns if isinstance(features[c].dtype, pd.StringDtype)]
+    return features.astype({c: object for c in text}) if text else features
+
+
+def score_parquet(source: Path, target: Path, model) -> int:
+    """One part: its columns unchanged, plus the probability, written as Parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = read_parquet_columns(source, required=model_features(model))
+    probability = predict_probability(plain_text(table.select(model_features(model)).to_pandas()), model)
+    column = pa.array(probability, type=pa.float64())
+    if PROBABILITY_COL in table.column_names:
+        table = table.set_column(table.column_names.index(PROBABILITY_COL), PROBABILITY_COL, column)
+    else:
+        table = table.append_column(PROBABILITY_COL, column)
+    pq.write_table(table, target)
+    return len(probability)
+
+
+def read_hosts(path: Path) -> tuple[str, list[str]]:
+    """(current_host, hosts) of this instance; one host, algo-1, when the file does not exist."""
+    if not path.is_file():
+        return "algo-1", ["algo-1"]
+    try:
+        config = json.loads(path.read_text())
+        current, hosts = config["current_host"], list(config["hosts"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StepError(f"{path}: not a SageMaker resource config ({type(exc).__name__}: {exc}); "
+                        "it needs \"current_host\" and \"hosts\", or pass --resource-config") from None
+    if current not in hosts:
+        raise StepError(f"{path}: current_host {current!r} is not one of hosts {hosts}")
+    return current, hosts
 
 
 def read_step_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -149,29 +219,48 @@ def read_step_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
 
 
 class StagedOutput:
-    """Write outputs under a hidden staging folder, then rename them into place all at once."""
+    """Write outputs under hidden staging folders, then rename them into place all at once.
+
+    Each top-level folder of the output (results/, partials/, ...) stages inside itself: on
+    SageMaker and on a Docker engine every ProcessingOutput's LocalPath may be a mount of its own,
+    and a rename cannot cross mounts.
+    """
 
     def __init__(self, output_dir: Path):
         output_dir.mkdir(parents=True, exist_ok=True)
         self.output_dir = output_dir
-        self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_dir))
-        self.names: list[str] = []
+        self.stagings: dict[str, Path] = {}
+        self.names: list[tuple[str, str]] = []
+        self.made: list[Path] = []  # folders made for staging: removed again if nothing lands
 
     def path(self, relative: str) -> Path:
-        self.names.append(relative)
-        target = self.staging / relative
+        top, _, rest = relative.partition("/")
+        folder, inside = (top, rest) if rest else ("", top)
+        if folder not in self.stagings:
+            if not (self.output_dir / folder).exists():
+                (self.output_dir / folder).mkdir(parents=True)
+                self.made.append(self.output_dir / folder)
+            self.stagings[folder] = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.output_dir / folder))
+        self.names.append((folder, inside))
+        target = self.stagings[folder] / inside
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
     def commit(self) -> None:
-        for relative in self.names:
-            final = self.output_dir / relative
+        for folder, inside in self.names:
+            final = self.output_dir / folder / inside
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / relative, final)
-        shutil.rmtree(self.staging, ignore_errors=True)
+            os.replace(self.stagings[folder] / inside, final)
+        self.discard()
 
     def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        for staging in self.stagings.values():
+            shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(self.made):
+            try:
+                folder.rmdir()  # only if empty: a committed file keeps its folder
+            except OSError:
+                pass
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -205,21 +294,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--input-dir", type=Path, default=Path(DEFAULT_INPUT_DIR))
     parser.add_argument("--output-dir", type=Path, default=Path(DEFAULT_OUTPUT_DIR))
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--resource-config", type=Path, default=Path(DEFAULT_RESOURCE_CONFIG),
+                        help="this instance's host and all hosts (default: SageMaker's file; "
+                             "absent = one host)")
     parser.add_argument("--failure-message-file", default=None,
                         help=f"default: ${MESSAGE_FILE_ENV} or {DEFAULT_MESSAGE_FILE}")
     return parser.parse_args(argv)
 
 
-def run(input_dir: Path, output_dir: Path, model_path: Path) -> int:
-    """Score every input CSV; returns the number of rows written."""
-    files = csv_files(input_dir)
+def run(input_dir: Path, output_dir: Path, model_path: Path, resource_config: Path | None = None) -> int:
+    """Score every input part (Parquet in, Parquet out; CSV in, CSV out); returns the rows written."""
+    _, hosts = read_hosts(Path(resource_config or DEFAULT_RESOURCE_CONFIG))
+    files = step_files(input_dir, len(hosts))
     model = load_model(model_path)
     staged = StagedOutput(output_dir)
     rows = 0
     try:
         for path in files:
-            probability = predict_probability(read_step_csv(path, model_features(model)), model)
             target = staged.path(path.relative_to(input_dir).as_posix())
+            if path.suffix.lower() == ".parquet":
+                rows += score_parquet(path, target, model)
+                continue
+            probability = predict_probability(read_step_csv(path, model_features(model)), model)
             if not append_column(path, target, PROBABILITY_COL, probability):
                 write_csv(add_probability(read_step_csv(path), probability), target)
             rows += len(probability)
@@ -233,7 +329,7 @@ def run(input_dir: Path, output_dir: Path, model_path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        rows = run(args.input_dir, args.output_dir, args.model)
+        rows = run(args.input_dir, args.output_dir, args.model, args.resource_config)
     except StepError as exc:
         report_failure(str(exc), *message_file(args.failure_message_file))
         return 1

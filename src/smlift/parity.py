@@ -12,6 +12,12 @@ pipeline run's published result (`smlift run --parity`), or an earlier run's (`-
                                                differing line, per column the first differing rows)
     check_parity(data)                      -> the first two, compared, in a temporary folder
 
+A result file published in parts (a pipeline split over several instances writes
+`predictions.csv.parts/<part>.csv`, one per part, only the first with the header) is compared as
+one file: when `<name>` is absent and `<name>.parts/` is beside it, the file is the concatenation
+of every file under that folder in key order (sorted relative path, as S3 lists keys), streamed,
+never loaded whole (`ResultFile`). Either side may be in parts (`--baseline` compares two runs).
+
 Bytes equal is identical. Otherwise tabular files (CSV, JSON, Parquet: `smlift.tables`) are
 compared per column, numbers within the column's tolerance (`[parity.tolerances]`, or
 `--rtol/--atol`) counting as equal. Processes are injected (`launcher`), so a test can point one
@@ -20,6 +26,7 @@ step at a changed copy and watch parity fail.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -28,7 +35,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import BinaryIO, Callable, Mapping, Sequence
 
 from .errors import InputError, ProcessingJobError
 from .project import Project, Tolerance, load_project
@@ -37,6 +44,76 @@ from .tables import ColumnDiff, diff_tables, read_table
 Launcher = Callable[[Sequence[str], Path, dict[str, str]], subprocess.CompletedProcess]
 Tolerances = Mapping[str, Mapping[str, Tolerance]]
 CHUNK = 1 << 20
+PARTS = ".parts"  # `<name>.parts/`: the folder a result published in parts lives in
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """One result file on one side: `path` itself, or, when it is absent and `<path>.parts/`
+    is beside it, every file under that folder (dot-files aside) in key order, read as one."""
+
+    path: Path
+    parts: tuple[Path, ...] | None = None
+
+    @classmethod
+    def at(cls, path: Path | "ResultFile") -> "ResultFile":
+        if isinstance(path, ResultFile):
+            return path
+        path = Path(path)
+        folder = path.with_name(path.name + PARTS)
+        if path.is_file() or not folder.is_dir():
+            return cls(path)
+        return cls(path, tuple(sorted(
+            (p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")),
+            key=lambda p: p.relative_to(folder).as_posix().encode())))
+
+    def is_file(self) -> bool:
+        return self.parts is not None or self.path.is_file()
+
+    @property
+    def suffix(self) -> str:
+        return self.path.suffix
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return self.parts if self.parts is not None else (self.path,)
+
+    def size(self) -> int:
+        return sum(p.stat().st_size for p in self.files)
+
+    def open(self) -> BinaryIO:
+        """The bytes, streamed part after part (a buffered reader: read, readline)."""
+        if self.parts is None:
+            return open(self.path, "rb")
+        return io.BufferedReader(_Chained(self.parts), CHUNK)
+
+
+class _Chained(io.RawIOBase):
+    """Files read one after the other as one stream, one file open at a time."""
+
+    def __init__(self, paths: Sequence[Path]):
+        self._paths, self._current = list(paths), None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self._current is None:
+                if not self._paths:
+                    return 0
+                self._current = open(self._paths.pop(0), "rb")
+            count = self._current.readinto(buffer)
+            if count:
+                return count
+            self._current.close()
+            self._current = None
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        super().close()
 
 
 def find_project(root: Path | None = None) -> Project:
@@ -94,15 +171,23 @@ def compare_outputs(legacy_dir: Path, migrated_dir: Path, names: Sequence[str] |
             raise InputError("output folder does not exist", where=str(side),
                              fix="run the legacy program and the pipeline first")
     if names is None:
-        names = sorted({p.relative_to(d).as_posix() for d in (legacy_dir, migrated_dir)
+        names = sorted({_whole_name(p.relative_to(d).as_posix()) for d in (legacy_dir, migrated_dir)
                         for p in d.rglob("*") if p.is_file() and not p.name.startswith(".")})
     tolerances = tolerances or {}
     return ParityReport(tuple(compare_file(legacy_dir / n, migrated_dir / n, n, tolerances.get(n))
                               for n in names))
 
 
-def compare_file(legacy: Path, migrated: Path, name: str,
+def _whole_name(relative: str) -> str:
+    """`predictions.csv.parts/x/part-1.csv` -> `predictions.csv`: the file its part makes up."""
+    head, sep, _ = relative.partition(PARTS + "/")
+    return head if sep else relative
+
+
+def compare_file(legacy: Path | ResultFile, migrated: Path | ResultFile, name: str,
                  tolerances: Mapping[str, Tolerance] | None = None) -> FileParity:
+    """One result file of each side (a file, or its `.parts/` folder: `ResultFile`)."""
+    legacy, migrated = ResultFile.at(legacy), ResultFile.at(migrated)
     if not legacy.is_file() or not migrated.is_file():
         if not legacy.is_file() and not migrated.is_file():
             return FileParity(name, False, 0, 0, 0, 1, "neither side wrote it")
@@ -112,16 +197,17 @@ def compare_file(legacy: Path, migrated: Path, name: str,
         return FileParity(name, False, rows if side == "legacy" else 0,
                           rows if side == "migrated" else 0, 0, 1, f"only the {side} side has it")
     if same_bytes(legacy, migrated):
-        table = read_table(legacy) if legacy.suffix.lower() in (".json", ".parquet") else None
+        table = (read_table(legacy.path) if legacy.parts is None
+                 and legacy.suffix.lower() in (".json", ".parquet") else None)
         rows = len(table.rows) if table else count_rows(legacy)
         return FileParity(name, True, rows, rows, rows)
     return compare_tables(legacy, migrated, name, tolerances) or compare_lines(legacy, migrated, name)
 
 
-def compare_tables(legacy: Path, migrated: Path, name: str,
+def compare_tables(legacy: ResultFile, migrated: ResultFile, name: str,
                    tolerances: Mapping[str, Tolerance] | None) -> FileParity | None:
     """Column by column, when both sides read as tables; None when they do not."""
-    left, right = read_table(legacy), read_table(migrated)
+    left, right = _table(legacy), _table(migrated)
     if left is None or right is None:
         return None
     diff = diff_tables(left, right, tolerances)
@@ -135,15 +221,23 @@ def compare_tables(legacy: Path, migrated: Path, name: str,
                       detail or "same values, different bytes", diff.columns)
 
 
+def _table(source: ResultFile):
+    if source.parts is None:
+        return read_table(source.path)
+    with source.open() as stream:
+        return read_table(source.path, stream)
+
+
 def _first_row(diff) -> int | None:
     rows = [row for column in diff.columns for row, _, _ in column.first]
     return min(rows) if rows else None
 
 
-def same_bytes(a: Path, b: Path) -> bool:
-    if a.stat().st_size != b.stat().st_size:
+def same_bytes(a: Path | ResultFile, b: Path | ResultFile) -> bool:
+    a, b = ResultFile.at(a), ResultFile.at(b)
+    if a.size() != b.size():
         return False
-    with open(a, "rb") as fa, open(b, "rb") as fb:
+    with a.open() as fa, b.open() as fb:
         while True:
             chunk_a, chunk_b = fa.read(CHUNK), fb.read(CHUNK)
             if chunk_a != chunk_b:
@@ -152,10 +246,10 @@ def same_bytes(a: Path, b: Path) -> bool:
                 return True
 
 
-def count_rows(path: Path) -> int:
+def count_rows(path: Path | ResultFile) -> int:
     """Data rows: lines after the header."""
     lines, last = 0, b"\n"
-    with open(path, "rb") as f:
+    with ResultFile.at(path).open() as f:
         while chunk := f.read(CHUNK):
             lines += chunk.count(b"\n")
             last = chunk[-1:]
@@ -163,12 +257,12 @@ def count_rows(path: Path) -> int:
     return max(lines - 1, 0)
 
 
-def compare_lines(legacy: Path, migrated: Path, name: str) -> FileParity:
+def compare_lines(legacy: Path | ResultFile, migrated: Path | ResultFile, name: str) -> FileParity:
     """Line by line: how many data rows match at the same position, and the first that does not."""
     legacy_rows = migrated_rows = same = 0
     first: int | None = None
     detail = ""
-    with open(legacy, "rb") as fl, open(migrated, "rb") as fm:
+    with ResultFile.at(legacy).open() as fl, ResultFile.at(migrated).open() as fm:
         number = 0
         while True:
             a, b = fl.readline(), fm.readline()
@@ -296,7 +390,10 @@ def stage_input(data: Path, target: Path) -> None:
 
 def run_migrated(data: Path, workdir: Path, project: Project | None = None,
                  launcher: Launcher = run_process) -> Path:
-    """Run the project's parity steps in sequence, each one's output the next one's input."""
+    """Run the project's parity steps in sequence, each one reading the previous one's output
+    (or its `input` folder); returns a folder holding the declared result files (each a link
+    to the file, or to its `.parts/` folder) found in `[parity] results` (default: the last
+    step's output folder)."""
     project = project or find_project()
     steps = project.file.parity.steps
     if not steps:
@@ -308,13 +405,34 @@ def run_migrated(data: Path, workdir: Path, project: Project | None = None,
     stage_input(data, source)
     for step in steps:
         output = root / step.name
+        if step.input is not None:
+            source = root / step.input
         script = project.path(step.script)
         args = [sys.executable, str(script), "--input-dir", str(source), "--output-dir",
-                str(output), *project.step_args(step)]
+                str(output), *project.step_args(step, root)]
         done = launcher(args, root, step_env(root / f"{step.name}.message"))
         check_exit(done, f"the {step.name} step", script)
         source = output
-    return source
+    folders = [root / folder for folder in project.file.parity.results] or [source]
+    return collect_results(folders, project.results, fresh_dir(Path(workdir) / "migrated-results"))
+
+
+def collect_results(folders: Sequence[Path], names: Sequence[str], into: Path) -> Path:
+    """`into`, holding a link to each result file (or its `.parts/` folder) named `names`, the
+    first found in `folders`, in order."""
+    for name in names:
+        for folder in folders:
+            found = [p for p in (folder / name, folder / (name + PARTS)) if p.exists()]
+            if found and found[0].is_dir():
+                try:
+                    (into / found[0].name).symlink_to(found[0].resolve(), target_is_directory=True)
+                except OSError:
+                    shutil.copytree(found[0], into / found[0].name)
+            elif found:
+                link_or_copy(found[0], into / found[0].name)
+            if found:
+                break
+    return into
 
 
 def timed(seconds: dict[str, float], key: str, action: Callable[[], Path]) -> Path:

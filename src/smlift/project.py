@@ -14,9 +14,22 @@ Every command finds it by walking up from the working directory, as git finds `.
     [paths]                         the pipeline's parts (defaults: `smlift.layout`)
     data = "examples/data"          ... scripts, image_context, definition, input, local_input, iam
 
+    [data]                          how to make more input data (`smlift data make --rows N`)
+    command = "python make_data.py --rows {rows} --out {out}"   run in `folder`; {rows}, {out}
+    folder = "legacy_src"           (the file to write) and {seed} are filled in
+    file = "bookings.csv"           the file's name in the data folder
+    batch_rows = 1000000            more rows are made in batches (seed, seed+1, ...), each
+                                    appended without its header line (a CSV generator)
+
     [[parity.steps]]                the migrated steps `smlift parity` runs on this machine, in
-    name = "preprocessing"          order, each with --input-dir (the previous one's output) and
-    script = "scripts/preprocessing.py"   --output-dir, then `args` ("{root}" is the root)
+    name = "preprocessing"          order, each with --input-dir (the previous one's output, or
+    script = "scripts/preprocessing.py"   `input`: a folder of the scratch folder, e.g.
+                                    "preprocessing/parts") and --output-dir (the scratch
+                                    folder's <name>/), then `args` ("{root}" is the root,
+                                    "{work}" the scratch folder holding every step's output)
+    [parity]
+    results = ["postprocessing/results", "summarize"]   where the steps leave the result files
+                                    (folders of the scratch folder; default: the last step's)
     [parity.tolerances."predictions.csv"]
     cancel_probability = {rtol = 1e-9, atol = 0}   per result file, per column
 
@@ -91,6 +104,12 @@ class Step(_Model):
     name: str
     script: str
     args: list[str] = []
+    input: str | None = None  # a folder of the scratch folder; default: the previous step's output
+
+    @field_validator("input")
+    @classmethod
+    def _input(cls, value: str | None) -> str | None:
+        return None if value is None else _relative(value)
 
 
 class Tolerance(_Model):
@@ -100,13 +119,49 @@ class Tolerance(_Model):
 
 class Parity(_Model):
     steps: list[Step] = []
+    results: list[str] = []  # folders of the scratch folder holding the result files
     tolerances: dict[str, dict[str, Tolerance]] = {}
+
+    @field_validator("results")
+    @classmethod
+    def _results(cls, values: list[str]) -> list[str]:
+        return [_relative(value) for value in values]
+
+
+class DataMaker(_Model):
+    """The project's data generator: `command` run in `folder`, writing `file`."""
+
+    command: str
+    folder: str = "."
+    file: str
+    batch_rows: int | None = Field(default=None, ge=1)  # larger requests: batches appended
+
+    @field_validator("folder")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        return _relative(value)
+
+    @field_validator("file")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        if "/" in value or value in ("", ".", ".."):
+            raise ValueError("must be a file name, without a folder")
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str) -> str:
+        if "{rows}" not in value or "{out}" not in value:
+            raise ValueError("must contain {rows} and {out}, e.g. "
+                             '"python make_data.py --rows {rows} --out {out}"')
+        return value
 
 
 class ProjectFile(_Model):
     legacy: Legacy
     paths: Paths = Paths()
     parity: Parity = Parity()
+    data: DataMaker | None = None
 
 
 @dataclass(frozen=True)
@@ -156,8 +211,10 @@ class Project:
     def home(self) -> Path:
         return self.root / ".smlift"
 
-    def step_args(self, step: Step) -> list[str]:
-        return [arg.replace("{root}", str(self.root)) for arg in step.args]
+    def step_args(self, step: Step, work: Path | None = None) -> list[str]:
+        """The step's `args` with "{root}" (and "{work}", the scratch folder) filled in."""
+        args = [arg.replace("{root}", str(self.root)) for arg in step.args]
+        return [arg.replace("{work}", str(work)) for arg in args] if work is not None else args
 
     def with_step(self, name: str, script: Path | None = None,
                   args: list[str] | None = None) -> "Project":

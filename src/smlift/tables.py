@@ -12,11 +12,12 @@ when |a - b| <= atol + rtol * |b| (numpy's `isclose`, the migrated value as `b`)
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, BinaryIO, Mapping, Protocol
 
 FIRST_ROWS = 5
 
@@ -53,23 +54,30 @@ class TableDiff:
         return not self.columns and not self.shape
 
 
-def read_table(path: Path) -> Table | None:
+def read_table(path: Path, stream: BinaryIO | None = None) -> Table | None:
+    """The table in `path` (its suffix says the format), read from `stream` when given (a
+    result in parts, read as one: CSV and TSV only)."""
     suffix = Path(path).suffix.lower()
     try:
         if suffix in (".csv", ".tsv"):
-            return _read_csv(path, "\t" if suffix == ".tsv" else ",")
+            return _read_csv(path, "\t" if suffix == ".tsv" else ",", stream)
+        if stream is not None:
+            return None
         if suffix == ".json":
             return _from_json(json.loads(Path(path).read_text()))
         if suffix == ".parquet":
             return _read_parquet(path)
-    except (ValueError, OSError, ImportError, csv.Error):
+    except (ValueError, OSError, ImportError, csv.Error):  # UnicodeDecodeError is a ValueError
         return None
     return None
 
 
-def _read_csv(path: Path, delimiter: str) -> Table:
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle, delimiter=delimiter))
+def _read_csv(path: Path, delimiter: str, stream: BinaryIO | None = None) -> Table:
+    if stream is not None:
+        rows = list(csv.reader(io.TextIOWrapper(stream, newline=""), delimiter=delimiter))
+    else:
+        with open(path, newline="") as handle:
+            rows = list(csv.reader(handle, delimiter=delimiter))
     header = tuple(rows[0]) if rows else ()
     return Table(header, tuple(tuple(row) for row in rows[1:]))
 

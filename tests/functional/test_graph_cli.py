@@ -15,7 +15,7 @@ def test_mermaid_is_the_default(run_cli):
 def test_dot_format(run_cli):
     code, out, _ = run_cli("graph", "--definition", DEFINITION, "--format", "dot")
     assert code == 0 and out.startswith("digraph statemachine {")
-    assert '"Postprocess" -> "smlift_finish"' in out
+    assert '"Summarize" -> "smlift_finish"' in out
 
 
 def test_output_file_is_written_whole(run_cli, tmp_path):

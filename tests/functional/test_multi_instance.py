@@ -39,11 +39,27 @@ STEP = """
     if os.environ.get("FAIL_ON"):
         print("waiting on", host, flush=True)
         time.sleep(120)
+    if host == os.environ.get("ALLOC_ON"):
+        held = b"x" * (int(os.environ["ALLOC_MIB"]) << 20)  # written, so resident
+    if os.environ.get("ALLOC_ON"):  # every instance lives long enough for the samplers
+        time.sleep(float(os.environ.get("HOLD_SECONDS", "1")))
     name = "same.json" if os.environ.get("SAME_NAME") else f"{host}.json"
     report = {"host": host, "hosts": config["hosts"], "shard": shard, "pid": os.getpid(),
               "code": sorted(p.name for p in pathlib.Path(os.environ["CODE"]).iterdir())}
     (pathlib.Path(os.environ["OUT"]) / name).write_text(json.dumps(report))
     print("done on", host, "with", shard, flush=True)
+"""
+
+
+# Two outputs, as the pipeline's Postprocess has: rows under results/, partial sums under
+# partials/, each file named after the instance.
+TWO_OUTPUTS = """
+    import json, os, pathlib
+    host = json.loads(pathlib.Path(os.environ["CONFIG"]).read_text())["current_host"]
+    out = pathlib.Path(os.environ["OUT"])
+    shard = sorted(p.name for p in pathlib.Path(os.environ["DATA"]).iterdir())
+    (out / "results" / f"{host}.csv").write_text("".join(shard))
+    (out / "partials" / f"{host}.json").write_text(json.dumps(shard))
 """
 
 
@@ -54,6 +70,7 @@ def home(tmp_path):
     for index in range(5):
         s3.put_bytes(f"{index}\n".encode(), f"s3://data/in/part-{index:05d}.csv")
     s3.put_bytes(textwrap.dedent(STEP).encode(), "s3://data/code/step.py")
+    s3.put_bytes(textwrap.dedent(TWO_OUTPUTS).encode(), "s3://data/tools/two.py")
     return home
 
 
@@ -134,6 +151,51 @@ def test_two_instances_writing_the_same_file_fail_the_job_rather_than_race(home)
     assert LocalS3(home).list_keys("s3://data/out/same-name/") == []
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_each_instances_peak_memory_is_recorded(home, mode):
+    jobs = service(home, mode)
+    jobs.create_processing_job(**request("memory", 2, ALLOC_ON="algo-2", ALLOC_MIB="200"))
+    final = jobs.wait("memory")
+    assert final["ProcessingJobStatus"] == "Completed", final.get("FailureReason")
+    peaks = final["SmliftLocal"]["PeakMemoryBytes"]
+    assert set(peaks) == {"algo-1", "algo-2"}
+    assert peaks["algo-2"] >= 200 << 20
+    assert peaks["algo-1"] < peaks["algo-2"] - (150 << 20)  # each instance its own
+    runner_log = (home / "jobs/memory/logs/smlift-runner.log").read_text()
+    assert f"algo-2 exit_code=0 stop_reason=None peak_memory_bytes={peaks['algo-2']}" in runner_log
+
+
+def test_two_outputs_and_a_second_job_under_the_same_prefix_keep_each_others_keys(home):
+    jobs = service(home, REWRITE)
+    body = request("two-outputs", 2)
+    body["AppSpecification"]["ContainerEntrypoint"] = ["python3",
+                                                       "/opt/ml/processing/input/code/two.py"]
+    body["ProcessingInputs"][0]["S3Input"]["S3Uri"] = "s3://data/tools"
+    body["ProcessingOutputConfig"] = {"Outputs": [
+        {"OutputName": "result", "S3Output": {"S3Uri": "s3://data/out/run/result/",
+                                              "LocalPath": "/opt/ml/processing/output/results",
+                                              "S3UploadMode": "EndOfJob"}},
+        {"OutputName": "partials", "S3Output": {"S3Uri": "s3://data/out/run/partials/",
+                                                "LocalPath": "/opt/ml/processing/output/partials",
+                                                "S3UploadMode": "EndOfJob"}}]}
+    jobs.create_processing_job(**body)
+    assert jobs.wait("two-outputs")["ProcessingJobStatus"] == "Completed"
+    summary = request("summary", 1)  # one instance, writing algo-1.json into the same prefix
+    summary["ProcessingInputs"][1]["S3Input"]["S3Uri"] = "s3://data/out/run/partials/"
+    summary["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] = \
+        "s3://data/out/run/result/"
+    jobs.create_processing_job(**summary)
+    assert jobs.wait("summary")["ProcessingJobStatus"] == "Completed"
+    s3 = LocalS3(home)
+    assert [uri.removeprefix("s3://data/out/run/") for uri in s3.list_keys("s3://data/out/run/")] \
+        == ["partials/algo-1.json", "partials/algo-2.json", "result/algo-1.csv",
+            "result/algo-1.json", "result/algo-2.csv"]
+    assert s3.get_bytes("s3://data/out/run/result/algo-1.csv") == \
+        b"part-00000.csvpart-00002.csvpart-00004.csv"
+    assert json.loads(s3.get_bytes("s3://data/out/run/result/algo-1.json"))["shard"] == [
+        "algo-1.json", "algo-2.json"]
+
+
 def test_jobs_logs_shows_every_instances_stream(home, run_cli, monkeypatch):
     monkeypatch.setenv("SMLIFT_HOME", str(home))
     jobs = service(home, REWRITE)
@@ -175,6 +237,15 @@ def test_on_the_docker_engine_each_instance_is_a_container_of_its_own(home, tmp_
         ["part-00000.csv", "part-00002.csv", "part-00004.csv"],
         ["part-00001.csv", "part-00003.csv"]]
     assert [r["hosts"] for r in reports] == [["algo-1", "algo-2"]] * 2
+
+    # the Docker sampler first has to find the container (docker inspect): hold it longer
+    body = request("containers-memory", 2, ALLOC_ON="algo-1", ALLOC_MIB="200", HOLD_SECONDS="4")
+    body["AppSpecification"] = {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/multi:1"}
+    jobs.create_processing_job(**body)
+    final = jobs.wait("containers-memory")
+    assert final["ProcessingJobStatus"] == "Completed", final.get("FailureReason")
+    peaks = final["SmliftLocal"]["PeakMemoryBytes"]  # sampled from each container's cgroup
+    assert peaks["algo-1"] >= 200 << 20 and peaks["algo-2"] < 100 << 20
 
     body = request("containers-fail", 2, FAIL_ON="algo-1")
     body["AppSpecification"] = {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/multi:1"}

@@ -1,4 +1,4 @@
-"""Parity: the three migrated steps reproduce the legacy program's result files byte for byte,
+"""Parity: the migrated steps reproduce the legacy program's result files byte for byte,
 and the comparison is sharp enough to notice when any step changes a single value."""
 
 import shutil
@@ -125,7 +125,8 @@ def test_a_failing_step_is_reported_with_its_reason(bookings, tmp_path):
 # --- smlift parity, with a fake launcher standing in for the processes -------------------------
 
 class FakeLauncher:
-    """Writes fixed result files where the legacy program and the postprocessing step would."""
+    """Writes fixed result files where the legacy program, the postprocessing step (results/)
+    and the summary (its output folder) would."""
 
     def __init__(self, migrated_summary: str):
         self.migrated_summary = migrated_summary
@@ -135,24 +136,40 @@ class FakeLauncher:
         self.calls.append(list(args))
         if args[-1] == "predict.py":
             self.write(Path(cwd) / "output", "s,1\n")
-        else:
-            self.write(Path(args[args.index("--output-dir") + 1]), self.migrated_summary)
+            return subprocess.CompletedProcess(args, 0, "", "")
+        output = Path(args[args.index("--output-dir") + 1])
+        output.mkdir(parents=True, exist_ok=True)
+        if "--summarize" in args:
+            (output / "segment_summary.csv").write_text("segment,n\n" + self.migrated_summary)
+        elif args[1].endswith("postprocessing.py"):
+            (output / "results").mkdir()
+            (output / "results" / "predictions.csv").write_text(PREDICTIONS)
         return subprocess.CompletedProcess(args, 0, "", "")
 
     @staticmethod
     def write(folder: Path, summary: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "predictions.csv").write_text("id,p\n1,0.5\n2,0.25\n")
+        (folder / "predictions.csv").write_text(PREDICTIONS)
         (folder / "segment_summary.csv").write_text("segment,n\n" + summary)
 
 
-def test_the_report_gives_the_rows_matched_after_running_legacy_then_the_three_steps(bookings):
+PREDICTIONS = "id,p\n1,0.5\n2,0.25\n"
+
+
+def test_the_report_gives_the_rows_matched_after_running_legacy_then_the_four_steps(bookings):
     launcher = FakeLauncher("s,1\n")
     report = check_parity(bookings, project=find_project(ROOT), launcher=launcher)
     assert report.ok
     assert parity_text(report).splitlines()[0] == "parity: 3 of 3 rows identical across 2 files"
     assert [call[1].rsplit("/", 1)[-1] for call in launcher.calls] == [
-        "predict.py", "preprocessing.py", "predict.py", "postprocessing.py"]
+        "predict.py", "preprocessing.py", "predict.py", "postprocessing.py", "postprocessing.py"]
+    preprocess, predict, postprocess, summarize = launcher.calls[1:]
+    work = Path(preprocess[preprocess.index("--output-dir") + 1]).parent
+    assert predict[predict.index("--input-dir") + 1] == str(work / "preprocessing" / "parts")
+    assert postprocess[postprocess.index("--input-dir") + 1] == str(work / "predict")
+    assert postprocess[-2:] == ["--schema-dir", str(work / "preprocessing" / "schema")]
+    assert summarize[summarize.index("--input-dir") + 1] == str(work / "postprocessing" / "partials")
+    assert summarize[-1] == "--summarize"
 
 
 def test_the_report_names_the_differing_line(bookings):
@@ -187,7 +204,7 @@ def test_the_example_project_file_names_the_committed_steps_and_model():
     assert project.root == ROOT
     assert [project.path(s.script) for s in project.file.parity.steps] == [
         ROOT / "scripts" / "preprocessing.py", ROOT / "containers" / "inference" / "predict.py",
-        ROOT / "scripts" / "postprocessing.py"]
+        ROOT / "scripts" / "postprocessing.py", ROOT / "scripts" / "postprocessing.py"]
     assert all(project.path(s.script).is_file() for s in project.file.parity.steps)
     assert project.path(project.file.legacy.files["model/model.pkl"]).is_file()
     assert project.results == ["predictions.csv", "segment_summary.csv"]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,13 +48,31 @@ def assert_refused(done, message: Path, output_dir: Path, *words: str) -> str:
 
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory):
-    """Real inputs for each step: the example's features and scored rows, made once."""
+    """Real inputs for each step: the raw CSV, and the example's Parquet parts of features and of
+    scored rows (chunks of 800 rows: three parts), made once."""
     root = tmp_path_factory.mktemp("upstream")
     (root / "raw").mkdir()
     shutil.copyfile(EXAMPLE, root / "raw" / "bookings.csv")
-    assert run_step(PREPROCESSING, root / "raw", root / "features").returncode == 0
-    assert run_step(PREDICT, root / "features", root / "scored", "--model", str(MODEL)).returncode == 0
-    return {"preprocessing": root / "raw", "predict": root / "features", "postprocessing": root / "scored"}
+    assert run_step(PREPROCESSING, root / "raw", root / "features", "--chunk-rows", "800").returncode == 0
+    assert run_step(PREDICT, root / "features" / "parts", root / "scored", "--model", str(MODEL)).returncode == 0
+    return {"preprocessing": root / "raw", "predict": root / "features" / "parts",
+            "postprocessing": root / "scored"}
+
+
+def first_input(folder: Path) -> Path:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet"))[0]
+
+
+def write_like(source: Path, target: Path, frame: pd.DataFrame) -> None:
+    """`frame` in the format of `source` (CSV or Parquet)."""
+    if source.suffix == ".parquet":
+        frame.to_parquet(target.with_suffix(".parquet"), index=False)
+    else:
+        frame.to_csv(target, index=False)
+
+
+def read_any(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
 def extra_args(step: str) -> list[str]:
@@ -71,28 +90,62 @@ def test_empty_input_folder_is_refused(step, tmp_path):
 
 @pytest.mark.parametrize("step,column", [("preprocessing", "adr"), ("predict", "lead_time"),
                                          ("postprocessing", "cancel_probability")])
-def test_csv_missing_a_required_column_is_refused_by_name(step, column, upstream, tmp_path):
-    source = next(upstream[step].glob("*.csv"))
+def test_input_missing_a_required_column_is_refused_by_name(step, column, upstream, tmp_path):
+    source = first_input(upstream[step])
     (tmp_path / "in").mkdir()
-    lines = source.read_text().splitlines()
-    header = lines[0].split(",")
-    keep = [i for i, name in enumerate(header) if name != column]
-    trimmed = [",".join(row.split(",")[i] for i in keep) for row in lines[:20]]
-    (tmp_path / "in" / "bookings.csv").write_text("\n".join(trimmed) + "\n")
+    write_like(source, tmp_path / "in" / "bookings.csv", read_any(source).drop(columns=[column]).head(20))
     done = run_step(STEPS[step], tmp_path / "in", tmp_path / "out", *extra_args(step),
                     message=tmp_path / "message")
     assert_refused(done, tmp_path / "message", tmp_path / "out", "missing required column", column,
-                   "bookings.csv")
+                   "bookings.")
 
 
 @pytest.mark.parametrize("step", STEPS)
 def test_a_bad_file_after_a_good_one_publishes_nothing(step, upstream, tmp_path):
+    source = first_input(upstream[step])
     (tmp_path / "in").mkdir()
-    shutil.copyfile(next(upstream[step].glob("*.csv")), tmp_path / "in" / "a.csv")
-    (tmp_path / "in" / "b.csv").write_text("booking_id,nothing_else\n1,2\n")
+    shutil.copyfile(source, (tmp_path / "in" / "a").with_suffix(source.suffix))
+    write_like(source, tmp_path / "in" / "b.csv", pd.DataFrame({"booking_id": [1], "nothing_else": [2]}))
     done = run_step(STEPS[step], tmp_path / "in", tmp_path / "out", *extra_args(step),
                     message=tmp_path / "message")
-    assert_refused(done, tmp_path / "message", tmp_path / "out", "b.csv", "missing required column")
+    assert_refused(done, tmp_path / "message", tmp_path / "out", "b.", "missing required column")
+
+
+@pytest.mark.parametrize("step", ["predict", "postprocessing"])
+def test_a_corrupt_part_after_good_ones_publishes_nothing(step, upstream, tmp_path):
+    shutil.copytree(upstream[step], tmp_path / "in")
+    (tmp_path / "in" / "bookings.csv" / "part-000009.parquet").write_bytes(b"PAR1 not really")
+    done = run_step(STEPS[step], tmp_path / "in", tmp_path / "out", *extra_args(step),
+                    message=tmp_path / "message")
+    assert_refused(done, tmp_path / "message", tmp_path / "out", "part-000009.parquet",
+                   "not a readable Parquet file")
+
+
+def test_a_bad_row_in_a_later_chunk_publishes_nothing(tmp_path):
+    (tmp_path / "in").mkdir()
+    lines = EXAMPLE.read_text().splitlines(keepends=True)
+    lines[1500] = lines[1500].rstrip("\n") + ",1,2,3\n"  # too many fields, in chunk 1 of 2
+    (tmp_path / "in" / "bookings.csv").write_text("".join(lines))
+    done = run_step(PREPROCESSING, tmp_path / "in", tmp_path / "out", "--chunk-rows", "1000",
+                    message=tmp_path / "message")
+    assert_refused(done, tmp_path / "message", tmp_path / "out", "bookings.csv", "not a readable CSV")
+
+
+def test_postprocessing_on_several_hosts_without_the_schema_is_refused(upstream, tmp_path):
+    (tmp_path / "rc.json").write_text('{"current_host": "algo-1", "hosts": ["algo-1", "algo-2"]}')
+    done = run_step(POSTPROCESSING, upstream["postprocessing"], tmp_path / "out",
+                    "--resource-config", str(tmp_path / "rc.json"), "--schema-dir", str(tmp_path / "none"),
+                    message=tmp_path / "message")
+    assert_refused(done, tmp_path / "message", tmp_path / "out", "--schema-dir", "2 hosts")
+
+
+def test_summarize_without_every_host_is_refused(upstream, tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "algo-2.json").write_text(
+        '{"host": "algo-2", "hosts": ["algo-1", "algo-2"], "segments": {}}')
+    done = run_step(POSTPROCESSING, tmp_path / "in", tmp_path / "out", "--summarize",
+                    message=tmp_path / "message")
+    assert_refused(done, tmp_path / "message", tmp_path / "out", "algo-1", "missing")
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -134,10 +187,12 @@ def test_the_message_file_argument_wins_over_the_environment(tmp_path):
     assert not (tmp_path / "env-message").exists()
 
 
-def test_good_input_writes_the_same_relative_names(upstream, tmp_path):
+def test_good_input_writes_parts_under_the_same_relative_names(tmp_path):
     (tmp_path / "in" / "2024").mkdir(parents=True)
     shutil.copyfile(EXAMPLE, tmp_path / "in" / "2024" / "part-1.csv")
     done = run_step(PREPROCESSING, tmp_path / "in", tmp_path / "out", message=tmp_path / "message")
     assert done.returncode == 0, done.stderr
-    assert files_in(tmp_path / "out") == ["2024", "2024/part-1.csv"]
+    assert files_in(tmp_path / "out") == ["parts", "parts/2024", "parts/2024/part-1.csv",
+                                          "parts/2024/part-1.csv/part-000000.parquet",
+                                          "schema", "schema/algo-1.json"]
     assert not (tmp_path / "message").exists()

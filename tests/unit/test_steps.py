@@ -1,6 +1,7 @@
 """The pure functions of the three migrated steps, and their agreement with the legacy functions."""
 
 import importlib.util
+import json
 import pickle
 import sys
 from pathlib import Path
@@ -108,27 +109,82 @@ def test_preprocess_equals_the_legacy_clean_and_features_on_dirty_rows(legacy, t
     pd.testing.assert_frame_equal(actual, expected, check_dtype=False, check_exact=True)
 
 
-def test_parts_are_consecutive_rows_that_concatenate_to_the_single_file(tmp_path):
+def hosts_config(folder: Path, current: str, hosts: list[str]) -> Path:
+    path = folder / f"resourceconfig-{current}.json"
+    path.write_text(json.dumps({"current_host": current, "hosts": hosts}))
+    return path
+
+
+def test_each_host_cleans_the_chunks_i_with_i_mod_n_equal_to_its_index(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "bookings.csv").write_bytes((ROOT / "examples/data/bookings.csv").read_bytes())
-    assert pre.run(tmp_path / "in", tmp_path / "one") == 2000
-    assert pre.run(tmp_path / "in", tmp_path / "three", parts=3) == 2000
-    parts = sorted((tmp_path / "three").rglob("*.csv"))
-    assert [p.relative_to(tmp_path / "three").as_posix() for p in parts] == [
-        f"bookings.csv.parts/part-{i:05d}.csv" for i in range(3)]
-    texts = [p.read_text().splitlines(keepends=True) for p in parts]
-    assert len({t[0] for t in texts}) == 1  # every part has the header
-    joined = texts[0][0] + "".join("".join(t[1:]) for t in texts)
-    assert joined == (tmp_path / "one" / "bookings.csv").read_text()
+    hosts = ["algo-1", "algo-2", "algo-3"]
+    written = {}
+    for host in hosts:
+        written[host] = pre.run(tmp_path / "in", tmp_path / host, 400, hosts_config(tmp_path, host, hosts))
+        schema = json.loads((tmp_path / host / "schema" / f"{host}.json").read_text())
+        parts = sorted(p.relative_to(tmp_path / host / "parts").as_posix()
+                       for p in (tmp_path / host / "parts").rglob("*.parquet"))
+        assert schema["parts"] == parts and schema["rows"] == written[host]
+    assert written == {"algo-1": 800, "algo-2": 800, "algo-3": 400}  # chunks 0,3 / 1,4 / 2
+    assert json.loads((tmp_path / "algo-3" / "schema" / "algo-3.json").read_text())["parts"] == [
+        "bookings.csv/part-000002.parquet"]
+    every = pd.concat([pd.read_parquet(tmp_path / f"algo-{i % 3 + 1}" / "parts" / "bookings.csv" /
+                                       f"part-{i:06d}.parquet") for i in range(5)], ignore_index=True)
+    whole = pre.preprocess(pd.read_csv(tmp_path / "in" / "bookings.csv"))
+    pd.testing.assert_frame_equal(every, whole, check_dtype=False, check_exact=True)
 
 
-def test_a_column_missing_one_value_is_float_in_every_part(tmp_path):
-    df = pd.DataFrame({"babies": [1, 2, np.nan, 4]})
-    staged = pre.StagedOutput(tmp_path)
-    pre.write_parts(df, staged, "x.csv", 2)
-    staged.commit()
-    assert (tmp_path / "x.csv.parts/part-00000.csv").read_text() == "babies\n1.0\n2.0\n"
-    assert (tmp_path / "x.csv.parts/part-00001.csv").read_text() == "babies\n\n4.0\n"
+def test_a_host_without_chunks_writes_an_empty_schema_and_no_parts(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "bookings.csv").write_bytes((ROOT / "examples/data/bookings.csv").read_bytes())
+    hosts = ["algo-1", "algo-2"]
+    assert pre.run(tmp_path / "in", tmp_path / "out", 2000, hosts_config(tmp_path, "algo-2", hosts)) == 0
+    assert json.loads((tmp_path / "out" / "schema" / "algo-2.json").read_text()) == {
+        "parts": [], "dtypes": {}, "rows": 0}
+    assert not (tmp_path / "out" / "parts").exists()
+
+
+def test_a_header_only_input_gives_one_empty_part(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "b.csv").write_text(",".join(pre.REQUIRED_COLS) + "\n")
+    assert pre.run(tmp_path / "in", tmp_path / "out", 8) == 0
+    part = pd.read_parquet(tmp_path / "out" / "parts" / "b.csv" / "part-000000.parquet")
+    assert len(part) == 0 and "arrival_weekday" in part.columns
+
+
+@pytest.mark.parametrize("rows", ["0", "12", "-8", "x"])
+def test_chunk_rows_must_be_a_positive_multiple_of_8(rows):
+    with pytest.raises(SystemExit):
+        pre.parse_args(["--chunk-rows", rows])
+    assert pre.parse_args(["--chunk-rows", "304"]).chunk_rows == 304
+
+
+def test_a_resource_config_without_hosts_is_refused_by_name(tmp_path):
+    (tmp_path / "rc.json").write_text('{"current_host": "algo-1"}')
+    for step in STEPS:
+        with pytest.raises(step.StepError, match="rc.json.*current_host.*hosts"):
+            step.read_hosts(tmp_path / "rc.json")
+    assert pre.read_hosts(tmp_path / "absent.json") == ("algo-1", ["algo-1"])
+
+
+def test_parquet_parts_keep_every_value_and_dtype(legacy, tmp_path):
+    _, make_data = legacy
+    make_data.make_bookings(800, seed=5).to_csv(tmp_path / "raw.csv", index=False)
+    features = pre.preprocess(pd.read_csv(tmp_path / "raw.csv"))
+    features.loc[3, "hotel"] = 'odd, "quoted"\nname'
+    features.loc[4, "adr"] = 1e-07
+    features.loc[5, "adr"] = -0.0
+    pre.write_parquet(features, tmp_path / "f.parquet")
+    back = pd.read_parquet(tmp_path / "f.parquet")
+    pd.testing.assert_frame_equal(back, features, check_exact=True)
+    assert str(back.loc[5, "adr"]) == "-0.0"
+
+
+def test_a_mixed_raw_column_is_written_as_text(tmp_path):
+    frame = pd.DataFrame({"note": pd.Series([1, "x", None], dtype=object), "n": [1, 2, 3]})
+    pre.write_parquet(frame, tmp_path / "f.parquet")
+    assert pd.read_parquet(tmp_path / "f.parquet")["note"].tolist()[:2] == ["1", "x"]
 
 
 def test_required_columns_are_named_when_missing():
@@ -167,7 +223,7 @@ def test_staged_outputs_appear_only_on_commit(step, tmp_path):
     staged = step.StagedOutput(tmp_path / "out")
     staged.path("x/a.csv").write_text("a\n")
     assert [p.name for p in (tmp_path / "out").rglob("*.csv")] == ["a.csv"]  # only in staging
-    assert not (tmp_path / "out" / "x").exists()
+    assert not (tmp_path / "out" / "x" / "a.csv").exists()  # x/ holds only its hidden staging
     staged.commit()
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")) == [
         "x", "x/a.csv"]
@@ -321,27 +377,6 @@ def test_thresholds_out_of_order_are_refused():
         post.check_thresholds(0.7, 0.6, 0.5)
 
 
-def test_the_features_file_reads_back_as_pandas_own_csv_would(legacy, tmp_path):
-    _, make_data = legacy
-    make_data.make_bookings(800, seed=5).to_csv(tmp_path / "raw.csv", index=False)
-    features = pre.preprocess(pd.read_csv(tmp_path / "raw.csv"))
-    features.loc[3, "hotel"] = 'odd, "quoted"\nname'
-    features.loc[4, "adr"] = 1e-07
-    features.loc[5, "adr"] = -0.0
-    pre.write_csv(features, tmp_path / "ours.csv", chunk_rows=300)
-    features.to_csv(tmp_path / "pandas.csv", index=False)
-    ours = predict.read_step_csv(tmp_path / "ours.csv")
-    theirs = predict.read_step_csv(tmp_path / "pandas.csv")
-    pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
-    assert ours.loc[3, "hotel"] == 'odd, "quoted"\nname' and str(ours.loc[5, "adr"]) == "-0.0"
-
-
-def test_a_header_only_features_file_is_written_for_a_header_only_input(tmp_path):
-    empty = pre.preprocess(pd.DataFrame({c: pd.Series(dtype=object) for c in pre.REQUIRED_COLS}))
-    pre.write_csv(empty, tmp_path / "f.csv")
-    assert (tmp_path / "f.csv").read_text() == ",".join(empty.columns) + "\n"
-
-
 # --- the result writer: pandas' to_csv bytes -----------------------------------------------------
 
 def awkward_floats(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -389,3 +424,28 @@ def test_result_writer_writes_a_header_only_file_for_no_rows(tmp_path):
     frame = pd.DataFrame({"a": pd.Series([], dtype=float), "s": pd.Series([], dtype=object)})
     post.write_result_csv(frame, tmp_path / "ours.csv")
     assert (tmp_path / "ours.csv").read_text() == frame.to_csv(index=False)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_each_output_folder_stages_inside_itself(step, tmp_path):
+    """A ProcessingOutput's LocalPath can be a mount of its own (Docker, SageMaker): a file is
+    staged inside its top-level folder, so publishing it is a rename within that mount."""
+    staged = step.StagedOutput(tmp_path)
+    for relative in ["results/predictions.csv", "partials/algo-1.json", "top.csv"]:
+        target = staged.path(relative)
+        folder = relative.split("/")[0] if "/" in relative else ""
+        assert target.parent.parent == tmp_path / folder if folder else target.parent.parent == tmp_path
+        target.write_text(relative)
+    assert not (tmp_path / "results" / "predictions.csv").exists()  # nothing published yet
+    staged.commit()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == \
+        ["partials/algo-1.json", "results/predictions.csv", "top.csv"]
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda m: m.STEP)
+def test_a_discarded_output_leaves_no_staging_behind(step, tmp_path):
+    staged = step.StagedOutput(tmp_path)
+    staged.path("results/predictions.csv").write_text("x")
+    staged.path("partials/algo-1.json").write_text("{}")
+    staged.discard()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "redrive": ("redrive", "redrive", "Redrive a failed execution from its unsuccessful steps (AWS or local)."),
     "init": ("init", "init", "Start a migration of a legacy program: lift it first, then split it."),
     "parity": ("parity", "parity", "Compare the migrated steps' results with the legacy program's."),
+    "data": ("data", "data", "Make input data for large runs with the project's generator."),
     "console": ("console", "console", "Serve the local console: executions live, job logs, local S3, images."),
     "serve": ("endpoints", "serve", "Serve an image's hosting mode (/ping, /invocations) in the foreground."),
     "endpoints": ("endpoints", "endpoints", "Deploy, invoke, list, describe and delete model endpoints."),

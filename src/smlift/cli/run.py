@@ -45,6 +45,10 @@ def _table(steps, execution):
               default=None,
               help="Local folder uploaded to input_uri before the run (input_uri then holds "
                    "exactly its files; default: the project file's paths.data).")
+@click.option("--rows", type=click.IntRange(1), default=None,
+              help="Run on this many rows made by the project's data generator (the project "
+                   "file's [data]; made once under .smlift/data/ and reused) instead of "
+                   "paths.data.")
 @click.option("--code", "code_dir", type=click.Path(path_type=Path), default=None,
               help="Local folder uploaded to code_uri before the run (default: paths.scripts).")
 @click.option("--image-context", type=click.Path(path_type=Path),
@@ -67,8 +71,8 @@ def _table(steps, execution):
               help="Redrive this failed, aborted or killed execution (ARN or name) instead of "
                    "starting one: changed code is uploaded and a changed image rebuilt first, "
                    "then only the steps that did not succeed run again.")
-def run(input_path, name, data_dir, code_dir, image_context, definition_path, build, engine,
-        parity, redrive):
+def run(input_path, name, data_dir, rows, code_dir, image_context, definition_path, build,
+        engine, parity, redrive):
     """Run the whole pipeline locally, with no AWS: in Docker containers where an engine
     answers, else on smlift's own runner.
 
@@ -83,6 +87,7 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
       smlift run --input examples/input.local.json --name nightly-2026-11-22
       smlift run --parity             # and prove the result equals the legacy program's
       smlift run --engine docker      # every job in its real image, as SageMaker runs it
+      smlift run --rows 1000000 --parity   # a million generated rows (smlift data make)
       smlift run --redrive nightly-2026-11-22   # after a fix: resume where it failed
     """
     from rich.console import Console
@@ -96,7 +101,10 @@ def run(input_path, name, data_dir, code_dir, image_context, definition_path, bu
     engine = choose_engine(engine)
     from ..project import load_project
 
-    sources = RunSources.of(load_project(), input_path=input_path, data_dir=data_dir,
+    if rows:
+        console.print(f"data: {rows:,} rows from the project's generator (made on first use)",
+                      style="dim", markup=False, highlight=False)
+    sources = RunSources.of(load_project(), rows=rows, input_path=input_path, data_dir=data_dir,
                             code_dir=code_dir, image_context=image_context,
                             definition_path=definition_path)
     report = run_pipeline(sources, name=name, build=build, engine=engine, parity=parity,

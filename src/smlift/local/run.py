@@ -39,6 +39,7 @@ from ..asl.engine import check_name
 from ..errors import DefinitionError, InputError, SmliftError
 from ..images import build_image, image_is_stale, resolve_image
 from ..names import TERMINAL
+from ..datagen import generated_data
 from ..parity import compare_outputs, find_project, merged_tolerances, run_legacy
 from ..pipeline import read_definition as read_definition_file
 from ..pipeline.contract import load_pipeline_input
@@ -67,8 +68,15 @@ class RunSources:
     project: Project | None = None  # whose legacy program `--parity` runs (default: the cwd's)
 
     @classmethod
-    def of(cls, project: Project, **given: Path | None) -> "RunSources":
-        """The project's paths (its project file), where `given` names none."""
+    def of(cls, project: Project, rows: int | None = None,
+           **given: Path | None) -> "RunSources":
+        """The project's paths (its project file), where `given` names none; with `rows`, the
+        data is that many rows from the project's generator (`datagen.generated_data`)."""
+        if rows is not None:
+            if given.get("data_dir"):
+                raise InputError("--rows and --data both say where the data comes from",
+                                 where="--rows", fix="pass one of them")
+            given["data_dir"] = generated_data(project, rows)
         defaults = {"input_path": project.local_input, "data_dir": project.data_dir,
                     "code_dir": project.scripts, "image_context": project.image_context,
                     "definition_path": project.definition}

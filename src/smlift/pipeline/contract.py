@@ -129,7 +129,8 @@ class PipelineInput(BaseModel):
     volume_size: int = Field(DEFAULTS["volume_size"], ge=1, le=16384, description="GB of disk per job")
     max_runtime: int = Field(DEFAULTS["max_runtime"], ge=1, le=777600, description="seconds per job")
     instance_count: int = Field(DEFAULTS["instance_count"], ge=1, le=MAX_INSTANCE_COUNT,
-                                description="instances Predict shards its input over")
+                                description="instances Preprocess, Predict and Postprocess each "
+                                            "run on (Summarize: one)")
     model_name: Annotated[str, AfterValidator(_tag_value)] | None = None
 
     @model_validator(mode="after")

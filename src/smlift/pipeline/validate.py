@@ -25,8 +25,10 @@ How it works
    non-ASCII), so a job name that would break on a long or odd name is caught.
 4. **Each recorded request** is checked by `processing.request.check_create_processing_job`
    (botocore's model plus the pattern/max checks botocore skips), and the requests are checked
-   together: unique job names, each step reads what the step before it wrote, the two runs write
-   to disjoint prefixes, the entry-point script is inside a staged input.
+   together: unique job names, each step reads what the steps before it wrote (a prefix or a
+   folder in one; something of the step just before it), the two runs write to disjoint
+   prefixes, the entry-point script is inside a staged input. **4b.** With instance_count > 1,
+   every job of several instances splits its rows, and a reduce step runs on one instance.
 5. **The IAM policies** are rendered with values derived from the input and evaluated
    (`iam.allows`) against what those requests need; `Resource: "*"` where a scoped ARN works and
    service-wide action wildcards are flagged; each trust policy must name its service.
@@ -605,45 +607,72 @@ def _dry_runs(machine, data: Any, where: str, problems: list[Problem]) -> dict[s
 
 # --- 4b. scaling out ------------------------------------------------------------------------------
 
-# Steps that need every row at once (column types, the per-segment summary): one instance.
-WHOLE_TABLE_STEPS = ("Preprocess", "Postprocess")
+# Reduce steps: they combine what every instance of the step before them wrote (the partial
+# sums of the per-segment summary), so they run on one instance (docs/pipeline.md).
+WHOLE_TABLE_STEPS = ("Summarize",)
+# A job of several instances whose code splits the rows between its hosts itself (from
+# /opt/ml/config/resourceconfig.json) declares it in its Environment, as Preprocess does: its
+# one raw file cannot be sharded by key, so every instance gets all of it.
+SPLIT_VARIABLE, SPLIT_BY_HOST = "SMLIFT_SPLIT", "by-host"
 
 
 def _check_sharding(machine, data: dict, where: str) -> list[Problem]:
-    """With instance_count > 1 (the input's, else 2): every job of several instances shards a
-    data input (else each instance does all the work and writes the same files); the steps that
-    need the whole table run on one instance; and the definition uses instance_count at all."""
+    """With instance_count > 1 (the input's, else 2): every job of several instances splits its
+    rows, by sharding a data input (ShardedByS3Key) or by declaring that its code splits them
+    by host (Environment SMLIFT_SPLIT=by-host); else each instance would do all the work and
+    write the same files. A reduce step (WHOLE_TABLE_STEPS) runs on one instance. And the
+    definition uses instance_count at all."""
     count = max(2, data.get("instance_count", 1))
     result, jobs = dry_run(machine, {**data, "instance_count": count})
     if result.status != "SUCCEEDED":
         return []  # the ordinary dry run reports why
     problems = []
     for job in _dict_requests(jobs):
-        here = f"{where}:/States/{job.state}/Arguments"
-        instances = job.request.get("ProcessingResources", {}).get("ClusterConfig", {}).get(
-            "InstanceCount", 1)
-        if instances == 1:
-            continue
-        if job.state in WHOLE_TABLE_STEPS:
-            problems.append(Problem(
-                f"{here}/ProcessingResources/ClusterConfig/InstanceCount",
-                f"{job.state} needs every row at once but runs on {instances} instances",
-                "give it InstanceCount 1 (docs/pipeline.md, Scaling out)"))
-        if not any(item.get("S3Input", {}).get("S3DataDistributionType") == "ShardedByS3Key"
-                   for item in _inputs(job.request)):
-            problems.append(Problem(
-                f"{here}/ProcessingInputs",
-                f"{job.state} runs on {instances} instances but shards none of its inputs: "
-                "every instance would process all of the data and write the same files",
-                'set "S3DataDistributionType": "ShardedByS3Key" on its data input'))
+        instances = _instance_count(job)
+        if instances != 1:
+            problems += _check_split(job, instances, f"{where}:/States/{job.state}/Arguments")
     if data.get("instance_count", 1) > 1 and all(
-            job.request.get("ProcessingResources", {}).get("ClusterConfig", {}).get(
-                "InstanceCount") == 1 for job in _dict_requests(jobs)):
+            _instance_count(job) == 1 for job in _dict_requests(jobs)):
         problems.append(Problem(f"{where}:/States", "the input sets instance_count, but no "
                                 "step's InstanceCount uses it", "pass "
                                 "\"{% $config.instance_count %}\" as a step's InstanceCount",
                                 severity="warning"))
     return problems
+
+
+def _instance_count(job: JobRequest) -> Any:
+    resources = job.request.get("ProcessingResources")
+    cluster = resources.get("ClusterConfig") if isinstance(resources, dict) else None
+    return cluster.get("InstanceCount", 1) if isinstance(cluster, dict) else 1
+
+
+def _check_split(job: JobRequest, instances: Any, here: str) -> list[Problem]:
+    """One job of several instances: a reduce step may not be one; any other splits its rows."""
+    if job.state in WHOLE_TABLE_STEPS:
+        return [Problem(f"{here}/ProcessingResources/ClusterConfig/InstanceCount",
+                        f"{job.state} combines what every instance of the step before it "
+                        f"wrote, but runs on {instances} instances: each would write the whole "
+                        "result, over the others'", "give it InstanceCount 1 "
+                        "(docs/pipeline.md, Scaling out)")]
+    if any(item["S3Input"].get("S3DataDistributionType") == "ShardedByS3Key"
+           for item in _inputs(job.request)):
+        return []
+    environment = job.request.get("Environment")
+    declared = environment.get(SPLIT_VARIABLE) if isinstance(environment, dict) else None
+    if declared == SPLIT_BY_HOST:
+        return []
+    if declared is not None:
+        return [Problem(f"{here}/Environment/{SPLIT_VARIABLE}",
+                        f"{SPLIT_VARIABLE} is {declared!r}; the only split smlift knows is "
+                        f"{SPLIT_BY_HOST!r}", f'set "{SPLIT_VARIABLE}": "{SPLIT_BY_HOST}" (the '
+                        "code splits its rows by host), or shard a data input")]
+    return [Problem(f"{here}/ProcessingInputs",
+                    f"{job.state} runs on {instances} instances but shards none of its inputs: "
+                    "every instance would process all of the data and write the same files",
+                    'set "S3DataDistributionType": "ShardedByS3Key" on its data input; or, '
+                    "when an input cannot be sharded (one file) and the code splits the rows "
+                    "between the hosts of resourceconfig.json itself, declare it: "
+                    f'"Environment": {{"{SPLIT_VARIABLE}": "{SPLIT_BY_HOST}"}}')]
 
 
 # --- 4. the requests ----------------------------------------------------------------------------
@@ -703,32 +732,45 @@ def _outputs(request: Any) -> list[dict]:
 
 
 def _check_hand_offs(jobs: list[JobRequest], data: dict, where: str) -> list[Problem]:
-    """Each step reads what the step before it wrote; the first reads input_uri; all write under
-    output_uri."""
+    """Each step reads what the steps before it wrote (a prefix they wrote, or a folder inside
+    one), and at least one thing the step just before it wrote; the first reads input_uri; all
+    write under output_uri."""
     problems: list[Problem] = []
     external = {data.get("input_uri"), data.get("code_uri")}
     for index, job in enumerate(jobs):
         before = jobs[index - 1] if index else None
         written = [o["S3Output"].get("S3Uri") for o in _outputs(before.request)] if before else []
+        earlier = [str(o["S3Output"].get("S3Uri")) for step in jobs[:index]
+                   for o in _outputs(step.request)]
         found = len(problems)
         for position, item in enumerate(_inputs(job.request)):
             uri = item["S3Input"].get("S3Uri")
-            if uri in external or uri in written:
+            if uri in external or _under_any(uri, earlier):
                 continue
             pointer = f"/States/{job.state}/Arguments/ProcessingInputs/{position}/S3Input/S3Uri"
             source = (f"{before.state} writes {', '.join(map(str, written))}" if before
                       else "it is the first step, so it can only read input_uri or code_uri")
             problems.append(Problem(f"{where}:{pointer}",
-                                    f"reads {uri}, which the step before it does not write: {source}",
-                                    f"read exactly what {before.state} writes (the same expression "
-                                    "as its ProcessingOutputConfig S3Uri)" if before
-                                    else "read input_uri (and code_uri)"))
-        if before and written and len(problems) == found and not any(i["S3Input"].get("S3Uri") in written for i in _inputs(job.request)):
+                                    f"reads {uri}, which no step before it writes: {source}",
+                                    f"read what {before.state} (or a step before it) writes: "
+                                    "the same expression as its ProcessingOutputConfig S3Uri, "
+                                    "or a folder in it"
+                                    if before else "read input_uri (and code_uri)"))
+        if before and written and len(problems) == found and not any(
+                _under_any(i["S3Input"].get("S3Uri"), written) for i in _inputs(job.request)):
             problems.append(Problem(f"{where}:/States/{job.state}/Arguments/ProcessingInputs",
                                     f"reads nothing that {before.state} wrote ({', '.join(written)})",
                                     f"add an input whose S3Uri is {before.state}'s output"))
         problems += _check_outputs_under(job, data, where)
     return problems
+
+
+def _under_any(uri: Any, prefixes: list) -> bool:
+    """Is `uri` one of `prefixes`, or a folder inside one (`.../preprocessed/parts/`)?"""
+    if not isinstance(uri, str):
+        return False
+    return any(isinstance(p, str) and (uri == p or (p.endswith("/") and uri.startswith(p)))
+               for p in prefixes)
 
 
 def _check_outputs_under(job: JobRequest, data: dict, where: str) -> list[Problem]:

@@ -10,7 +10,8 @@ the others are stopped. Locally, `run_cluster` does the same with the layers bel
       MaxRuntimeInSeconds runs out on each instance at the same time
     the first instance to end Failed or Stopped stops the others (SIGTERM, grace, SIGKILL)
     -> one RunResult for the job: the first Failed instance's (in host order), else a
-       Stopped one's, else algo-1's; `log_files` lists every instance's stream
+       Stopped one's, else algo-1's; `log_files` lists every instance's stream, `peaks`
+       every instance's peak memory
 
 A job of one instance is exactly `run_job`. What decides the job's outputs (publish all
 instances' or none) stays with the service.
@@ -87,4 +88,5 @@ def combine_results(results: list[RunResult]) -> RunResult:
     stopped = sorted((r for r in results if r.status == "Stopped"),
                      key=lambda r: r.failure_reason is None)
     first = (failed or stopped or results)[0]
-    return replace(first, log_files=tuple(r.log_file for r in results))
+    return replace(first, log_files=tuple(r.log_file for r in results),
+                   peaks=tuple((r.host, r.peak_memory_bytes) for r in results))

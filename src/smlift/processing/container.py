@@ -30,6 +30,13 @@ into the mounted folders may belong to root. When smlift itself is not root, `re
 hands those folders back to smlift's user (a `chown -R` in a throw-away container of the same
 image) so that publishing and clean-up can move and remove them.
 
+**Peak memory** (`MemorySampler`): a container's processes are not smlift's children, so no
+wait4 sees them. While the container runs, its memory cgroup's resident (anonymous) memory is
+read every SAMPLE_SECONDS (cgroup v1 `total_rss`, v2 `anon` in memory.stat: page cache left
+out, as RSS leaves it out) and the largest value kept: a sample, so a spike shorter than the
+interval can be missed. Where the engine's cgroups are not visible from here (a remote engine,
+Docker Desktop), the peak is unknown (None).
+
 **No container outlives smlift**: each container is named after the home and the job
 (`container_name`) and labelled with the runner's pid. A small reaper process, in a session of its
 own, waits for the smlift process that started the container and removes the container when
@@ -44,6 +51,7 @@ import hashlib
 import os
 import signal
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +59,9 @@ from .spec import JobSpec
 from .staging import StagedJob
 
 DOCKER = "docker"
+SAMPLE_SECONDS = 0.25
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+RESIDENT_KEYS = ("total_rss", "anon")  # memory.stat: cgroup v1, v2
 _REAPER = ('while kill -0 "$1" 2>/dev/null; do sleep 1; done; '
            'docker rm -f "$2" >/dev/null 2>&1')
 
@@ -138,23 +149,109 @@ class ContainerProcess:
     Wraps the launched `docker run` client process; `signal` is `docker kill --signal`, and
     `kill_group` SIGKILLs the container, removes it and ends the client and the reaper."""
 
-    def __init__(self, client: Any, name: str, reaper: subprocess.Popen | None = None):
+    peak_source = f"container cgroup resident memory, sampled every {SAMPLE_SECONDS:g}s"
+
+    def __init__(self, client: Any, name: str, reaper: subprocess.Popen | None = None,
+                 sampler: "MemorySampler | None" = None):
         self._client, self.name, self._reaper = client, name, reaper
         self.pid = client.pid
+        self._sampler = sampler
+
+    @property
+    def peak_rss_bytes(self) -> int | None:
+        return self._sampler.peak if self._sampler is not None else None
 
     def poll(self) -> int | None:
-        return self._client.poll()
+        code = self._client.poll()
+        if code is not None and self._sampler is not None:
+            self._sampler.stop()
+        return code
 
     def wait(self) -> int:
-        return self._client.wait()
+        code = self._client.wait()
+        if self._sampler is not None:
+            self._sampler.stop()
+        return code
 
     def signal(self, signum: int) -> None:
         if self._client.poll() is None:
             _docker_quietly(["kill", "--signal", signal.Signals(signum).name, self.name])
 
     def kill_group(self) -> None:
+        if self._sampler is not None:
+            self._sampler.stop()
         remove_container(self.name)
         self._client.kill_group()
         if self._reaper is not None and self._reaper.poll() is None:
             self._reaper.kill()
             self._reaper.wait()
+
+
+class MemorySampler(threading.Thread):
+    """The largest resident memory seen in container `name`'s cgroup (see the module
+    docstring); `peak` is None until one sample was read."""
+
+    def __init__(self, name: str, interval: float = SAMPLE_SECONDS):
+        super().__init__(daemon=True, name=f"smlift-memory-{name}")
+        self.name_of_container, self.interval = name, interval
+        self.peak: int | None = None
+        self._stopped = threading.Event()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def run(self) -> None:
+        stat: Path | None = None
+        while not self._stopped.is_set():
+            if stat is None:
+                pid, ident = container_process(self.name_of_container)
+                stat = memory_stat_file(pid, ident) if pid else None
+                if pid and stat is None:
+                    return  # running, but its cgroup is not visible from here: no value
+            value = resident_bytes(stat) if stat is not None else None
+            if value is not None:
+                self.peak = max(self.peak or 0, value)
+            self._stopped.wait(self.interval)
+
+
+def container_process(name: str) -> tuple[int, str]:
+    """(host pid of running container `name`'s main process, container id); pid 0 until it
+    runs."""
+    try:
+        done = subprocess.run(["docker", "inspect", "--format", "{{.State.Pid}} {{.Id}}", name],
+                              capture_output=True, text=True, timeout=10)
+        pid, ident = done.stdout.split() if done.returncode == 0 else ("0", "")
+        return int(pid), ident
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return 0, ""
+
+
+def memory_stat_file(pid: int, ident: str) -> Path | None:
+    """The memory.stat of process `pid`'s memory cgroup, if visible from here and it is the
+    container's (its path names the container id: a remote engine's pid may be any local
+    process's)."""
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if not ident or ident not in path:
+            continue
+        folder = (CGROUP_ROOT / "memory" if "memory" in controllers.split(",")
+                  else CGROUP_ROOT if controllers == "" else None)
+        if folder is not None and (folder / path.lstrip("/") / "memory.stat").is_file():
+            return folder / path.lstrip("/") / "memory.stat"
+    return None
+
+
+def resident_bytes(stat: Path) -> int | None:
+    """Resident anonymous memory in a cgroup's memory.stat (None once the cgroup is gone)."""
+    try:
+        fields = dict(line.split() for line in stat.read_text().splitlines() if " " in line)
+    except (OSError, ValueError):
+        return None
+    for key in RESIDENT_KEYS:
+        if key in fields:
+            return int(fields[key])
+    return None

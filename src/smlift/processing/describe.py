@@ -18,6 +18,9 @@ plus one key AWS does not have, `SmliftLocal`, with what only a local run knows:
 
 and, for a job of several instances, "Host" (the instance whose end is the job's: the failed
 one, else algo-1), "LogFiles" and "LogStreamNames" (every instance's stream, algo-1's first).
+Once the job has ended: "PeakMemoryBytes", {"algo-1": bytes, ...}, each instance's peak memory
+where it could be measured (ru_maxrss of the instance's process tree on smlift's runner; the
+container's sampled resident memory on Docker; see docs/local.md).
 
 `to_boto` gives what boto3's describe_processing_job returns (datetimes); `to_sfn` what Step
 Functions puts in a `.sync` task's output (timestamps as epoch milliseconds, as the service

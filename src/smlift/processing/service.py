@@ -328,6 +328,9 @@ class LocalProcessing:
                                             f"{_os_reason(exc)}")[:1024]
         local: dict[str, Any] = {"LogFile": str(result.log_file), "ExitCode": result.exit_code,
                                  "LogStreamName": f"{spec.name}/{result.log_file.name}"}
+        peaks = {host: peak for host, peak in result.peaks if peak is not None}
+        if peaks:
+            local["PeakMemoryBytes"] = peaks
         if len(staged) > 1:
             local.update(Host=result.host, LogFiles=[str(path) for path in result.log_files],
                          LogStreamNames=[f"{spec.name}/{path.name}" for path in result.log_files])

@@ -1,4 +1,4 @@
-"""statemachine/definition.asl.json, run on the engine with a recording SageMaker: the three
+"""statemachine/definition.asl.json, run on the engine with a recording SageMaker: the four
 CreateProcessingJob requests field by field, job names, locations, Retry, Catch and Fail."""
 
 import json
@@ -16,6 +16,7 @@ from smlift.processing.request import check_create_processing_job
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"
 CODE, DATA, OUT = "/opt/ml/processing/input/code", "/opt/ml/processing/input/data", "/opt/ml/processing/output"
+SCHEMA = "/opt/ml/processing/input/schema"
 
 
 def s3_input(name, uri, local, distribution="FullyReplicated"):
@@ -24,66 +25,85 @@ def s3_input(name, uri, local, distribution="FullyReplicated"):
         "S3DataDistributionType": distribution, "S3CompressionType": "None"}}
 
 
+def one_output(name, uri, local=OUT):
+    return {"OutputName": name, "S3Output": {"S3Uri": uri, "LocalPath": local,
+                                             "S3UploadMode": "EndOfJob"}}
+
+
 def s3_output(name, uri):
-    return {"Outputs": [{"OutputName": name, "S3Output": {
-        "S3Uri": uri, "LocalPath": OUT, "S3UploadMode": "EndOfJob"}}]}
+    return {"Outputs": [one_output(name, uri)]}
 
 
-def common(role, tags, instance="ml.m5.xlarge", volume=30, runtime=3600):
+def common(role, tags, instance="ml.m5.xlarge", volume=30, runtime=3600, count=1):
     return {"RoleArn": role, "Tags": tags,
-            "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": instance,
+            "ProcessingResources": {"ClusterConfig": {"InstanceCount": count, "InstanceType": instance,
                                                       "VolumeSizeInGB": volume}},
             "StoppingCondition": {"MaxRuntimeInSeconds": runtime}}
 
 
 @pytest.mark.parametrize("example", ["input.local.json", "input.json"])
-def test_example_inputs_resolve_to_three_exact_requests(root, example):
+def test_example_inputs_resolve_to_four_exact_requests(root, example):
     data = json.loads((root / "examples" / example).read_text())
     definition = json.loads((root / "statemachine/definition.asl.json").read_text())
     jobs = resolve_requests(definition, data, "nightly-1")
-    assert [job.state for job in jobs] == ["Preprocess", "Predict", "Postprocess"]
+    assert [job.state for job in jobs] == ["Preprocess", "Predict", "Postprocess", "Summarize"]
     base = data["output_uri"].rstrip("/") + "/nightly-1"
     tags = [{"Key": "project", "Value": "smlift"}, {"Key": "execution", "Value": "nightly-1"}]
     if "model_name" in data:
         tags.append({"Key": "model", "Value": data["model_name"]})
     shared = common(data["role"], tags)
-    preprocess, predict, postprocess = (job.request for job in jobs)
+    preprocess, predict, postprocess, summarize = (job.request for job in jobs)
     suffix = preprocess["ProcessingJobName"].rsplit("-", 1)[1]
     assert re.fullmatch(r"[0-9a-f]{8}", suffix)
     assert preprocess == {
         **shared, "ProcessingJobName": f"smlift-preprocess-nightly-1-{suffix}",
         "AppSpecification": {"ImageUri": SKLEARN,
-                             "ContainerEntrypoint": ["python3", f"{CODE}/preprocessing.py",
-                                                     "--parts", "1"]},
+                             "ContainerEntrypoint": ["python3", f"{CODE}/preprocessing.py"]},
+        "Environment": {"SMLIFT_SPLIT": "by-host"},
         "ProcessingInputs": [s3_input("code", data["code_uri"], CODE),
                              s3_input("data", data["input_uri"], DATA)],
         "ProcessingOutputConfig": s3_output("preprocessed", f"{base}/preprocessed/")}
     assert predict == {
         **shared, "ProcessingJobName": f"smlift-predict-nightly-1-{suffix}",
         "AppSpecification": {"ImageUri": data["custom_image_uri"]},
-        "ProcessingInputs": [s3_input("data", f"{base}/preprocessed/", DATA, "ShardedByS3Key")],
+        "ProcessingInputs": [s3_input("data", f"{base}/preprocessed/parts/", DATA,
+                                      "ShardedByS3Key")],
         "ProcessingOutputConfig": s3_output("predictions", f"{base}/predictions/")}
     assert postprocess == {
         **shared, "ProcessingJobName": f"smlift-postprocess-nightly-1-{suffix}",
         "AppSpecification": {"ImageUri": SKLEARN,
                              "ContainerEntrypoint": ["python3", f"{CODE}/postprocessing.py"]},
         "ProcessingInputs": [s3_input("code", data["code_uri"], CODE),
-                             s3_input("data", f"{base}/predictions/", DATA)],
+                             s3_input("data", f"{base}/predictions/", DATA, "ShardedByS3Key"),
+                             s3_input("schema", f"{base}/preprocessed/schema/", SCHEMA)],
+        "ProcessingOutputConfig": {"Outputs": [
+            one_output("result", f"{base}/result/", f"{OUT}/results"),
+            one_output("partials", f"{base}/partials/", f"{OUT}/partials")]}}
+    assert summarize == {
+        **shared, "ProcessingJobName": f"smlift-summarize-nightly-1-{suffix}",
+        "AppSpecification": {"ImageUri": SKLEARN,
+                             "ContainerEntrypoint": ["python3", f"{CODE}/postprocessing.py",
+                                                     "--summarize"]},
+        "ProcessingInputs": [s3_input("code", data["code_uri"], CODE),
+                             s3_input("data", f"{base}/partials/", DATA)],
         "ProcessingOutputConfig": s3_output("result", f"{base}/result/")}
     for job in jobs:
         assert check_create_processing_job(job.request) == []
 
 
-def test_instance_count_shards_predict_and_splits_preprocess_output_postprocess_stays_one(
-        definition, local_input):
-    preprocess, predict, postprocess = resolve_requests(
-        definition, {**local_input, "instance_count": 3}, "r")
-    assert preprocess.request["AppSpecification"]["ContainerEntrypoint"][-2:] == ["--parts", "3"]
-    counts = [job.request["ProcessingResources"]["ClusterConfig"]["InstanceCount"]
-              for job in (preprocess, predict, postprocess)]
-    assert counts == [1, 3, 1]
-    assert predict.request["ProcessingInputs"][0]["S3Input"]["S3DataDistributionType"] == \
-        "ShardedByS3Key"
+def test_instance_count_splits_every_step_but_the_summary(definition, local_input):
+    jobs = resolve_requests(definition, {**local_input, "instance_count": 3}, "r")
+    counts = {job.state: job.request["ProcessingResources"]["ClusterConfig"]["InstanceCount"]
+              for job in jobs}
+    assert counts == {"Preprocess": 3, "Predict": 3, "Postprocess": 3, "Summarize": 1}
+    distributions = {job.state: {i["InputName"]: i["S3Input"]["S3DataDistributionType"]
+                                 for i in job.request["ProcessingInputs"]} for job in jobs}
+    assert distributions == {
+        "Preprocess": {"code": "FullyReplicated", "data": "FullyReplicated"},
+        "Predict": {"data": "ShardedByS3Key"},
+        "Postprocess": {"code": "FullyReplicated", "data": "ShardedByS3Key",
+                        "schema": "FullyReplicated"},
+        "Summarize": {"code": "FullyReplicated", "data": "FullyReplicated"}}
 
 
 def test_the_local_example_uses_local_s3_and_the_local_image(local_input):
@@ -156,8 +176,20 @@ def test_a_failing_step_ends_in_the_fail_state_naming_the_step_and_cause(definit
     assert result.cause == "Predict failed: States.TaskFailed: AlgorithmError: predict.py exited 1"
 
 
-def test_success_output_names_the_result_and_the_three_jobs(definition, local_input):
+def test_a_failing_summary_ends_in_the_fail_state_naming_it(definition, local_input):
+    def handler(request):
+        if request.state_name == "Summarize":
+            raise StatesError("States.TaskFailed", "AlgorithmError: no partial sums")
+        return completed(request)
+
+    result = run_with(definition, local_input, handler)
+    assert (result.status, result.error) == ("FAILED", "SummarizeFailed")
+    assert result.cause == "Summarize failed: States.TaskFailed: AlgorithmError: no partial sums"
+
+
+def test_success_output_names_the_result_and_the_four_jobs(definition, local_input):
     result = run_with(definition, local_input, completed, name="n1")
     assert result.output["result_uri"] == "s3://smlift-local/output/n1/result/"
-    assert set(result.output["jobs"]) == {"preprocess", "predict", "postprocess"}
+    assert set(result.output["jobs"]) == {"preprocess", "predict", "postprocess", "summarize"}
+    assert result.output["jobs"]["summarize"].startswith("smlift-summarize-n1-")
     assert result.output["execution"] == "n1"

@@ -13,14 +13,15 @@ def edges(definition, kind):
 def test_the_pipeline_has_its_chain_and_a_retry_and_catch_per_step(definition):
     nexts = {(s, t) for s, t, _ in edges(definition, "next")}
     assert nexts == {(START, "Prepare"), ("Prepare", "Preprocess"), ("Preprocess", "Predict"),
-                     ("Predict", "Postprocess"), ("Postprocess", FINISH)}
+                     ("Predict", "Postprocess"), ("Postprocess", "Summarize"),
+                     ("Summarize", FINISH)}
     catches = edges(definition, "catch")
     assert catches == {(step, "PipelineFailed", "catch: States.ALL")
-                       for step in ("Preprocess", "Predict", "Postprocess")}
+                       for step in ("Preprocess", "Predict", "Postprocess", "Summarize")}
     retries = edges(definition, "retry")
     assert ("Predict", "Predict",
             "retry SageMaker.ResourceLimitExceededException x5 (60s, backoff 2)") in retries
-    assert len(retries) == 3  # one retrier per step: capacity only
+    assert len(retries) == 4  # one retrier per step: capacity only
 
 
 def test_mermaid_draws_retry_and_catch_as_dotted_edges(definition):

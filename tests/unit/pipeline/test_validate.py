@@ -111,8 +111,8 @@ def test_a_mismatched_hand_off_names_both_locations(files):
     [reads] = [p for p in problems if p.where.endswith(
         ":/States/Predict/Arguments/ProcessingInputs/0/S3Input/S3Uri") and "validate-run-1" in p.message]
     assert reads.message == (
-        "reads s3://smlift-local/output/validate-run-1/preprocesed/, which the step before it does "
-        "not write: Preprocess writes s3://smlift-local/output/validate-run-1/preprocessed/")
+        "reads s3://smlift-local/output/validate-run-1/preprocesed/, which no step before it "
+        "writes: Preprocess writes s3://smlift-local/output/validate-run-1/preprocessed/")
     assert "Preprocess" in reads.fix
 
 
@@ -209,18 +209,66 @@ def test_a_scaled_out_step_that_shards_nothing_is_reported(files):
     assert "ShardedByS3Key" in problem.fix
 
 
-def test_a_whole_table_step_on_several_instances_is_reported(files):
-    cluster = files.definition["States"]["Postprocess"]["Arguments"]["ProcessingResources"]
+def test_a_sharded_step_whose_data_is_replicated_is_reported(files):
+    postprocess = files.definition["States"]["Postprocess"]["Arguments"]
+    postprocess["ProcessingInputs"][1]["S3Input"]["S3DataDistributionType"] = "FullyReplicated"
+    [problem] = [p for p in files.validate() if "shards none" in p.message]
+    assert where_tail(problem, files) == "/States/Postprocess/Arguments/ProcessingInputs"
+    assert "SMLIFT_SPLIT" in problem.fix  # the other way out, for an input that cannot shard
+
+
+def test_a_reduce_step_on_several_instances_is_reported(files):
+    cluster = files.definition["States"]["Summarize"]["Arguments"]["ProcessingResources"]
     cluster["ClusterConfig"]["InstanceCount"] = "{% $config.instance_count %}"
     files.input["instance_count"] = 4
-    problems = [p for p in files.validate() if "every row" in p.message]
-    assert [p.message for p in problems] == [
-        "Postprocess needs every row at once but runs on 4 instances"]
+    [problem] = [p for p in files.validate() if "combines" in p.message]
+    assert where_tail(problem, files) == \
+        "/States/Summarize/Arguments/ProcessingResources/ClusterConfig/InstanceCount"
+    assert problem.message.startswith("Summarize combines what every instance of the step "
+                                      "before it wrote, but runs on 4 instances")
+    assert problem.fix.startswith("give it InstanceCount 1")
+
+
+def test_preprocess_on_several_instances_must_declare_that_it_splits_by_host(files):
+    del files.definition["States"]["Preprocess"]["Arguments"]["Environment"]
+    [problem] = [p for p in files.validate() if "shards none" in p.message]
+    assert where_tail(problem, files) == "/States/Preprocess/Arguments/ProcessingInputs"
+    assert problem.message.startswith("Preprocess runs on 2 instances but shards none")
+    assert '"Environment": {"SMLIFT_SPLIT": "by-host"}' in problem.fix
+
+
+def test_preprocess_on_one_instance_needs_no_split_declaration(files):
+    arguments = files.definition["States"]["Preprocess"]["Arguments"]
+    del arguments["Environment"]
+    arguments["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = 1
+    assert files.validate() == []
+
+
+def test_an_unknown_split_declaration_is_reported(files):
+    files.definition["States"]["Preprocess"]["Arguments"]["Environment"] = {
+        "SMLIFT_SPLIT": "by-row"}
+    [problem] = [p for p in files.validate() if "SMLIFT_SPLIT" in p.where]
+    assert where_tail(problem, files) == "/States/Preprocess/Arguments/Environment/SMLIFT_SPLIT"
+    assert problem.message == "SMLIFT_SPLIT is 'by-row'; the only split smlift knows is 'by-host'"
+
+
+def test_reading_a_folder_no_earlier_step_writes_is_reported(files):
+    schema = files.definition["States"]["Postprocess"]["Arguments"]["ProcessingInputs"][2]
+    schema["S3Input"]["S3Uri"] = "{% $run_uri & '/preprocesed/schema/' %}"
+    [problem] = [p for p in files.validate() if "no step before it writes" in p.message]
+    assert where_tail(problem, files) == \
+        "/States/Postprocess/Arguments/ProcessingInputs/2/S3Input/S3Uri"
+
+
+def test_a_folder_inside_an_earlier_steps_output_is_a_valid_hand_off(files):
+    # the repository's Predict reads preprocessed/parts/ and Postprocess preprocessed/schema/
+    assert not [p for p in files.validate() if "ProcessingInputs" in p.where]
 
 
 def test_an_instance_count_no_step_uses_is_a_warning(files):
-    files.definition["States"]["Predict"]["Arguments"]["ProcessingResources"]["ClusterConfig"][
-        "InstanceCount"] = 1
+    for state in ("Preprocess", "Predict", "Postprocess"):
+        files.definition["States"][state]["Arguments"]["ProcessingResources"]["ClusterConfig"][
+            "InstanceCount"] = 1
     files.input["instance_count"] = 3
     [problem] = [p for p in files.validate() if "instance_count" in p.message]
     assert problem.severity == "warning" and "no step's InstanceCount uses it" in problem.message
