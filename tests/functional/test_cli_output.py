@@ -181,7 +181,8 @@ def test_every_command_that_prints_results_offers_output(run_cli):
     groups = {"executions": ("list", "describe", "history", "stop"),
               "jobs": ("list", "describe", "logs"), "models": ("register", "list", "show",
                                                                "approve", "reject"),
-              "s3": ("cp", "ls", "sync"), "images": ("list", "build-sklearn")}
+              "s3": ("cp", "ls", "sync"), "images": ("list", "build-sklearn"),
+              "data": ("make",)}
     missing = []
     for name in sorted(set(COMMANDS) - without):
         for sub in groups.get(name, ("",)):
@@ -191,3 +192,13 @@ def test_every_command_that_prints_results_offers_output(run_cli):
                     "--output, -o [json|table|text]" not in out and "-o, --output" not in out:
                 missing.append(" ".join(args))
     assert missing == []
+
+
+def test_data_make_prints_one_document_with_the_file_it_wrote(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the example project: its [data]
+    code, made = one_document(run_cli("data", "make", "--rows", "40", "--seed", "3",
+                                      "--out", str(tmp_path / "d"), "--output", "json"))
+    assert code == 0 and (made["rows"], made["seed"]) == (40, 3)
+    written = Path(made["path"])
+    assert written.parent == tmp_path / "d" and written.stat().st_size == made["bytes"]
+    assert len(written.read_text().splitlines()) == 41

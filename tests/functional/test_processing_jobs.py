@@ -6,8 +6,10 @@ import sys
 import textwrap
 import threading
 import time
+from io import BytesIO
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from smlift.local.s3 import LocalS3
@@ -422,9 +424,9 @@ def test_real_image_runs_preprocess_then_predict_with_docker_override_rules(home
     final = job("predict", {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/"
                                         "inference:test",
                             "args": _args(mode, **io, model="/opt/program/model.pkl")},
-                [("data", "s3://data/features", "/opt/ml/processing/input/data")],
+                [("data", "s3://data/features/parts", "/opt/ml/processing/input/data")],
                 "s3://data/predictions")
-    [key] = s3.list_keys("s3://data/predictions")
-    lines = s3.get_bytes(key).decode().splitlines()
-    assert len(lines) == 2001 and "cancel_probability" in lines[0]
+    [key] = s3.list_keys("s3://data/predictions")  # the one Parquet part of 2,000 rows
+    scored = pd.read_parquet(BytesIO(s3.get_bytes(key)))
+    assert len(scored) == 2000 and scored.columns[-1] == "cancel_probability"
     assert final["SmliftLocal"]["IsolationMode"] == mode

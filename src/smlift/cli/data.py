@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from .output import emit, output_option
+
 
 @click.group()
 def data() -> None:
@@ -28,7 +30,8 @@ def data() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder to write into (default: the project file's paths.data).")
 @click.option("--force", is_flag=True, help="Replace the data file if it exists.")
-def make(rows: int, seed: int, out: Path | None, force: bool) -> None:
+@output_option(default="text")
+def make(rows: int, seed: int, out: Path | None, force: bool, output: str) -> None:
     """Run the project's data generator for ROWS rows into the data folder (or --out).
 
     \b
@@ -42,6 +45,8 @@ def make(rows: int, seed: int, out: Path | None, force: bool) -> None:
 
     started = time.perf_counter()
     written = make_data(load_project(), rows, out, seed, replace=force)
-    size = written.stat().st_size / 2**20
-    click.echo(f"wrote {rows:,} rows to {written} ({size:.1f} MiB, "
-               f"{time.perf_counter() - started:.1f}s)")
+    made = {"path": str(written), "rows": rows, "seed": seed, "bytes": written.stat().st_size,
+            "seconds": round(time.perf_counter() - started, 1)}
+    emit(made, output, columns=("path", "rows", "seed", "bytes", "seconds"),
+         text=f"wrote {rows:,} rows to {written} ({made['bytes'] / 2**20:.1f} MiB, "
+              f"{made['seconds']}s)")
