@@ -4,6 +4,8 @@ endpoints plan, deploy, update in place, autoscale and delete exactly what deplo
 moto implements no UpdateEndpoint; `MotoUpdateEndpoint` below stands in for that one operation
 (it repoints moto's endpoint at the new config, as AWS does once the update completes)."""
 
+import json
+
 import boto3
 import pytest
 
@@ -144,9 +146,31 @@ def test_the_cli_dry_run_prints_the_plan_with_the_default_role(client, registry,
     code, out, err = run_cli("endpoints", "deploy", "hotel", "--model", "hotel-cancellation",
                              "--type", "serverless", "--dry-run", "--region", REGION)
     assert code == 0, err
-    assert out.splitlines()[0] == "Plan for deploy 'hotel': 3 API call(s)"
-    assert '"ExecutionRoleArn": "arn:aws:iam::123456789012:role/smlift-sagemaker"' in out or \
-        'ExecutionRoleArn="arn:aws:iam::123456789012:role/smlift-sagemaker"' in out
-    assert '"MemorySizeInMB": 2048' in out
-    code, out, err = run_cli("endpoints", "list", "--region", REGION)
+    assert err.splitlines()[0] == "Plan for deploy 'hotel': 3 API call(s)"
+    assert 'ExecutionRoleArn="arn:aws:iam::123456789012:role/smlift-sagemaker"' in err or \
+        '"ExecutionRoleArn": "arn:aws:iam::123456789012:role/smlift-sagemaker"' in err
+    planned = json.loads(out)   # stdout: one JSON document, the plan's calls
+    assert planned["DryRun"] is True
+    assert [c["Operation"] for c in planned["Calls"]] == ["create_model", "create_endpoint_config",
+                                                          "create_endpoint"]
+    variant = planned["Calls"][1]["Parameters"]["ProductionVariants"][0]
+    assert variant["ServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    code, out, err = run_cli("endpoints", "list", "--region", REGION, "--output", "text")
     assert (code, out) == (0, "")
+
+
+def test_the_cli_deploys_describes_lists_and_deletes_through_one_interface(client, registry,
+                                                                         run_cli):
+    code, out, err = run_cli("endpoints", "deploy", "hotel", "--model", "hotel-cancellation:1",
+                             "--region", REGION)
+    assert code == 0, err
+    deployed = json.loads(out)
+    assert (deployed["EndpointName"], deployed["EndpointConfigName"]) == ("hotel", "hotel-v1")
+    assert "[1/3] create model hotel-v1" in err
+    code, out, _ = run_cli("endpoints", "describe", "hotel", "--region", REGION, "--output", "text")
+    assert out.split("\t")[0] == "hotel"
+    code, out, _ = run_cli("endpoints", "list", "--region", REGION)
+    assert [e["EndpointName"] for e in json.loads(out)["Endpoints"]] == ["hotel"]
+    code, out, err = run_cli("endpoints", "delete", "hotel", "--region", REGION, "--output", "table")
+    assert code == 0, err
+    assert "delete_endpoint" in out and client.list_endpoints() == []
