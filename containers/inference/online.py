@@ -220,11 +220,13 @@ def is_text(dtype) -> bool:
 
 
 def split(scored: pd.DataFrame, raws: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """The scored rows of each request, with that request's own booking_id column."""
+    """The scored rows of each request, with that request's own booking_id column (the call's
+    column has the same values, so only its type can differ)."""
     parts, start = [], 0
     for raw in raws:
         part = scored.iloc[start:start + len(raw)].reset_index(drop=True)
-        part[ID_COL] = raw[ID_COL].reset_index(drop=True)
+        if raw[ID_COL].dtype != part[ID_COL].dtype:
+            part[ID_COL] = raw[ID_COL].reset_index(drop=True)
         parts.append(part)
         start += len(raw)
     return parts
