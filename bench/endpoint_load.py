@@ -7,8 +7,8 @@ Each round measures, in this order and on this machine as it is:
 1. The limit: `online.invoke` (the code behind POST /invocations) called in this process on one
    booking row at a time, back to back: requests per second and p50/p99. Also the same call on
    eight rows at once, the most a worker can get out of scoring concurrent requests together.
-2. The server: `containers/inference/predict.py serve` (gunicorn, one worker per CPU and eight
-   threads each, as in the image) on 127.0.0.1, started from this checkout with this venv.
+2. The server: `containers/inference/predict.py serve` (gunicorn with the image's defaults: one
+   worker per CPU, eight threads each) on 127.0.0.1, started from this checkout with this venv.
 3. A bounded load generator: CONCURRENCY threads, each with one keep-alive connection, send
    REQUESTS single-row text/csv requests in all (never more in flight than CONCURRENCY), each a
    different booking of examples/data/bookings.csv, after 4 x CONCURRENCY warm-up requests at
@@ -80,10 +80,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_server(port: int, workers: int | None, threads: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, str(INFERENCE / "predict.py"), "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--threads", str(threads)],
+         "--port", str(port), "--threads", str(threads),
+         *(["--workers", str(workers)] if workers else [])],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -97,14 +98,14 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a process and its children's threads so far (Linux /proc), else None."""
+    """User + system CPU so far of a process and all its descendants (gunicorn's workers), from
+    Linux /proc; None elsewhere."""
     try:
-        pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
-        ticks = 0
-        for one in pids:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            total += cpu_seconds(int(child)) or 0.0
+        return total
     except (OSError, ValueError):
         return None
 
@@ -231,7 +232,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=800, help="per concurrency level and round")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--workers", type=int, default=None,
+                        help="default: the server's own (the CPU count)")
     parser.add_argument("--threads", type=int, default=8, help="per worker")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
