@@ -42,7 +42,10 @@ from .local.run import create_pipeline, LOCAL_CODE_URI, LOCAL_ROLE, read_definit
 from .local.s3 import LocalS3, sync_objects
 from .local.sfn import LocalStepFunctions
 from .processing.service import LocalProcessing
+from .local.home import smlift_home
 from .registry import LocalRegistry, ModelRegistry, SageMakerRegistry
+from .serving import LocalEndpoints
+from .serving.remote import AwsEndpoints
 
 
 @dataclass
@@ -146,9 +149,7 @@ def aws_backend(client: Any = None, *, region: str | None = None, profile: str |
                    open_endpoints=lambda: _aws_endpoints(client))
 
 
-def _aws_endpoints(client: Any) -> Any:
-    from .serving.remote import AwsEndpoints
-
+def _aws_endpoints(client: Any) -> AwsEndpoints:
     return AwsEndpoints(client)
 
 
@@ -200,10 +201,7 @@ def local_backend(home: Path | None = None, *, definition_path: str | Path = DEF
                    open_endpoints=lambda: _local_endpoints(home, sfn.store, engine))
 
 
-def _local_endpoints(home: Path | None, store: Any, engine: str | None) -> Any:
-    from .local.home import smlift_home
-    from .serving import LocalEndpoints
-
+def _local_endpoints(home: Path | None, store: Any, engine: str | None) -> LocalEndpoints:
     return LocalEndpoints(home or smlift_home(), registry=LocalRegistry(store), engine=engine)
 
 

@@ -24,6 +24,7 @@ a limit per process rather than on their sum.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -119,13 +120,11 @@ def start(command: HostingCommand, log: Path) -> subprocess.Popen:
 
 def limit_memory(pid: int, memory_mb: int) -> bool:
     """RLIMIT_DATA of a running process (Linux); False where the platform cannot."""
+    size = memory_mb * 1024 * 1024
     try:
-        import resource
-
-        size = memory_mb * 1024 * 1024
         resource.prlimit(pid, resource.RLIMIT_DATA, (size, size))
         return True
-    except (ImportError, AttributeError, OSError, ValueError):
+    except (AttributeError, OSError, ValueError):
         return False
 
 

@@ -29,7 +29,7 @@ from ..aws.deploy.executor import DisplayOnlyExecutor, Executor
 from ..aws.deploy.models import Plan, role_arn as iam_role_arn
 from ..aws.deploy.models import resource_names as deployment_names
 from ..errors import AwsError, InputError
-from ..registry import ModelVersion, choose_version
+from ..registry import ModelVersion, SageMakerRegistry, choose_version
 from .local import parse_model
 from .manifests import ASYNC, REALTIME, SERVERLESS, resource_names
 
@@ -231,11 +231,7 @@ class AwsEndpoints:
 
     def __init__(self, client, registry=None):
         self.client = client
-        if registry is None:
-            from ..registry import SageMakerRegistry
-
-            registry = SageMakerRegistry(client)
-        self.registry = registry
+        self.registry = registry if registry is not None else SageMakerRegistry(client)
 
     def deploy(self, name: str, model: str, *, dry_run: bool = False, echo=print,
                allow_unapproved: bool = False, role_arn: str | None = None, **options) -> dict:
