@@ -134,9 +134,9 @@ def json_cell(value: Any) -> str:
 def score(raw: pd.DataFrame, model) -> pd.DataFrame:
     """The predictions.csv rows for these raw bookings, in order."""
     features = preprocessing.preprocess(raw)
-    cast = [c for c in BATCH_FLOATS if features[c].dtype != "float64"]
-    if cast:
-        features[cast] = features[cast].astype("float64")
+    for column in BATCH_FLOATS:
+        if features[column].dtype != "float64":
+            features[column] = features[column].astype("float64")
     probability = predict.predict_probability(pad_rows(features, BLAS_BLOCK), model)[:len(features)]
     return postprocessing.score_bookings(predict.add_probability(features, probability))
 
@@ -186,12 +186,14 @@ def batch_key(raw: pd.DataFrame) -> tuple | None:
     request is scored alone (too many rows, or a number a float could round)."""
     if len(raw) > BATCH_MAX_ROWS:
         return None
-    key = []
+    key, integers = [], []
     for name, dtype in zip(raw.columns, raw.dtypes):
         if name == ID_COL or name not in REQUIRED:
             kind = "any"          # booking_id is put back per request; the rest is never read
         elif name in NUMERIC:
-            if not exact_as_float(raw[name]):
+            if dtype.kind == "i":
+                integers.append(name)
+            elif dtype.kind != "f" and not (is_text(dtype) and short_numbers(raw[name])):
                 return None
             kind = "number"       # int, float and text all read to the same float
         elif is_text(dtype) or (dtype.kind == "f" and np.isnan(raw[name].to_numpy()).all()):
@@ -199,20 +201,17 @@ def batch_key(raw: pd.DataFrame) -> tuple | None:
         else:
             kind = str(dtype)
         key.append((name, kind))
+    for name in integers:
+        values = raw[name].to_numpy()
+        if values.min() <= -EXACT_INT or values.max() >= EXACT_INT:
+            return None
     return tuple(key)
 
 
-def exact_as_float(column: pd.Series) -> bool:
-    """Whether every value of this raw numeric column is the same number as an int or a float."""
-    kind = column.dtype.kind
-    if kind == "f":
-        return True
-    if kind == "i":
-        values = column.to_numpy()
-        return bool(((values > -EXACT_INT) & (values < EXACT_INT)).all())
-    if is_text(column.dtype):
-        return bool((column.dropna().astype(str).str.strip().str.len() <= EXACT_INT_DIGITS).all())
-    return False
+def short_numbers(column: pd.Series) -> bool:
+    """Whether every text of this numeric column is short enough that, if it is an integer, it
+    is below 2**50 (so it reads to the same number as an int or as a float)."""
+    return bool((column.dropna().astype(str).str.strip().str.len() <= EXACT_INT_DIGITS).all())
 
 
 def is_text(dtype) -> bool:
