@@ -1,19 +1,24 @@
 """The inference server under load on loopback, against the in-process cost of the same call.
 
-    .venv/bin/python bench/endpoint_load.py [--requests 400] [--concurrency 1,8,32]
-                                            [--workers CPU-COUNT]
+    .venv/bin/python bench/endpoint_load.py [--requests 800] [--concurrency 1,8,32] [--rounds 3]
+                                            [--workers CPU-COUNT] [--threads 8]
 
+Each round measures, in this order and on this machine as it is:
 1. The limit: `online.invoke` (the code behind POST /invocations) called in this process on one
-   booking row, back to back: rows per second and its p50/p99.
-2. The server: `containers/inference/predict.py serve` (gunicorn, one worker per CPU, as in the
-   image) on 127.0.0.1, started from this checkout with this venv (the image's pins).
+   booking row at a time, back to back: requests per second and p50/p99. Also the same call on
+   eight rows at once, the most a worker can get out of scoring concurrent requests together.
+2. The server: `containers/inference/predict.py serve` (gunicorn with the image's defaults: one
+   worker per CPU, eight threads each) on 127.0.0.1, started from this checkout with this venv.
 3. A bounded load generator: CONCURRENCY threads, each with one keep-alive connection, send
-   REQUESTS single-row text/csv requests in all (never more in flight than CONCURRENCY), each
-   row a different booking of examples/data/bookings.csv. Latency is per request, client side.
+   REQUESTS single-row text/csv requests in all (never more in flight than CONCURRENCY), each a
+   different booking of examples/data/bookings.csv, after 4 x CONCURRENCY warm-up requests at
+   the same concurrency that are not counted. Latency is per request, client side. The
+   generator's own CPU time per request and the server's are measured too (they share the cores).
 4. One request of 10,000 rows (bookings.csv five times), timed three times.
 
-Every answer is checked (200 and one line per row). Results go to stdout as a Markdown table and
-to bench/results/endpoint_load.json.
+Every answer is checked (200 and one line per row). The table shows each case's median over the
+rounds, with its share of the in-process single-row requests per second of the same round; every
+round's figures go to bench/results/endpoint_load.json.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -35,6 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 INFERENCE = REPO / "containers" / "inference"
 BOOKINGS = REPO / "examples" / "data" / "bookings.csv"
 HEADER, *ROWS = [line for line in BOOKINGS.read_bytes().split(b"\n") if line]
+BATCH_ROWS = 8
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -42,24 +49,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def in_process(count: int) -> dict:
+def summary(latencies: list[float], wall: float) -> dict:
+    return {"requests": len(latencies), "rps": len(latencies) / wall,
+            "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000}
+
+
+def load_model():
     sys.path.insert(0, str(INFERENCE))
     import online
     import predict
 
-    model = predict.load_model(predict.DEFAULT_MODEL)
+    return online, predict.load_model(predict.DEFAULT_MODEL)
+
+
+def in_process(count: int, rows: int = 1) -> dict:
+    """`count` calls of `online.invoke` on `rows` bookings each, back to back (requests = calls)."""
+    online, model = load_model()
     times = []
     for i in range(count):
-        body = HEADER + b"\n" + ROWS[i % len(ROWS)] + b"\n"
+        body = b"\n".join([HEADER, *(ROWS[(i * rows + j) % len(ROWS)] for j in range(rows))]) + b"\n"
         start = time.perf_counter()
         online.invoke(body, "text/csv", "", model)
         times.append(time.perf_counter() - start)
-    return summary(times, sum(times))
-
-
-def summary(latencies: list[float], wall: float) -> dict:
-    return {"requests": len(latencies), "rps": len(latencies) / wall,
-            "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000}
+    return {"rows_per_call": rows, **summary(times, sum(times))}
 
 
 def free_port() -> int:
@@ -68,10 +80,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen:
+def start_server(port: int, workers: int | None, threads: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, str(INFERENCE / "predict.py"), "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers)],
+         "--port", str(port), "--threads", str(threads),
+         *(["--workers", str(workers)] if workers else [])],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -84,6 +97,24 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("the server never answered /ping")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU so far of a process and all its descendants (gunicorn's workers), from
+    Linux /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            total += cpu_seconds(int(child)) or 0.0
+        return total
+    except (OSError, ValueError):
+        return None
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def post(connection: http.client.HTTPConnection, body: bytes) -> bytes:
     connection.request("POST", "/invocations", body=body, headers={"Content-Type": "text/csv"})
     response = connection.getresponse()
@@ -93,11 +124,13 @@ def post(connection: http.client.HTTPConnection, body: bytes) -> bytes:
     return answer
 
 
-def load(port: int, total: int, concurrency: int) -> dict:
-    """`total` single-row requests from `concurrency` threads, at most that many in flight."""
+def load(port: int, total: int, concurrency: int, warmup: int = 0) -> list[float]:
+    """Latencies of `total` single-row requests from `concurrency` threads, at most that many in
+    flight, after `warmup` requests that are sent the same way and not counted."""
+    bodies = [HEADER + b"\n" + row + b"\n" for row in ROWS]
     latencies: list[float] = []
     lock = threading.Lock()
-    counter = iter(range(total))
+    counter = iter(range(warmup + total))
 
     def client() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -107,20 +140,33 @@ def load(port: int, total: int, concurrency: int) -> dict:
             if i is None:
                 break
             start = time.perf_counter()
-            answer = post(connection, HEADER + b"\n" + ROWS[i % len(ROWS)] + b"\n")
+            answer = post(connection, bodies[i % len(bodies)])
             elapsed = time.perf_counter() - start
             assert answer.count(b"\n") == 2, answer
-            with lock:
-                latencies.append(elapsed)
+            if i >= warmup:
+                with lock:
+                    latencies.append(elapsed)
         connection.close()
 
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return {"concurrency": concurrency, **summary(latencies, time.perf_counter() - start)}
+    return latencies
+
+
+def measured_load(port: int, server_pid: int, total: int, concurrency: int) -> dict:
+    """One concurrency level: warm up, then time `total` requests, with both sides' CPU."""
+    load(port, 0, concurrency, warmup=4 * concurrency)
+    client, server, start = own_cpu(), cpu_seconds(server_pid), time.perf_counter()
+    latencies = load(port, total, concurrency)
+    wall = time.perf_counter() - start
+    client, server_after = own_cpu() - client, cpu_seconds(server_pid)
+    return {"concurrency": concurrency, **summary(latencies, wall),
+            "client_cpu_ms_per_request": 1000 * client / total,
+            "server_cpu_ms_per_request": None if server is None or server_after is None
+            else 1000 * (server_after - server) / total}
 
 
 def big_request(port: int, repeat: int = 3) -> dict:
@@ -136,35 +182,68 @@ def big_request(port: int, repeat: int = 3) -> dict:
             "median_s": statistics.median(times)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--concurrency", default="1,8,32")
-    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
-    args = parser.parse_args()
-    limit = in_process(args.requests)
+def one_round(args: argparse.Namespace, levels: list[int]) -> dict:
+    limit = in_process(args.requests // 2)
+    batched = in_process(args.requests // (2 * BATCH_ROWS), rows=BATCH_ROWS)
     port = free_port()
-    server = start_server(port, args.workers)
+    server = start_server(port, args.workers, args.threads)
     try:
-        load(port, 50, 4)  # warm every worker
-        runs = [load(port, args.requests, int(c)) for c in args.concurrency.split(",")]
+        runs = [measured_load(port, server.pid, args.requests, c) for c in levels]
         big = big_request(port)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    results = {"cpus": os.cpu_count(), "workers": args.workers, "in_process": limit,
-               "loopback": runs, "rows_10000": big}
+    for run in runs:
+        run["share_of_in_process_rps"] = run["rps"] / limit["rps"]
+    return {"load_average": os.getloadavg(), "in_process": limit, "in_process_8_rows": batched,
+            "loopback": runs, "rows_10000": big}
+
+
+def median_of(rounds: list[dict], pick, field: str) -> float:
+    return statistics.median(pick(r)[field] for r in rounds)
+
+
+def report(rounds: list[dict], levels: list[int]) -> None:
+    print("| case | requests/s | p50 ms | p99 ms | share of in-process rps | "
+          "client / server CPU ms per request |\n|---|---|---|---|---|---|")
+    for name, key in [("in process, 1 row per call", "in_process"),
+                      (f"in process, {BATCH_ROWS} rows per call", "in_process_8_rows")]:
+        pick = lambda r, key=key: r[key]
+        share = statistics.median(r[key]["rps"] / r["in_process"]["rps"] for r in rounds)
+        print(f"| {name} | {median_of(rounds, pick, 'rps'):.1f} | {median_of(rounds, pick, 'p50_ms'):.1f} "
+              f"| {median_of(rounds, pick, 'p99_ms'):.1f} | {100 * share:.0f}% | |")
+    for i, level in enumerate(levels):
+        pick = lambda r, i=i: r["loopback"][i]
+        cpu = [median_of(rounds, pick, f) if all(pick(r)[f] is not None for r in rounds) else float("nan")
+               for f in ("client_cpu_ms_per_request", "server_cpu_ms_per_request")]
+        print(f"| loopback, concurrency {level} | {median_of(rounds, pick, 'rps'):.1f} | "
+              f"{median_of(rounds, pick, 'p50_ms'):.1f} | {median_of(rounds, pick, 'p99_ms'):.1f} | "
+              f"{100 * median_of(rounds, pick, 'share_of_in_process_rps'):.0f}% | "
+              f"{cpu[0]:.2f} / {cpu[1]:.2f} |")
+    big = [r["rows_10000"] for r in rounds]
+    print(f"\none request of {big[0]['rows']} rows ({big[0]['bytes']} bytes): median of the rounds' "
+          f"best {statistics.median(b['best_s'] for b in big):.2f} s")
+    loads = ", ".join(f"{r['load_average'][0]:.2f}" for r in rounds)
+    print(f"rounds: {len(rounds)}; 1-minute load average at the start of each: {loads}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=800, help="per concurrency level and round")
+    parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="default: the server's own (the CPU count)")
+    parser.add_argument("--threads", type=int, default=8, help="per worker")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+    rounds = [one_round(args, levels) for _ in range(args.rounds)]
+    results = {"cpus": os.cpu_count(), "workers": args.workers, "threads": args.threads,
+               "requests": args.requests, "rounds": rounds}
     out = REPO / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "endpoint_load.json").write_text(json.dumps(results, indent=2))
-    print(f"| case | requests/s | p50 ms | p99 ms | share of in-process rps |\n|---|---|---|---|---|")
-    print(f"| in process, 1 row per call | {limit['rps']:.1f} | {limit['p50_ms']:.1f} | "
-          f"{limit['p99_ms']:.1f} | 100% |")
-    for r in runs:
-        print(f"| loopback, concurrency {r['concurrency']} | {r['rps']:.1f} | {r['p50_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {100 * r['rps'] / limit['rps']:.0f}% |")
-    print(f"\none request of {big['rows']} rows ({big['bytes']} bytes): best {big['best_s']:.2f} s, "
-          f"median {big['median_s']:.2f} s")
+    report(rounds, levels)
 
 
 if __name__ == "__main__":

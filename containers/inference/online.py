@@ -21,6 +21,22 @@ through BLAS, which computes rows in blocks of four and the rows of an incomplet
 another way, so a row's probability can differ by one ulp between a one-row call and the same row
 inside a file. `score` pads the rows it hands the model to a whole number of blocks (repeating the
 last row) and keeps only the real ones, so every request row is computed as in a file.
+
+Scoring one row costs about as much as scoring thirty: nearly all of it is pandas and
+scikit-learn overhead per call, not per row. So a server worker scores the requests that arrive
+together in one call (`Batcher`) and splits the result, and each request still gets exactly the
+bytes it would get alone:
+- the rows of a call are the requests' own parsed frames, concatenated, never re-parsed text;
+- `booking_id` is the one input column that reaches the answer unchanged, so its type (an empty
+  id makes a float column, a text id a string one) shows in the bytes: each request's part gets
+  its own `booking_id` column back;
+- the other columns only feed the cleaning and the model, and requests share a call only when
+  their columns read alike (`batch_key`): the same names in the same order, numbers that every
+  path reads to the same float (an integer beyond 2**50 could round differently as a float, so
+  such a request is scored alone), and text columns that are text in all of them;
+- rows of a call are computed in whole BLAS blocks (the padding above), as in a file;
+- if a shared call fails, every request is scored again alone, so one bad request cannot fail
+  the others.
 """
 
 from __future__ import annotations
@@ -28,8 +44,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import postprocessing
@@ -42,6 +61,13 @@ BLAS_BLOCK = 8  # a multiple of the row blocks BLAS computes alike (4 on x86-64 
 # Every numeric column the pipeline derives, except the 0/1 flags that can never be missing.
 BATCH_FLOATS = [*preprocessing.NUMERIC_COLS, "arrival_month_num", "arrival_weekday",
                 "total_nights", "total_guests", "adr_per_person"]
+ID_COL = "booking_id"
+EXACT_INT = 2 ** 50         # integers below this are exact as floats, and so are sums of three
+EXACT_INT_DIGITS = 15       # a written integer of at most 15 characters is below 10**15 < 2**50
+BATCH_MAX_ROWS = 512        # a request with more rows is scored on its own
+GATHER_SECONDS = 0.020      # how long a call waits at most for the requests it expects
+REQUIRED, NUMERIC = set(preprocessing.REQUIRED_COLS), set(preprocessing.NUMERIC_COLS)
+RECENT_CALLS = 4            # it expects as many as the largest of this many calls before it
 
 
 class BadRequest(Exception):
@@ -108,7 +134,9 @@ def json_cell(value: Any) -> str:
 def score(raw: pd.DataFrame, model) -> pd.DataFrame:
     """The predictions.csv rows for these raw bookings, in order."""
     features = preprocessing.preprocess(raw)
-    features[BATCH_FLOATS] = features[BATCH_FLOATS].astype("float64")
+    for column in BATCH_FLOATS:
+        if features[column].dtype != "float64":
+            features[column] = features[column].astype("float64")
     probability = predict.predict_probability(pad_rows(features, BLAS_BLOCK), model)[:len(features)]
     return postprocessing.score_bookings(predict.add_probability(features, probability))
 
@@ -118,7 +146,7 @@ def pad_rows(frame: pd.DataFrame, block: int) -> pd.DataFrame:
     missing = -len(frame) % block
     if not len(frame) or not missing:
         return frame
-    return pd.concat([frame, frame.iloc[[-1] * missing]], ignore_index=True)
+    return frame.iloc[[*range(len(frame)), *[len(frame) - 1] * missing]]
 
 
 def json_records(scored: pd.DataFrame) -> list[dict]:
@@ -127,17 +155,190 @@ def json_records(scored: pd.DataFrame) -> list[dict]:
     return [{k: v.item() if hasattr(v, "item") else v for k, v in row.items()} for row in rows]
 
 
-def render(scored: pd.DataFrame, accept: str) -> tuple[bytes, str]:
+def response_type(accept: str, content_type: str) -> str:
+    """The media type to answer in: Accept, else the request's own type (406 if neither works)."""
+    wanted = media_type(content_type if media_type(accept) in ("", "*/*") else accept)
+    if wanted not in CONTENT_TYPES:
+        raise BadRequest(f"cannot answer in {accept!r}; accept text/csv or application/json", 406)
+    return wanted
+
+
+def render(scored: pd.DataFrame, kind: str) -> tuple[bytes, str]:
     """(body, content type): the predictions.csv text, or the same rows as JSON records."""
-    kind = media_type(accept)
     if kind == CSV:
         return scored.to_csv(index=False).encode(), CSV
-    if kind == JSON:
-        return json.dumps(json_records(scored), allow_nan=False).encode(), JSON
-    raise BadRequest(f"cannot answer in {accept!r}; accept text/csv or application/json", 406)
+    return json.dumps(json_records(scored), allow_nan=False).encode(), JSON
 
 
-def invoke(body: bytes, content_type: str, accept: str, model) -> tuple[bytes, str]:
-    """One /invocations request: raw bookings in, scored bookings out."""
-    wanted = content_type if media_type(accept) in ("", "*/*") else accept
-    return render(score(read_bookings(body, content_type), model), wanted)
+def invoke(body: bytes, content_type: str, accept: str, model,
+           batcher: "Batcher | None" = None) -> tuple[bytes, str]:
+    """One /invocations request: raw bookings in, scored bookings out (with others' rows in one
+    scoring call when a `batcher` is given; the bytes are the same)."""
+    raw = read_bookings(body, content_type)
+    kind = response_type(accept, content_type)
+    return render(batcher.score(raw) if batcher else score(raw, model), kind)
+
+
+# --- scoring concurrent requests together ------------------------------------------------------
+
+def batch_key(raw: pd.DataFrame) -> tuple | None:
+    """Requests with equal keys can share a scoring call and each get its own bytes; None: this
+    request is scored alone (too many rows, or a number a float could round)."""
+    if len(raw) > BATCH_MAX_ROWS:
+        return None
+    key, integers = [], []
+    for name, dtype in zip(raw.columns, raw.dtypes):
+        if name == ID_COL or name not in REQUIRED:
+            kind = "any"          # booking_id is put back per request; the rest is never read
+        elif name in NUMERIC:
+            if dtype.kind == "i":
+                integers.append(name)
+            elif dtype.kind != "f" and not (is_text(dtype) and short_numbers(raw[name])):
+                return None
+            kind = "number"       # int, float and text all read to the same float
+        elif is_text(dtype) or (dtype.kind == "f" and np.isnan(raw[name].to_numpy()).all()):
+            kind = "text"         # an empty column reads as float, and is missing either way
+        else:
+            kind = str(dtype)
+        key.append((name, kind))
+    for name in integers:
+        values = raw[name].to_numpy()
+        if values.min() <= -EXACT_INT or values.max() >= EXACT_INT:
+            return None
+    return tuple(key)
+
+
+def short_numbers(column: pd.Series) -> bool:
+    """Whether every text of this numeric column is short enough that, if it is an integer, it
+    is below 2**50 (so it reads to the same number as an int or as a float)."""
+    return bool((column.dropna().astype(str).str.strip().str.len() <= EXACT_INT_DIGITS).all())
+
+
+def is_text(dtype) -> bool:
+    return dtype == object or isinstance(dtype, pd.StringDtype)
+
+
+def split(scored: pd.DataFrame, raws: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The scored rows of each request, with that request's own booking_id column (the call's
+    column has the same values, so only its type can differ)."""
+    parts, start = [], 0
+    for raw in raws:
+        part = scored.iloc[start:start + len(raw)].reset_index(drop=True)
+        if raw[ID_COL].dtype != part[ID_COL].dtype:
+            part[ID_COL] = raw[ID_COL].reset_index(drop=True)
+        parts.append(part)
+        start += len(raw)
+    return parts
+
+
+class Waiting:
+    """One request's rows, waiting for a scoring call, then its scored rows or the error."""
+
+    def __init__(self, raw: pd.DataFrame, key: tuple):
+        self.raw, self.key = raw, key
+        self.scored: pd.DataFrame | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class Batcher:
+    """Scores the requests that one worker's threads receive together, in one call per kind.
+
+    One call runs at a time. A request joins the queue; if no call is running, its thread
+    runs one on everything queued by then (grouped by `batch_key`), otherwise it waits until a
+    call has scored it, or until the running call ends and it may run the next. So the requests
+    that arrive while a call runs share the next call. Before a call takes the queue, it waits up
+    to GATHER_SECONDS for as many requests as the previous call had (the clients of a busy
+    endpoint send their next requests together); a lone client never waits. Requests too big to
+    share, or with numbers a float could round, are scored alone, in turn.
+    """
+
+    def __init__(self, model, gather_seconds: float = GATHER_SECONDS):
+        self.model, self.gather_seconds = model, gather_seconds
+        self.queue: list[Waiting] = []
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)    # a request joined the queue
+        self.finished = threading.Condition(self.lock)   # a call ended
+        self.busy = False
+        self.recent = [1]       # request counts of the last RECENT_CALLS calls
+
+    def score(self, raw: pd.DataFrame) -> pd.DataFrame:
+        key = batch_key(raw)
+        if key is None:
+            self.take_turn(lambda: True)
+            try:
+                return score(raw, self.model)
+            finally:
+                self.end_turn()
+        waiting = Waiting(raw, key)
+        with self.lock:
+            self.queue.append(waiting)
+            self.arrived.notify()
+        while self.take_turn(lambda: not waiting.done):
+            try:
+                self.run(self.gather())
+            finally:
+                self.end_turn()
+        if waiting.error is not None:
+            raise waiting.error
+        return waiting.scored
+
+    def take_turn(self, wanted) -> bool:
+        """Wait until no call runs or `wanted()` is false; True: the caller now runs the call."""
+        with self.lock:
+            while self.busy and wanted():
+                self.finished.wait()
+            if not wanted():
+                return False
+            self.busy = True
+            return True
+
+    def end_turn(self) -> None:
+        with self.lock:
+            self.busy = False
+            self.finished.notify_all()
+
+    def gather(self) -> list[Waiting]:
+        """Everything queued, after waiting briefly for as many requests as recent calls had.
+
+        Clients of a busy endpoint send their next request as soon as they have their answer, so
+        a call that started on the first of them would leave the rest to the next call, and the
+        clients would stay split in two groups, each waiting for the other's call. Waiting for
+        the largest recent count keeps them in one call; a lone client never waits, and when
+        clients leave the count drops after RECENT_CALLS calls."""
+        expected = max(self.recent)
+        deadline = time.monotonic() + self.gather_seconds
+        with self.lock:
+            while len(self.queue) < expected and (left := deadline - time.monotonic()) > 0:
+                self.arrived.wait(left)
+            taken, self.queue = self.queue, []
+        self.recent = [*self.recent, len(taken)][-RECENT_CALLS:]
+        return taken
+
+    def run(self, taken: list[Waiting]) -> None:
+        groups: dict[tuple, list[Waiting]] = {}
+        for waiting in taken:
+            groups.setdefault(waiting.key, []).append(waiting)
+        for group in groups.values():
+            raws = [w.raw for w in group]
+            try:
+                parts = split(score(pd.concat(raws, ignore_index=True), self.model), raws) \
+                    if len(group) > 1 else [score(raws[0], self.model)]
+            except Exception as exc:
+                if len(group) == 1:
+                    self.finish(group[0], error=exc)
+                    continue
+                parts = [None] * len(group)     # score each alone: one cannot fail the others
+            for waiting, part in zip(group, parts):
+                self.finish(waiting, part)
+
+    def finish(self, waiting: Waiting, part: pd.DataFrame | None = None,
+               error: BaseException | None = None) -> None:
+        if part is None and error is None:
+            try:
+                part = score(waiting.raw, self.model)
+            except Exception as exc:
+                error = exc
+        with self.lock:
+            waiting.scored, waiting.error, waiting.done = part, error, True
+            self.finished.notify_all()

@@ -11,6 +11,9 @@ above them (starting, following, the CLI) never asks which one it has. A backend
                     stop_processing_job, log_lines(name), follow_log(name)
                     (`AwsJobs` over CloudWatch Logs on AWS, `LocalProcessing` locally)
     registry        the model registry (SageMaker Model Registry, or the local one)
+    endpoints       model endpoints: deploy, invoke, invoke_async, describe, list, delete
+                    (`AwsEndpoints` on SageMaker, `LocalEndpoints` servers on this machine;
+                    the interface is drawn in `smlift.serving`)
     target          the state machine executions start on, its role and input defaults
                     (`Target`): on AWS read from the deployment record, locally
                     the one `smlift-pipeline` created from the definition, as `smlift run` does
@@ -20,7 +23,8 @@ above them (starting, following, the CLI) never asks which one it has. A backend
     runs_in_process whether executions run in threads of this process (locally: the process
                     must outlive them, and stop them when interrupted)
 
-`jobs`, `registry` and `target` are built on first use: following an execution needs neither.
+`jobs`, `registry`, `endpoints` and `target` are built on first use: following an execution
+needs none of them.
 """
 
 from __future__ import annotations
@@ -41,7 +45,10 @@ from .local.run import create_pipeline, LOCAL_CODE_URI, LOCAL_ROLE, read_definit
 from .local.s3 import LocalS3, sync_objects
 from .local.sfn import LocalStepFunctions
 from .processing.service import LocalProcessing
+from .local.home import smlift_home
 from .registry import LocalRegistry, ModelRegistry, SageMakerRegistry
+from .serving import LocalEndpoints
+from .serving.remote import AwsEndpoints
 
 
 @dataclass
@@ -70,10 +77,15 @@ class Backend:
     open_jobs: Callable[[], Any] = field(default=lambda: None, repr=False)
     open_state_machine: Callable[[], str] = field(default=lambda: None, repr=False)
     open_folder: Callable[[str, Path], Path] = field(default=None, repr=False)
+    open_endpoints: Callable[[], Any] = field(default=lambda: None, repr=False)
 
     @functools.cached_property
     def jobs(self) -> Any:
         return self.open_jobs()
+
+    @functools.cached_property
+    def endpoints(self) -> Any:
+        return self.open_endpoints()
 
     def list_executions(self, state_machine_arn: str | None = None,
                         status: str | None = None) -> dict:
@@ -118,10 +130,11 @@ class Backend:
 
 def open_backend(*, local: bool = False, region: str | None = None, profile: str | None = None,
                  deployment: str = "smlift", definition_path: str | Path = DEFINITION,
-                 code_dir: str | Path = SCRIPTS) -> Backend:
-    """The backend a command's `--local/--region/--profile` options choose."""
+                 code_dir: str | Path = SCRIPTS, engine: str | None = None) -> Backend:
+    """The backend a command's `--local/--region/--profile` options choose (`engine`: where
+    local jobs and endpoint servers run)."""
     if local:
-        return local_backend(definition_path=definition_path, code_dir=code_dir)
+        return local_backend(definition_path=definition_path, code_dir=code_dir, engine=engine)
     return aws_backend(region=region, profile=profile, deployment=deployment)
 
 
@@ -137,7 +150,12 @@ def aws_backend(client: Any = None, *, region: str | None = None, profile: str |
                    runs_in_process=False, unknown_hint=unknown_hint,
                    open_jobs=lambda: AwsJobs(client),
                    open_state_machine=lambda: _deployed_machine(client, deployment),
-                   open_folder=lambda uri, scratch: download_prefix(client, uri, scratch))
+                   open_folder=lambda uri, scratch: download_prefix(client, uri, scratch),
+                   open_endpoints=lambda: _aws_endpoints(client))
+
+
+def _aws_endpoints(client: Any) -> AwsEndpoints:
+    return AwsEndpoints(client)
 
 
 def _deployed_machine(client: Any, deployment: str) -> str:
@@ -185,7 +203,12 @@ def local_backend(home: Path | None = None, *, definition_path: str | Path = DEF
                    open_target=lambda: local_target(sfn, definition_path, code_dir, home),
                    poll_seconds=0.5, runs_in_process=True,
                    open_jobs=lambda: LocalProcessing(home, store=sfn.store),
-                   open_folder=lambda uri, scratch: LocalS3(home).path_for(uri).resolve())
+                   open_folder=lambda uri, scratch: LocalS3(home).path_for(uri).resolve(),
+                   open_endpoints=lambda: _local_endpoints(home, sfn.store, engine))
+
+
+def _local_endpoints(home: Path | None, store: Any, engine: str | None) -> LocalEndpoints:
+    return LocalEndpoints(home or smlift_home(), registry=LocalRegistry(store), engine=engine)
 
 
 def local_target(sfn: Any, definition_path: str | Path = DEFINITION,

@@ -1,17 +1,22 @@
-"""`smlift serve` and `smlift endpoints`: a model behind an endpoint. Thin: parse, call one
-`smlift.serving` function, render."""
+"""`smlift serve` and `smlift endpoints`: a model behind an endpoint. Thin: parse, take the
+endpoints of the chosen side (`Backend.endpoints`: `LocalEndpoints` with --local, else
+`AwsEndpoints`; one interface, drawn in `smlift.serving`), call one method, render.
+
+`--output json` (the default) prints one JSON document on stdout; `table` and `text` print the
+endpoints' rows. Progress and plans go to stderr, so stdout stays one document.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
+from .output import output_option, render
 
-def dump(value) -> str:
-    return json.dumps(value, indent=2, default=str)
+COLUMNS = ("EndpointName", "EndpointStatus", "EndpointType", "Model", "LastModifiedTime")
+CALL_COLUMNS = ("Operation", "Description")
 
 
 @click.command("serve")
@@ -44,31 +49,41 @@ def endpoints() -> None:
     Example:
       smlift endpoints deploy hotel --model hotel-cancellation:2 --local
       smlift endpoints invoke hotel --body examples/data/bookings.csv --content-type text/csv --local
+      smlift endpoints list --local --output table
       smlift endpoints delete hotel --local
     """
 
 
-def local_endpoints(engine: str | None = None):
-    from ..local.home import smlift_home
-    from ..serving import LocalEndpoints
-
-    return LocalEndpoints(smlift_home(), engine=engine)
+LOCAL_HELP = "Local endpoints (servers on this machine, state under $SMLIFT_HOME); default: AWS."
 
 
-def aws_client(region: str | None, profile: str | None):
-    from ..aws.client import AwsClient
-
-    return AwsClient(region=region, profile=profile)
-
-
-def backend(command):
+def side(command):
     """--local, --region and --profile: local endpoints, or SageMaker's."""
     command = click.option("--profile", help="AWS profile (default: AWS_PROFILE).")(command)
     command = click.option("--region", help="AWS region (default: AWS_REGION).")(command)
     return click.option("--local", is_flag=True, help=LOCAL_HELP)(command)
 
 
-LOCAL_HELP = "Local endpoints (servers on this machine, state under $SMLIFT_HOME); default: AWS."
+def chosen_endpoints(local: bool, region: str | None, profile: str | None,
+                     engine: str | None = None):
+    from ..backend import open_backend
+
+    return open_backend(local=local, region=region, profile=profile, engine=engine).endpoints
+
+
+def progress(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def show(result: dict, output: str) -> None:
+    """A deploy or delete result: the endpoint's row; `text`/`table` list the calls under it."""
+    if output == "json":
+        click.echo(render(result, output))
+        return
+    click.echo(render(result, output, [result], COLUMNS if "EndpointStatus" in result
+                      else ("EndpointName", "DryRun")))
+    if result.get("Calls"):
+        click.echo(render(result, output, result["Calls"], CALL_COLUMNS))
 
 
 @endpoints.command("deploy")
@@ -84,21 +99,26 @@ LOCAL_HELP = "Local endpoints (servers on this machine, state under $SMLIFT_HOME
 @click.option("--target-invocations", type=float, default=100.0, show_default=True,
               help="Autoscaling: invocations per instance per minute to track.")
 @click.option("--memory-mb", type=click.IntRange(1024, 6144), default=2048, show_default=True,
-              help="Serverless: MemorySizeInMB.")
+              help="Serverless: MemorySizeInMB (locally: the server's memory limit).")
 @click.option("--max-concurrency", type=click.IntRange(1, 200), default=5, show_default=True,
-              help="Serverless: MaxConcurrency.")
+              help="Serverless: MaxConcurrency (locally enforced too: excess invocations get "
+                   "ThrottlingException).")
 @click.option("--output-uri", help="Async: the S3 prefix answers are written under.")
 @click.option("--role-arn", help="AWS: the execution role (default: smlift deploy's "
                                   "smlift-sagemaker role).")
 @click.option("--allow-unapproved", is_flag=True, help="Deploy a version that is not Approved.")
-@click.option("--dry-run", is_flag=True, help="AWS: print the plan of API calls, change nothing.")
+@click.option("--dry-run", is_flag=True, help="Print the plan (on stderr) and change nothing.")
 @click.option("--engine", type=click.Choice(["local", "docker"]), default=None,
               help="Local only: where the server runs.")
-@backend
+@side
+@output_option()
 def deploy(name, model, endpoint_type, instance_type, instance_count, min_capacity, max_capacity,
            target_invocations, memory_mb, max_concurrency, output_uri, role_arn, allow_unapproved,
-           dry_run, engine, local, region, profile) -> None:
+           dry_run, engine, local, region, profile, output) -> None:
     """Put a registered model version behind an endpoint (a second deploy updates it in place).
+
+    Instance type and count, autoscaling and the role are AWS settings; a local endpoint is one
+    server and does not use them.
 
     \b
     Example:
@@ -107,24 +127,13 @@ def deploy(name, model, endpoint_type, instance_type, instance_count, min_capaci
       smlift endpoints deploy hotel-async --model hotel-cancellation:2 --type async \\
              --output-uri s3://answers/hotel/ --dry-run
     """
-    if local:
-        record = local_endpoints(engine).deploy(
-            name, model, endpoint_type=endpoint_type, allow_unapproved=allow_unapproved,
-            output_uri=output_uri, memory_mb=memory_mb, max_concurrency=max_concurrency)
-        click.echo(f"endpoint {name}: {record['Model']} InService at {record['Url']}")
-        return
-    from ..registry import SageMakerRegistry
-    from ..serving.remote import deploy_endpoint
-
-    client = aws_client(region, profile)
-    plan = deploy_endpoint(
-        client, SageMakerRegistry(client), name, model, allow_unapproved=allow_unapproved,
-        role_arn=role_arn, dry_run=dry_run, echo=click.echo, endpoint_type=endpoint_type,
-        instance_type=instance_type, instance_count=instance_count, min_capacity=min_capacity,
-        max_capacity=max_capacity, target_invocations=target_invocations, memory_mb=memory_mb,
+    result = chosen_endpoints(local, region, profile, engine).deploy(
+        name, model, endpoint_type=endpoint_type, allow_unapproved=allow_unapproved,
+        dry_run=dry_run, echo=progress, role_arn=role_arn, instance_type=instance_type,
+        instance_count=instance_count, min_capacity=min_capacity, max_capacity=max_capacity,
+        target_invocations=target_invocations, memory_mb=memory_mb,
         max_concurrency=max_concurrency, output_uri=output_uri)
-    if not dry_run:
-        click.echo(f"endpoint {name}: {len(plan.calls)} call(s) applied")
+    show(result, output)
 
 
 @endpoints.command("invoke")
@@ -134,9 +143,12 @@ def deploy(name, model, endpoint_type, instance_type, instance_count, min_capaci
 @click.option("--input-location", help="async: the request's s3:// URI.")
 @click.option("--content-type", default="text/csv", show_default=True)
 @click.option("--accept", default=None, help="text/csv or application/json.")
-@backend
-def invoke(name, body, input_location, content_type, accept, local, region, profile) -> None:
-    """Send one request and print the answer (async: where it was written).
+@side
+@output_option()
+def invoke(name, body, input_location, content_type, accept, local, region, profile,
+           output) -> None:
+    """Send one request and print the answer's body as it is; for --input-location (async),
+    where the answer will be written (InferenceId, OutputLocation), in --output's format.
 
     \b
     Example:
@@ -145,76 +157,60 @@ def invoke(name, body, input_location, content_type, accept, local, region, prof
     """
     if (body is None) == (input_location is None):
         raise click.UsageError("pass exactly one of --body FILE and --input-location S3-URI")
-    if local:
-        service = local_endpoints()
-        if input_location:
-            click.echo(dump(service.invoke_async(name, input_location, content_type)))
-            return
-        answer = service.invoke(name, body.read_bytes(), content_type, accept)
-    else:
-        from ..serving import remote
-
-        client = aws_client(region, profile)
-        if input_location:
-            click.echo(dump(remote.invoke_async(client, name, input_location, content_type)))
-            return
-        answer = remote.invoke(client, name, body.read_bytes(), content_type, accept)
-    sys.stdout.buffer.write(answer)
+    service = chosen_endpoints(local, region, profile)
+    if input_location:
+        answer = service.invoke_async(name, input_location, content_type)
+        click.echo(render(answer, output, None, ("InferenceId", "OutputLocation")))
+        return
+    sys.stdout.buffer.write(service.invoke(name, body.read_bytes(), content_type, accept))
     sys.stdout.flush()
 
 
 @endpoints.command("list")
-@backend
-def list_(local, region, profile) -> None:
-    """List endpoints: name, status, model, URL.
+@side
+@output_option()
+def list_(local, region, profile, output) -> None:
+    """List endpoints, as ListEndpoints answers (locally with their model, type and URL).
 
     \b
     Example:
-      smlift endpoints list --local
+      smlift endpoints list --local --output table
     """
-    if not local:
-        for record in aws_client(region, profile).list_endpoints():
-            click.echo(f"{record['EndpointName']}\t{record['EndpointStatus']}")
-        return
-    for record in local_endpoints().list():
-        click.echo(f"{record['EndpointName']}\t{record['EndpointStatus']}\t{record['Model']}\t"
-                   f"{record.get('EndpointType', 'realtime')}\t{record['Url']}")
+    found = chosen_endpoints(local, region, profile).list()
+    text = render({"Endpoints": found}, output, found, COLUMNS)
+    if text:  # no endpoints as text: no lines at all
+        click.echo(text)
 
 
 @endpoints.command("describe")
 @click.argument("name")
-@backend
-def describe(name, local, region, profile) -> None:
-    """Print an endpoint as describe_endpoint does, as JSON.
+@side
+@output_option()
+def describe(name, local, region, profile, output) -> None:
+    """Describe an endpoint, as DescribeEndpoint answers.
 
     \b
     Example:
       smlift endpoints describe hotel --local
     """
-    if not local:
-        click.echo(dump(aws_client(region, profile).describe_endpoint(EndpointName=name)))
-        return
-    click.echo(dump(local_endpoints().describe(name)))
+    answer = chosen_endpoints(local, region, profile).describe(name)
+    click.echo(render(answer, output, None, COLUMNS))
 
 
 @endpoints.command("delete")
 @click.argument("name")
-@click.option("--dry-run", is_flag=True, help="AWS: print the plan of API calls, change nothing.")
-@backend
-def delete(name, dry_run, local, region, profile) -> None:
+@click.option("--dry-run", is_flag=True, help="Print what would be removed, change nothing.")
+@side
+@output_option()
+def delete(name, dry_run, local, region, profile, output) -> None:
     """Stop an endpoint and remove exactly what deploy made.
 
     \b
     Example:
       smlift endpoints delete hotel --local
     """
-    if not local:
-        from ..serving.remote import delete_endpoint
-
-        delete_endpoint(aws_client(region, profile), name, dry_run=dry_run, echo=click.echo)
-        return
-    local_endpoints().delete(name)
-    click.echo(f"endpoint {name} deleted")
+    show(chosen_endpoints(local, region, profile).delete(name, dry_run=dry_run, echo=progress),
+         output)
 
 
 @endpoints.command("manifest")

@@ -13,11 +13,18 @@ turns a resolved image (`smlift.images.resolve_image`) into the process that doe
 
 Either way the server listens on the loopback only, and gets the image's own ENV and the
 hosting variables, never this machine's environment (no AWS credentials, no SMLIFT_HOME).
+
+A memory size (a serverless endpoint's MemorySizeInMB) is the container's memory limit on the
+Docker engine (`--memory`, no swap beyond it), as SageMaker gives a serverless endpoint that
+much memory. On the local engine it is a best effort: each server process may allocate at most
+that much (RLIMIT_DATA, set on the server right after it starts and inherited by its workers),
+a limit per process rather than on their sum.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -46,6 +53,7 @@ class HostingCommand:
     cwd: Path | None
     url: str
     container: str | None = None   # docker only: the container to remove when it stops
+    memory_mb: int | None = None   # local engine: RLIMIT_DATA of each server process
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -55,13 +63,16 @@ def free_port(host: str = LOOPBACK) -> int:
 
 
 def hosting_command(image, port: int, root: Path, *, name: str,
-                    environment: dict[str, str] | None = None) -> HostingCommand:
+                    environment: dict[str, str] | None = None,
+                    memory_mb: int | None = None) -> HostingCommand:
     """The process that serves `image` on 127.0.0.1:`port`. `root` is a folder of the caller's
-    for the local engine's files; `name` names the docker container."""
+    for the local engine's files; `name` names the docker container; `memory_mb` limits it."""
     extra = {"SAGEMAKER_BIND_TO_PORT": str(CONTAINER_PORT), **(environment or {})}
     url = f"http://{LOOPBACK}:{port}"
     if image.engine == "docker":
         argv = ["docker", "run", "--rm", "--name", name, "-p", f"{LOOPBACK}:{port}:{CONTAINER_PORT}"]
+        if memory_mb:
+            argv += ["--memory", f"{memory_mb}m", "--memory-swap", f"{memory_mb}m"]
         for key in sorted(extra):
             argv += ["-e", key]
         client = {k: os.environ[k] for k in DOCKER_CLIENT_ENV if k in os.environ}
@@ -84,7 +95,7 @@ def hosting_command(image, port: int, root: Path, *, name: str,
     workdir = root / (image.workdir or "/").lstrip("/")
     workdir.mkdir(parents=True, exist_ok=True)
     return HostingCommand([*argv, "serve", "--host", LOOPBACK, "--port", str(port)], env,
-                          workdir, url)
+                          workdir, url, memory_mb=memory_mb)
 
 
 def lay_out_files(image, root: Path) -> None:
@@ -99,9 +110,22 @@ def start(command: HostingCommand, log: Path) -> subprocess.Popen:
     """Start the server in a session of its own (so it outlives a CLI that exits), output to `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        return subprocess.Popen(command.argv, env=command.env, cwd=command.cwd, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        process = subprocess.Popen(command.argv, env=command.env, cwd=command.cwd, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+    if command.memory_mb:
+        limit_memory(process.pid, command.memory_mb)
+    return process
+
+
+def limit_memory(pid: int, memory_mb: int) -> bool:
+    """RLIMIT_DATA of a running process (Linux); False where the platform cannot."""
+    size = memory_mb * 1024 * 1024
+    try:
+        resource.prlimit(pid, resource.RLIMIT_DATA, (size, size))
+        return True
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def wait_until_ready(url: str, alive: Callable[[], bool], timeout: float = 120,

@@ -10,7 +10,12 @@ on AWS (EndpointName, EndpointArn, EndpointStatus, ProductionVariants, AsyncInfe
                                   image, start a server, wait for /ping, then record it. A second
                                   deploy starts the new server first and stops the old one only
                                   once the new one answers (no downtime), as UpdateEndpoint does.
-    invoke NAME BODY TYPE         POST /invocations; a 4xx answer is an InputError with its reason
+    invoke NAME BODY TYPE         POST /invocations; a 4xx answer is an InputError with its reason.
+                                  A serverless endpoint takes at most MaxConcurrency invocations
+                                  at once, as SageMaker's runtime does: one more is refused at
+                                  once with ThrottlingException (HTTP 429), counted across every
+                                  process on this machine (`ConcurrencySlots`). Its server runs
+                                  with MemorySizeInMB as its memory limit on the Docker engine.
     invoke_async NAME S3-URI      async endpoints: the request read from local S3, the answer
                                   written to local S3 under the endpoint's S3OutputPath
     describe / list / delete      delete stops the server and removes the record
@@ -18,6 +23,8 @@ on AWS (EndpointName, EndpointArn, EndpointStatus, ProductionVariants, AsyncInfe
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -43,6 +50,14 @@ class EndpointError(SmliftError):
     """An endpoint that cannot be deployed, found or invoked."""
 
 
+class EndpointThrottled(EndpointError):
+    """More concurrent invocations than a serverless endpoint's MaxConcurrency: SageMaker's
+    runtime answers HTTP 429 with ThrottlingException, and so does a local endpoint."""
+
+    code = "ThrottlingException"
+    status = 429
+
+
 def parse_model(text: str) -> tuple[str, int | None]:
     """'GROUP' -> (GROUP, None); 'GROUP:3' -> (GROUP, 3)."""
     name, _, version = text.partition(":")
@@ -65,7 +80,12 @@ class LocalEndpoints:
     # --- deploy -----------------------------------------------------------------------------
     def deploy(self, name: str, model: str, *, endpoint_type: str = REALTIME,
                allow_unapproved: bool = False, output_uri: str | None = None,
-               memory_mb: int | None = None, max_concurrency: int | None = None) -> dict:
+               memory_mb: int | None = None, max_concurrency: int | None = None,
+               dry_run: bool = False, echo: Callable[[str], None] | None = None,
+               **aws_only: Any) -> dict:
+        """Start the version's server (then stop the previous one); its record, with `Calls`:
+        what was done, or with `dry_run` only what would be. `aws_only` options (instance type
+        and count, autoscaling, role) have no local meaning and are not used."""
         check_name(name)
         if endpoint_type not in TYPES:
             raise InputError(f"unknown endpoint type {endpoint_type!r}", where="--type",
@@ -77,20 +97,32 @@ class LocalEndpoints:
         chosen = choose_version(self.registry, group, version, require_approved=not allow_unapproved)
         image = self.resolve(chosen.image_uri, engine=self.engine)
         previous = self._read(name)
-        record = self._start(name, chosen, image)
-        record.update(self._type_config(endpoint_type, output_uri, memory_mb, max_concurrency))
+        config = self._type_config(endpoint_type, output_uri, memory_mb, max_concurrency)
+        calls = [{"Operation": "start_server", "Description": f"start {image.uri} for "
+                  f"{chosen.name}:{chosen.version} on the {image.engine} engine"}]
+        if previous is not None:
+            calls.append({"Operation": "stop_server", "Description": "stop the previous server "
+                          f"({previous.get('Model')}) once the new one answers /ping"})
+        for call in calls:
+            (echo or (lambda _: None))(("would " if dry_run else "") + call["Description"])
+        if dry_run:
+            return {"EndpointName": name, "DryRun": True, "Calls": calls}
+        limit = config.get("ServerlessConfig", {}).get("MemorySizeInMB")
+        record = self._start(name, chosen, image, memory_mb=limit)
+        record.update(config)
         if previous is not None:
             record["CreationTime"] = previous["CreationTime"]
         self._write(name, record)
         if previous is not None:
             stop_server(previous)
-        return record
+        return {**record, "DryRun": False, "Calls": calls}
 
-    def _start(self, name: str, version: ModelVersion, image) -> dict:
+    def _start(self, name: str, version: ModelVersion, image, memory_mb: int | None = None) -> dict:
         folder = self.root / name
         serial = uuid.uuid4().hex[:8]
         command = hosting_command(image, free_port(), folder / "root" / serial,
-                                       name=f"smlift-endpoint-{name.lower()}-{serial}")
+                                  name=f"smlift-endpoint-{name.lower()}-{serial}",
+                                  memory_mb=memory_mb)
         log = folder / f"server-{serial}.log"
         process = start(command, log)
         if not wait_until_ready(command.url, lambda: process.poll() is None):
@@ -132,7 +164,9 @@ class LocalEndpoints:
             raise EndpointError(f"endpoint {name} is {record['EndpointStatus']}", where=name,
                                 fix=f"redeploy it: `smlift endpoints deploy {name} --model "
                                     f"{record['Model']} --local`")
-        status, _, answer = invoke(record["Url"], body, content_type, accept)
+        limit = record.get("ServerlessConfig", {}).get("MaxConcurrency")
+        with ConcurrencySlots(self.root / name / "slots", limit).take(name):
+            status, _, answer = invoke(record["Url"], body, content_type, accept)
         if status >= 400:
             reason = answer.decode(errors="replace").strip() or f"HTTP {status}"
             raise InputError(f"endpoint {name} refused the request ({status}): {reason}",
@@ -171,11 +205,19 @@ class LocalEndpoints:
         return [self.describe(p.name) for p in sorted(self.root.iterdir())
                 if (p / "endpoint.json").is_file()]
 
-    def delete(self, name: str) -> dict:
+    def delete(self, name: str, *, dry_run: bool = False,
+               echo: Callable[[str], None] | None = None) -> dict:
+        """Stop the server and remove the record; what was done (`Calls`)."""
         record = self.describe(name)
-        stop_server(record)
-        shutil.rmtree(self.root / name, ignore_errors=True)
-        return record
+        calls = [{"Operation": "stop_server", "Description": f"stop the server of {name} "
+                  f"({record.get('Model')}, pid {record.get('Pid')})"},
+                 {"Operation": "delete_record", "Description": f"remove {self.root / name}"}]
+        for call in calls:
+            (echo or (lambda _: None))(("would " if dry_run else "") + call["Description"])
+        if not dry_run:
+            stop_server(record)
+            shutil.rmtree(self.root / name, ignore_errors=True)
+        return {"EndpointName": name, "DryRun": dry_run, "Calls": calls}
 
     def _read(self, name: str) -> dict | None:
         path = self.root / name / "endpoint.json"
@@ -187,6 +229,37 @@ class LocalEndpoints:
         temp = path.with_suffix(".tmp")
         temp.write_text(json.dumps(record, indent=2))
         os.replace(temp, path)
+
+
+class ConcurrencySlots:
+    """At most `limit` holders at once across processes: one lock file per slot, taken with a
+    non-blocking flock (released by the kernel if the holder dies). No limit: no files."""
+
+    def __init__(self, folder: Path, limit: int | None):
+        self.folder, self.limit = Path(folder), limit
+
+    @contextlib.contextmanager
+    def take(self, name: str):
+        if not self.limit:
+            yield
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for slot in range(self.limit):
+            handle = open(self.folder / f"slot-{slot}", "a+b")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            try:
+                yield
+            finally:
+                handle.close()      # closing releases the lock
+            return
+        raise EndpointThrottled(
+            f"endpoint {name}: {self.limit} invocation(s) already in flight, its MaxConcurrency "
+            "(ThrottlingException, HTTP 429)", where=name,
+            fix="retry with backoff, or redeploy with a higher --max-concurrency")
 
 
 def server_alive(record: dict) -> bool:

@@ -29,7 +29,7 @@ from ..aws.deploy.executor import DisplayOnlyExecutor, Executor
 from ..aws.deploy.models import Plan, role_arn as iam_role_arn
 from ..aws.deploy.models import resource_names as deployment_names
 from ..errors import AwsError, InputError
-from ..registry import ModelVersion, choose_version
+from ..registry import ModelVersion, SageMakerRegistry, choose_version
 from .local import parse_model
 from .manifests import ASYNC, REALTIME, SERVERLESS, resource_names
 
@@ -217,3 +217,42 @@ def delete_endpoint(client, name: str, *, dry_run: bool = False, echo=print) -> 
     plan = plan_delete(client, name)
     (DisplayOnlyExecutor(echo) if dry_run else Executor(client, echo)).execute(plan)
     return plan
+
+
+def calls_json(plan: Plan) -> list[dict]:
+    """A plan's calls as the commands print them: operation, what it does, its parameters."""
+    return [{"Operation": call.method, "Description": call.description,
+             "Parameters": call.shown_params()} for call in plan.calls]
+
+
+class AwsEndpoints:
+    """SageMaker's endpoints through the one AWS door, with the methods of `LocalEndpoints`
+    (the interface is drawn in `smlift.serving`)."""
+
+    def __init__(self, client, registry=None):
+        self.client = client
+        self.registry = registry if registry is not None else SageMakerRegistry(client)
+
+    def deploy(self, name: str, model: str, *, dry_run: bool = False, echo=print,
+               allow_unapproved: bool = False, role_arn: str | None = None, **options) -> dict:
+        """Plan, then apply (or only print the plan); the endpoint's description after it."""
+        plan = deploy_endpoint(self.client, self.registry, name, model, dry_run=dry_run, echo=echo,
+                               allow_unapproved=allow_unapproved, role_arn=role_arn, **options)
+        result = {"EndpointName": name, "DryRun": dry_run, "Calls": calls_json(plan)}
+        return result if dry_run else {**self.describe(name), **result}
+
+    def invoke(self, name: str, body: bytes, content_type: str, accept: str | None = None) -> bytes:
+        return invoke(self.client, name, body, content_type, accept)
+
+    def invoke_async(self, name: str, input_location: str, content_type: str) -> dict:
+        return invoke_async(self.client, name, input_location, content_type)
+
+    def describe(self, name: str) -> dict:
+        return self.client.describe_endpoint(EndpointName=name)
+
+    def list(self) -> list[dict]:
+        return self.client.list_endpoints()
+
+    def delete(self, name: str, *, dry_run: bool = False, echo=print) -> dict:
+        plan = delete_endpoint(self.client, name, dry_run=dry_run, echo=echo)
+        return {"EndpointName": name, "DryRun": dry_run, "Calls": calls_json(plan)}

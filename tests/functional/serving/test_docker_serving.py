@@ -60,4 +60,25 @@ def test_the_image_still_runs_as_a_processing_job(docker_image, tmp_path):
         capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "predict: wrote 2000 rows" in result.stdout
-    assert {p.relative_to(docker_out): p.read_bytes() for p in docker_out.rglob("*.parquet")} == {p.relative_to(local_out): p.read_bytes() for p in local_out.rglob("*.parquet")} != {}  # design 13: Parquet parts
+    assert {p.relative_to(docker_out): p.read_bytes() for p in docker_out.rglob("*.parquet")} == {
+        p.relative_to(local_out): p.read_bytes() for p in local_out.rglob("*.parquet")} != {}
+
+
+def test_a_serverless_docker_endpoint_runs_with_its_memory_size_as_the_container_limit(
+        docker_image, batch_predictions):
+    registry = LocalRegistry()
+    registry.register("hotel-cancellation", "smlift-inference:serving-test")
+    registry.approve("hotel-cancellation", 1)
+    endpoints = LocalEndpoints(smlift_home(), registry=registry, engine="docker")
+    record = endpoints.deploy("hotel-sls", "hotel-cancellation", endpoint_type="serverless",
+                              memory_mb=1024, max_concurrency=2)
+    try:
+        limits = subprocess.run(["docker", "inspect", "--format",
+                                 "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}",
+                                 record["Container"]], capture_output=True, text=True).stdout
+        assert limits.split() == [str(1024 * 1024 * 1024)] * 2
+        body = b"\n".join([HEADER, ROWS[8]]) + b"\n"
+        assert endpoints.invoke("hotel-sls", body, "text/csv").split(b"\n")[1] == \
+            batch_predictions.split(b"\n")[9]
+    finally:
+        endpoints.delete("hotel-sls")

@@ -4,6 +4,8 @@ without downtime, serves asynchronously through local S3, and deletes to nothing
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from smlift.local.home import smlift_home
 from smlift.images import build_image
 from smlift.local.s3 import LocalS3
 from smlift.registry import LocalRegistry
-from smlift.serving import EndpointError, LocalEndpoints
+from smlift.serving import EndpointError, EndpointThrottled, LocalEndpoints
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[3]
@@ -67,9 +69,10 @@ def test_deploy_invoke_update_and_delete(endpoints, batch_predictions, run_cli, 
     assert (code, out.encode()) == (0, header + b"\n" + lines[7] + b"\n")
 
     deleted = endpoints.delete("hotel")
+    assert [call["Operation"] for call in deleted["Calls"]] == ["stop_server", "delete_record"]
     assert endpoints.list() == []
     with pytest.raises(OSError):
-        os.kill(deleted["Pid"], 0)
+        os.kill(second["Pid"], 0)
     with pytest.raises(EndpointError, match="no local endpoint named 'hotel'"):
         endpoints.describe("hotel")
 
@@ -110,3 +113,63 @@ def test_the_server_never_sees_the_callers_secrets(endpoints, monkeypatch):
     names = {entry.split(b"=")[0] for entry in environ if entry}
     assert b"AWS_SECRET_ACCESS_KEY" not in names and b"SMLIFT_HOME" not in names
     assert b"SAGEMAKER_BIND_TO_PORT" in names
+
+
+HOLD_SLOT = """
+import fcntl, sys
+handle = open(sys.argv[1], "a+b")
+fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_serverless_takes_max_concurrency_invocations_and_throttles_the_next(endpoints,
+                                                                             batch_predictions):
+    """Another process's invocation in flight fills MaxConcurrency 1: the next is refused at
+    once with ThrottlingException (429); once it ends, invocations go through again."""
+    record = endpoints.deploy("hotel-sls", MODEL, endpoint_type="serverless", max_concurrency=1,
+                              memory_mb=3072)
+    assert record["ServerlessConfig"] == {"MemorySizeInMB": 3072, "MaxConcurrency": 1}
+    limits = Path(f"/proc/{record['Pid']}/limits").read_text()
+    data = next(line for line in limits.splitlines() if line.startswith("Max data size"))
+    assert data.split()[3:5] == [str(3072 * 1024 * 1024)] * 2
+    assert endpoints.invoke("hotel-sls", body(0), "text/csv").split(b"\n")[1] == \
+        batch_predictions.split(b"\n")[1]
+    slot = smlift_home() / "endpoints" / "hotel-sls" / "slots" / "slot-0"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_SLOT, str(slot)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(EndpointThrottled, match="MaxConcurrency") as refused:
+            endpoints.invoke("hotel-sls", body(0), "text/csv")
+        assert (refused.value.code, refused.value.status) == ("ThrottlingException", 429)
+    finally:
+        holder.communicate("")
+    assert endpoints.invoke("hotel-sls", body(0), "text/csv")
+
+
+def test_the_cli_goes_through_one_interface_with_json_table_and_text(endpoints, run_cli):
+    code, out, err = run_cli("endpoints", "deploy", "hotel", "--model", MODEL, "--local",
+                             "--engine", "local", "--dry-run")
+    assert code == 0, err
+    planned = json.loads(out)
+    assert (planned["DryRun"], planned["Calls"][0]["Operation"]) == (True, "start_server")
+    assert "would start smlift-inference:test" in err and endpoints.list() == []
+    code, out, err = run_cli("endpoints", "deploy", "hotel", "--model", MODEL, "--local",
+                             "--engine", "local", "--output", "text")
+    assert code == 0, err
+    assert out.splitlines()[0].split("\t")[:4] == ["hotel", "InService", "realtime", f"{MODEL}:1"]
+    code, out, _ = run_cli("endpoints", "list", "--local")
+    assert [e["EndpointName"] for e in json.loads(out)["Endpoints"]] == ["hotel"]
+    code, out, _ = run_cli("endpoints", "list", "--local", "--output", "table")
+    header, row = out.splitlines()
+    assert header.split() == ["EndpointName", "EndpointStatus", "EndpointType", "Model",
+                              "LastModifiedTime"]
+    assert row.split()[:4] == ["hotel", "InService", "realtime", f"{MODEL}:1"]
+    code, out, _ = run_cli("endpoints", "describe", "hotel", "--local")
+    assert json.loads(out)["EndpointArn"].endswith(":endpoint/hotel")
+    code, out, err = run_cli("endpoints", "delete", "hotel", "--local")
+    assert code == 0, err
+    assert [c["Operation"] for c in json.loads(out)["Calls"]] == ["stop_server", "delete_record"]
+    assert endpoints.list() == []
