@@ -84,8 +84,14 @@ def preprocess_jobs(env) -> list[str]:
 def test_a_failed_predict_fixed_then_redriven_does_not_preprocess_again(tmp_path, image,
                                                                          clean_result):
     env = home_env(tmp_path, "home")
-    failed = smlift("run", "--name", "fixme", "--image-context", str(image(BROKEN)), env=env)
+    failed = smlift("run", "--name", "fixme", "--image-context", str(image(BROKEN)),
+                    "--output", "json", env=env)
     assert failed.returncode == 1 and "failed step: Predict" in failed.stderr
+    outcome = json.loads(failed.stdout)  # one document; progress stayed on stderr
+    assert (outcome["status"], outcome["failedStep"], outcome["resultUri"]) == (
+        "FAILED", "Predict", None)
+    assert [(s["state"], s["status"]) for s in outcome["steps"]][:2] == [
+        ("Preprocess", "SUCCEEDED"), ("Predict", "FAILED")]
     before = preprocess_jobs(env)
     assert len(before) == 1 and result_files(env) == {}
     assert describe("fixme", env)["redriveStatus"] == "REDRIVABLE"

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import interrupts_deferred, sigterm_interrupts
+from .output import emit, output_option
 from .parity import report_text
 
 _STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED": "red"}
@@ -71,8 +72,9 @@ def _table(steps, execution):
               help="Redrive this failed, aborted or killed execution (ARN or name) instead of "
                    "starting one: changed code is uploaded and a changed image rebuilt first, "
                    "then only the steps that did not succeed run again.")
+@output_option(default="text")
 def run(input_path, name, data_dir, rows, code_dir, image_context, definition_path, build,
-        engine, parity, redrive):
+        engine, parity, redrive, output):
     """Run the whole pipeline locally, with no AWS: in Docker containers where an engine
     answers, else on smlift's own runner.
 
@@ -89,6 +91,7 @@ def run(input_path, name, data_dir, rows, code_dir, image_context, definition_pa
       smlift run --engine docker      # every job in its real image, as SageMaker runs it
       smlift run --rows 1000000 --parity   # a million generated rows (smlift data make)
       smlift run --redrive nightly-2026-11-22   # after a fix: resume where it failed
+      smlift run --parity --output json   # progress on stderr, one JSON document on stdout
     """
     from rich.console import Console
 
@@ -111,13 +114,38 @@ def run(input_path, name, data_dir, rows, code_dir, image_context, definition_pa
                           progress=LiveProgress(console, describe_engine(engine)),
                           redrive=redrive)
     _end_live(console)
-    _report(report.outcome, console)
-    if not report.outcome.succeeded:
-        sys.exit(1)
-    if report.parity is not None:
+    _report(report.outcome, console, preview=output == "text")
+    if output != "text":
+        emit(run_document(report), output, [_step_row(s) for s in report.outcome.steps],
+             ("state", "status", "job", "job_status", "isolation", "seconds"))
+    elif report.outcome.succeeded and report.parity is not None:
         click.echo(report_text(report.parity, "parity with the legacy program:"))
-        if not report.parity.ok:
-            sys.exit(1)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _step_row(step) -> dict:
+    seconds = step.elapsed(step.ended or step.started or 0.0)
+    return {"state": step.state, "status": step.status, "job": step.job_name,
+            "job_status": step.job_status, "isolation": step.isolation,
+            "seconds": None if seconds is None else round(seconds, 2)}
+
+
+def run_document(report) -> dict:
+    """What `run --output json` prints: the execution, each step, where the result went, why it
+    failed, and the parity report when one was asked for."""
+    import dataclasses
+
+    outcome = report.outcome
+    execution = outcome.execution
+    parity = report.parity
+    return {"executionArn": execution.get("executionArn"), "name": execution.get("name"),
+            "status": execution.get("status"), "resultUri": outcome.output_uri,
+            "steps": [_step_row(s) for s in outcome.steps],
+            "failedStep": outcome.failed_step, "error": execution.get("error"),
+            "exitMessage": outcome.exit_message, "logTail": outcome.log_tail,
+            "parity": None if parity is None else dict(dataclasses.asdict(parity), ok=parity.ok,
+                                                        summary=parity.summary())}
 
 
 class LiveProgress:
@@ -177,13 +205,14 @@ def _end_live(console) -> None:
     """Nothing left to end: a Live table is drawn only on a terminal, where it ends itself."""
 
 
-def _report(outcome, console) -> None:
+def _report(outcome, console, preview: bool = True) -> None:
+    """The outcome on stderr; with `preview`, the result's first lines on stdout."""
     execution = outcome.execution
     style = "green" if outcome.succeeded else "red"
     console.print(f"[{style}]{execution['status']}[/] {execution['executionArn']}", highlight=False)
     if outcome.succeeded:
         console.print(f"result: {outcome.output_uri}", markup=False, highlight=False)
-        for line in outcome.preview:
+        for line in outcome.preview if preview else ():
             click.echo(line)
         return
     # what a job wrote is text, never Rich markup ("[/oops]" would crash the report)
