@@ -90,9 +90,14 @@ class StepError(Exception):
 # row-by-row call gives. Only columns of one kind (all text, or all numbers) take that path; a
 # mixed column is handled by the legacy statement itself.
 
+FEW_ROWS = 256  # below this, the legacy statement itself is cheaper than factorising first
+
+
 def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
-    """(codes, uniques) of a text column (missing = code -1), or None for any other column."""
-    if values.dtype.kind != "O" or pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+    """(codes, uniques) of a text column (missing = code -1), or None for any other column and
+    for a few rows (an endpoint's request), where the legacy statement costs less."""
+    if len(values) < FEW_ROWS or values.dtype.kind != "O" or \
+            pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return None
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes, pd.Series(uniques, dtype=values.dtype)

@@ -27,6 +27,19 @@ post = load("chunked_postprocessing", ROOT / "scripts" / "postprocessing.py")
 
 # --- cleaning once per distinct value == the legacy statements ---------------------------------
 
+@pytest.fixture(autouse=True)
+def distinct_values_at_any_size(monkeypatch):
+    """The once-per-distinct-value path even for the few rows of a test (a request of fewer than
+    FEW_ROWS rows takes the legacy statements themselves)."""
+    monkeypatch.setattr(pre, "FEW_ROWS", 0)
+
+
+def test_a_few_rows_take_the_legacy_statements(monkeypatch):
+    monkeypatch.setattr(pre, "FEW_ROWS", 256)
+    assert pre.distinct(pd.Series(["a", "b"] * 127)) is None
+    assert pre.distinct(pd.Series(["a", "b"] * 128)) is not None
+
+
 NUMBER_TEXTS = [" 45 ", "7", "unknown", "", "12.5", "inf", "-inf", "-0.0", "-0", " 1e5", "1.",
                 ".5", "+3", "0x10", "nan", "NaN", "99999999999999999999", "1_000", "\t8\n",
                 "3.14159265358979323846", "1e-320", "TBD", "#VALUE!", "-", "?"]
