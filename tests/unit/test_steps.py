@@ -1,6 +1,5 @@
 """The pure functions of the three migrated steps, and their agreement with the legacy functions."""
 
-import importlib.util
 import json
 import pickle
 import sys
@@ -10,19 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from step_scripts import ROOT, load, post, pre, predict
 
-
-def load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pre = load("step_preprocessing", ROOT / "scripts" / "preprocessing.py")
-predict = load("step_predict", ROOT / "containers" / "inference" / "predict.py")
-post = load("step_postprocessing", ROOT / "scripts" / "postprocessing.py")
 STEPS = [pre, predict, post]
 
 

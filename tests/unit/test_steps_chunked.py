@@ -11,19 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load(name: str, path: Path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pre = load("chunked_preprocessing", ROOT / "scripts" / "preprocessing.py")
-post = load("chunked_postprocessing", ROOT / "scripts" / "postprocessing.py")
+from step_scripts import ROOT, post, pre
 
 # --- cleaning once per distinct value == the legacy statements ---------------------------------
 
