@@ -42,8 +42,6 @@ LAZY_ALLOWED = {
     # `smlift execute` of a definition without Task states (the conformance runner starts
     # hundreds) never pays for loading the Processing integrations.
     "smlift.local.embedded": "start-up time of smlift execute",
-    # The redrive work edits this module at the same time; its imports move up after it lands.
-    "smlift.local.sfn": "redrive edits it in parallel",
 }
 LEAVES = {"smlift.tables", "smlift.errors", "smlift.jsontext", "smlift.names", "smlift.layout", "smlift.confined",
           "smlift.dockerignore"}

@@ -25,13 +25,22 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..asl.redrive import describe_redrive
+from ..asl.clock import RealClock
+from ..asl.definition import load_definition
+from ..asl.engine import (active_execution, check_name, execution_arn, parse_input,
+                          prepare_execution, state_machine_arn)
+from ..asl.history import render_event
+from ..asl.jsonpath import json_equal
+from ..asl.redrive import describe_redrive, prepare_redrive
 from ..errors import ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionError, InputError
 from ..jsontext import loads
+from .embedded import task_registry
+from .store import open_store, process_alive
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -45,23 +54,17 @@ class LocalStepFunctions:
 
     def __init__(self, home: Path | None = None, tasks=None, clock=None, store=None,
                  engine: str | None = None):
-        from .store import open_store
-
         self.home = home
         self.store = store if store is not None else open_store(home)
         self._tasks, self._engine = tasks, engine
         self._tokens: dict[tuple[str, str], float] = {}  # (arn, clientToken) -> redriveDate
         if clock is None:
-            from ..asl.clock import RealClock
-
             clock = RealClock()
         self.clock = clock
 
     @property
     def tasks(self):
         if self._tasks is None:
-            from .embedded import task_registry
-
             self._tasks = task_registry(self.home, self._engine)
         return self._tasks
 
@@ -69,9 +72,6 @@ class LocalStepFunctions:
     def create_state_machine(self, name: str, definition: str | dict, roleArn: str | None = None,
                              **_: Any) -> dict:
         """Create (or, as `smlift` redeploys, update) a state machine after validating it."""
-        from ..asl.definition import load_definition
-        from ..asl.engine import check_name, state_machine_arn
-
         check_name(name, "state machine")
         load_definition(definition, self.tasks)
         text = definition if isinstance(definition, str) else json.dumps(definition)
@@ -102,8 +102,6 @@ class LocalStepFunctions:
 
     # -- executions -----------------------------------------------------------------------
     def _prepare(self, stateMachineArn: str, name: str | None, input: Any):
-        from ..asl.engine import parse_input, prepare_execution
-
         record = self._state_machine(stateMachineArn)
         value = parse_input(input) if isinstance(input, (str, bytes)) else input
         return prepare_execution(record["definition"], value, name=name,
@@ -131,8 +129,6 @@ class LocalStepFunctions:
         """An execution of this name left RUNNING by a process that died can never progress:
         end it FAILED (States.Runtime, as AWS ends an execution it cannot continue) and say so,
         instead of answering with it as a running duplicate (a caller would wait for ever)."""
-        from ..asl.engine import execution_arn
-
         if not name:
             return
         machine = self._state_machine(stateMachineArn)
@@ -165,9 +161,6 @@ class LocalStepFunctions:
 
     def _running_duplicate(self, stateMachineArn: str, name: str | None,
                            input: Any) -> dict | None:
-        from ..asl.engine import execution_arn
-        from ..asl.jsonpath import json_equal
-
         if not name:
             return None
         machine = self._state_machine(stateMachineArn)
@@ -192,10 +185,6 @@ class LocalStepFunctions:
 
         An execution of this process that is RUNNING but not yet registered by its thread
         (just started) is waited for too, not reported at once."""
-        import time
-
-        from ..asl.engine import active_execution
-
         arn = self.store.get_execution(executionArn)["arn"]
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -236,18 +225,12 @@ class LocalStepFunctions:
         return out
 
     def _alive(self, record: dict) -> bool:
-        from ..asl.engine import active_execution
-        from .store import process_alive
-
         if active_execution(record["arn"]) is not None:
             return True
         return record["pid"] != os.getpid() and process_alive(record["pid"])
 
     def get_execution_history(self, executionArn: str, reverseOrder: bool = False,
                               **_: Any) -> dict:
-        from ..asl.engine import active_execution
-        from ..asl.history import render_event
-
         arn = self.store.get_execution(executionArn)["arn"]
         running = active_execution(arn)
         if running is not None:
@@ -282,8 +265,6 @@ class LocalStepFunctions:
         with `redriveDate`. An execution left RUNNING by a process that died is ended first
         (FAILED, States.Runtime), so a crashed run can be redriven. `clientToken` makes a
         retried call idempotent: the same token answers with the redrive it started."""
-        from ..asl.redrive import prepare_redrive
-
         record = self.store.get_execution(executionArn)
         if record["status"] == "RUNNING" and not self._alive(record):
             self.end_dead_execution(record)
@@ -301,8 +282,6 @@ class LocalStepFunctions:
     def stop_execution(self, executionArn: str, error: str | None = None,
                        cause: str | None = None) -> dict:
         """Abort a running execution: its running tasks get their cancel signal."""
-        from ..asl.engine import active_execution
-
         record = self.store.get_execution(executionArn)
         arn = record["arn"]
         running = active_execution(arn)
