@@ -39,11 +39,11 @@ from .aws.client import AwsClient
 from .aws.deploy import lookup_deployment
 from .aws.jobs import AwsJobs
 from .errors import AwsError, DeployError, InputError
-from .images.prebuilt import default_scikit_image
+from .prebuilt import default_scikit_image
 from .layout import DEFINITION, SCRIPTS
-from .local.run import create_pipeline, LOCAL_CODE_URI, LOCAL_ROLE, read_definition
+from .embedded.run import create_pipeline, LOCAL_CODE_URI, LOCAL_ROLE, read_definition
 from .local.s3 import LocalS3, sync_objects
-from .local.sfn import LocalStepFunctions
+from .embedded.sfn import LocalStepFunctions
 from .processing.service import LocalProcessing
 from .local.home import smlift_home
 from .registry import LocalRegistry, ModelRegistry, SageMakerRegistry

@@ -15,7 +15,7 @@ from pathlib import Path
 from .asl.engine import run_execution
 from .errors import DefinitionError, InputError
 from .jsontext import loads
-from .local.embedded import task_registry
+from .embedded.tasks import task_registry
 from .local.home import smlift_home
 from .local.store import open_store
 

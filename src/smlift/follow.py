@@ -28,7 +28,7 @@ from typing import Callable
 
 from .backend import Backend, aws_backend, local_backend
 from .errors import ExecutionDoesNotExist, ExecutionError, InputError, SmliftError, WaitTimeout
-from .local.sfn import LocalStepFunctions
+from .embedded.sfn import LocalStepFunctions
 from .local.store import open_store
 from .names import RUNNING
 

@@ -6,6 +6,8 @@
     execution names     AWS's rule lives with the engine that enforces it,
                         `smlift.asl.engine.check_name`: `smlift run`, `smlift start` and
                         `smlift execute` all call it (so `run(1)` is a name, as on AWS)
+    remote builds       what `smlift build --remote` creates on AWS (`smlift.aws.remote_build`),
+                        and the image-build role in iam/ covers (`smlift.pipeline.iam`)
 """
 
 from __future__ import annotations
@@ -15,5 +17,8 @@ import re
 RUNNING = ("RUNNING", "PENDING_REDRIVE")
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+BUILD_PROJECT_PREFIX = "smlift-build-"  # CodeBuild projects: smlift-build-<repository>-<8 hex>
+BUILD_CONTEXT_PREFIX = "smlift/build/"  # zipped contexts: s3://BUCKET/smlift/build/<project>.zip
 
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
 from .errors import AwsError, InputError, ModelRegistryError
-from .images.registry import tag_problem
+from .imageref import tag_problem
 from .local.store import open_store
 from .pipeline.contract import field_problem
 

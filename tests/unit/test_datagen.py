@@ -8,7 +8,7 @@ import pytest
 
 from smlift.datagen import generated_data, generator_command, make_data
 from smlift.errors import InputError, ProcessingJobError
-from smlift.local.run import RunSources
+from smlift.embedded.run import RunSources
 from smlift.project import read_project
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,12 +7,12 @@ import pytest
 
 from smlift.errors import ImageError, InputError
 from smlift.images import build_image, image_is_stale, list_images, resolve_image
-from smlift.images.dockerfile import pip_installs, read_dockerfile, split_run
+from smlift.dockerfile import pip_installs, read_dockerfile, split_run
 from smlift.images.engine import choose_engine, docker_build
 from smlift.images.registry import check_tag, parse_reference
 from importlib.metadata import version
 
-from smlift.images.prebuilt import RELEASES, sklearn_release
+from smlift.prebuilt import RELEASES, sklearn_release
 from smlift.images.runtimes import requirement_lines, requirements_runtime, sklearn_runtime
 
 PANDAS = version("pandas")
@@ -147,7 +147,7 @@ def test_published_sklearn_uri_of_any_region_names_its_release(uri, version):
     ("sagemaker-scikit-learn:1.4-2-cpu-py3", "names no ECR registry"),
 ])
 def test_sklearn_uris_aws_does_not_publish_are_named_with_the_reason(uri, words):
-    from smlift.images.prebuilt import prebuilt_problem
+    from smlift.prebuilt import prebuilt_problem
 
     assert words in prebuilt_problem(uri)
     assert sklearn_release(uri) is None
@@ -439,7 +439,7 @@ def test_a_failed_pull_says_so_and_falls_back(monkeypatch):
 
 
 def test_the_look_alike_dockerfile_installs_the_images_pins_and_env():
-    from smlift.images.prebuilt import lookalike_dockerfile
+    from smlift.prebuilt import lookalike_dockerfile
 
     text = lookalike_dockerfile(RELEASES["1.4-2"])
     assert text.startswith("# A local look-alike of sagemaker-scikit-learn:1.4-2-cpu-py3")

@@ -8,7 +8,7 @@ import pytest
 
 from smlift.errors import InputError, ModelRegistryError
 from smlift.registry import APPROVED, LocalRegistry
-from smlift.images.prebuilt import default_scikit_image
+from smlift.prebuilt import default_scikit_image
 from smlift.starter import Target, build_input, execution_name, prepare, start_all, start_model
 from smlift.local.store import Store
 

@@ -34,6 +34,7 @@ from typing import Callable
 
 from ..dockerignore import context_files
 from ..errors import AwsError, ImageError, InputError
+from ..names import BUILD_CONTEXT_PREFIX, BUILD_PROJECT_PREFIX
 from .client import AwsClient, require_bucket
 
 BUILD_IMAGE = "aws/codebuild/standard:7.0"   # Ubuntu 22.04, Docker 2x; a supported curated image
@@ -41,8 +42,8 @@ DEFAULT_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE",
                  "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE")
 DEFAULT_ROLE_NAME = "smlift-image-build"
-PROJECT_PREFIX = "smlift-build-"      # temporary projects: smlift-build-<repository>-<8 hex>
-CONTEXT_PREFIX = "smlift/build/"      # zipped contexts: s3://BUCKET/smlift/build/<project>.zip
+PROJECT_PREFIX = BUILD_PROJECT_PREFIX  # temporary projects: smlift-build-<repository>-<8 hex>
+CONTEXT_PREFIX = BUILD_CONTEXT_PREFIX  # zipped contexts: s3://BUCKET/smlift/build/<project>.zip
 TERMINAL = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED")
 POLL_SECONDS = 5.0
 _ECR_BASE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/")

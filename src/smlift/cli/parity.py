@@ -117,7 +117,7 @@ def compare_executions(project, baseline: str, execution: str | None, tolerances
     from ..backend import fetch_result, local_backend
     from ..errors import InputError
     from ..follow import locate
-    from ..local.baseline import changed_files
+    from ..embedded.baseline import changed_files
     from ..parity import compare_outputs, merged_tolerances
 
     if execution is None:

@@ -36,7 +36,7 @@ def redrive(execution, local, client_token, output) -> None:
     from ..backend import local_backend
     from ..errors import ExecutionError
     from ..follow import failure_message, locate
-    from ..local.sfn import LocalStepFunctions
+    from ..embedded.sfn import LocalStepFunctions
     from ..redrive import redrive as redrive_execution
 
     backend = local_backend(sfn=LocalStepFunctions()) if local else locate(execution)

@@ -1,6 +1,6 @@
 """`smlift run`: the whole pipeline on the embedded default, with live progress.
 
-Thin: `smlift.local.run.run_pipeline` does the run; this module draws its progress and report.
+Thin: `smlift.embedded.run.run_pipeline` does the run; this module draws its progress and report.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def run(input_path, name, data_dir, rows, code_dir, image_context, definition_pa
     from rich.console import Console
 
     from ..images.engine import choose_engine, describe_engine
-    from ..local.run import RunSources, run_pipeline
+    from ..embedded.run import RunSources, run_pipeline
 
     console = Console(stderr=True)
     if not console.is_terminal:  # a pipe or a CI log: full ARNs and names, never wrapped

@@ -1,6 +1,6 @@
 """`smlift validate`: check the definition, an execution input, the IAM policies and the hand-offs.
 
-Thin: calls `smlift.pipeline.validate.validate_pipeline` and prints each problem with where it
+Thin: calls `smlift.validate.validate_pipeline` and prints each problem with where it
 is and the fix. Errors are what AWS would reject (or a request that cannot run): exit 1.
 Warnings are smlift's advice (no Retry for capacity errors, no Catch to a Fail state, a
 Dockerfile writing under /opt/ml): exit 0, unless --strict. `--output json` prints one
@@ -63,7 +63,7 @@ def validate(definition: Path, input_path: Path | None, iam_dir: Path | None, no
       smlift validate --definition stepfunctions_config.json --input my-input.json --no-iam
       smlift validate --definition other.asl.json --no-iam --output json
     """
-    from ..pipeline.validate import validate_pipeline
+    from ..validate import validate_pipeline
 
     definition, default_input, default_iam, default_containers = _defaults(definition)
     synthesise = input_path is None and not no_input and not _exists(default_input)

@@ -6,7 +6,7 @@
     backend.snapshot(arn, after_event=0)                      # status, states, new events, jobs
 
 Everything goes through the library's public clients: `LocalStepFunctions` (executions),
-`LocalProcessing` (jobs, logs), `LocalS3`, `images.list_images` and `pipeline.validate`. The
+`LocalProcessing` (jobs, logs), `LocalS3`, `images.list_images` and `validate`. The
 console's executions run in its own process, on `LocalStepFunctions`'s threads, so they go on
 when the browser closes; `started` remembers them so that quitting the console can wait.
 
@@ -34,12 +34,12 @@ from ..images import list_images
 from ..jsontext import loads
 from ..layout import DEFINITION as DEFAULT_DEFINITION
 from ..layout import LOCAL_INPUT as DEFAULT_INPUT
-from ..local.run import STATE_MACHINE_NAME
+from ..embedded.run import STATE_MACHINE_NAME
 from ..local.s3 import LocalS3, list_entries
-from ..local.sfn import LocalStepFunctions
+from ..embedded.sfn import LocalStepFunctions
 from ..names import TERMINAL
 from ..pipeline.graph import graph_of
-from ..pipeline.validate import validate_pipeline
+from ..validate import validate_pipeline
 from ..processing import integration
 from ..processing.service import LocalProcessing
 from .progress import details_of, progress_json

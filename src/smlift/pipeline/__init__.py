@@ -1,5 +1,6 @@
-"""The pipeline contract: the execution input (`contract`), the IAM policies (`iam`), the checks
-of `smlift validate` (`validate`) and the drawings of `smlift graph` (`graph`).
+"""The pipeline contract: the execution input (`contract`), the IAM policies (`iam`), what
+sm-docker names on AWS (`smdocker`) and the drawings of `smlift graph` (`graph`). The checks of
+`smlift validate` run them against a definition from above (`smlift.validate`).
 
 Here: `read_json_file`, the one reader of the JSON files a user edits (the input, the iam/
 templates, the definition), so that every one of them fails the same way: InputError naming the

@@ -25,8 +25,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..errors import InputError, SmliftError
 from ..names import BUCKET
-from ..images.prebuilt import prebuilt_problem
-from ..images.registry import tag_problem
+from ..prebuilt import prebuilt_problem
+from ..imageref import tag_problem
 from ..local.s3 import check_key
 from . import read_json_file
 

@@ -7,7 +7,7 @@ Three roles, each a trust policy and a permission policy (`iam/<role>-trust.json
     sagemaker       the jobs' execution role: read input and code, write output, pull, log
     imagebuild      the CodeBuild role of remote image builds: `smlift build --remote` and
                     sm-docker's (its project, log group, context and repository names are
-                    written into the policy; smlift.aws.smdocker lists them)
+                    written into the policy; smlift.pipeline.smdocker lists them)
 
 `render` fills the placeholders in (on the parsed JSON, so a value never breaks the quoting) and
 refuses to leave any unfilled, naming each one and its file. `values_for_input` derives the values
@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 from .. import layout
 from ..errors import InputError
-from ..aws.remote_build import CONTEXT_PREFIX, PROJECT_PREFIX
+from ..names import BUILD_CONTEXT_PREFIX, BUILD_PROJECT_PREFIX
 from . import read_json_file
 
 ROLES = ("stepfunctions", "sagemaker", "imagebuild")
@@ -37,9 +37,8 @@ JOB_NAME_PREFIX = "smlift-"  # every job name in statemachine/definition.asl.jso
 STATE_MACHINE_NAME = "smlift-pipeline"
 SCIKIT_IMAGE_ACCOUNT_US_EAST_1 = "683313688378"
 # `smlift build --remote`'s names (${BuildContextPrefix}, ${BuildProject}); the image-build
-# policy names sm-docker's own (smlift.aws.smdocker) literally, so one role serves both routes.
-BUILD_CONTEXT_PREFIX = CONTEXT_PREFIX
-BUILD_PROJECT = PROJECT_PREFIX + "*"
+# policy names sm-docker's own (smlift.pipeline.smdocker) literally, so one role serves both routes.
+BUILD_PROJECT = BUILD_PROJECT_PREFIX + "*"
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9]*)\}")
 # Actions that have no resource-level permissions: "Resource": "*" is the only choice.
 RESOURCE_WILDCARD_ONLY = frozenset({"ecr:getauthorizationtoken", "cloudwatch:putmetricdata"})

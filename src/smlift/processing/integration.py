@@ -1,6 +1,6 @@
 """The `sagemaker:createProcessingJob` Task integration of the local engine.
 
-    register(registry, home)     # in smlift.local.embedded.task_registry
+    register(registry, home)     # in smlift.embedded.tasks.task_registry
 
 registers, for every region's form of the ARN:
 

@@ -48,7 +48,7 @@ from typing import Any, Callable
 from ..asl.clock import RealClock
 from ..errors import ImageError, SmliftError, StorageError
 from ..images import resolve_image
-from ..images.prebuilt import LOOKALIKE_PYTHON, sklearn_release
+from ..prebuilt import LOOKALIKE_PYTHON, sklearn_release
 from ..local.home import smlift_home
 from ..local.s3 import LocalS3
 from ..local.store import open_store, process_alive

@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from smlift.pipeline.validate import resolve_requests
+from smlift.validate import resolve_requests
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parents[3]

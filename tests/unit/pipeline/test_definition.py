@@ -10,7 +10,7 @@ from smlift.asl.clock import VirtualClock
 from smlift.asl.engine import run_execution
 from smlift.asl.tasks import TaskRegistry
 from smlift.errors import StatesError
-from smlift.pipeline.validate import AWKWARD_NAME, PROCESSING_SYNC, resolve_requests
+from smlift.validate import AWKWARD_NAME, PROCESSING_SYNC, resolve_requests
 from smlift.processing.request import check_create_processing_job
 
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")

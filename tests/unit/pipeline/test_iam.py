@@ -100,7 +100,7 @@ def test_star_resource_is_flagged_unless_the_action_cannot_be_scoped():
 
 
 def test_image_build_role_covers_both_sm_docker_project_forms_and_their_repositories(roles):
-    from smlift.aws import smdocker
+    from smlift.pipeline import smdocker
 
     policy = roles["imagebuild"].policy
     logs = "arn:aws:logs:us-east-1:111122223333:log-group:/aws/codebuild/"

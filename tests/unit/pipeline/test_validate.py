@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from smlift.pipeline.validate import input_reads, reads_contract, synthesise_input, validate_pipeline
+from smlift.validate import input_reads, reads_contract, synthesise_input, validate_pipeline
 
 
 @pytest.fixture
@@ -282,7 +282,7 @@ def test_the_repository_definition_scales_out_cleanly(files):
 def test_validate_run_and_deploy_word_a_bad_definition_the_same(files):
     from smlift.aws.deploy.desired import read_definition as deploy_reads
     from smlift.errors import InputError
-    from smlift.local.run import read_definition as run_reads
+    from smlift.embedded.run import read_definition as run_reads
 
     files.definition_path.write_text('{"StartAt": "A",\n "States": }')
     files.input_path.write_text(json.dumps(files.input))

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from ...errors import DeployError, InputError
-from ...images.prebuilt import default_scikit_image, SCIKIT_IMAGE_ACCOUNTS
+from ...prebuilt import default_scikit_image, SCIKIT_IMAGE_ACCOUNTS
 from ...layout import DEFINITION, IAM, SCRIPTS
 from ...names import BUCKET
 from ...pipeline import iam, read_definition as read_definition_file

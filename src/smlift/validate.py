@@ -46,17 +46,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..asl.clock import VirtualClock
-from ..asl.definition import load_definition
-from ..asl.engine import run_execution
-from ..asl.tasks import TaskRegistry
-from ..aws import smdocker
-from ..errors import DefinitionError, InputError, SmliftError
-from ..images.dockerfile import dockerfile_warnings
-from ..processing.request import check_create_processing_job, check_template_fields
-from . import iam, read_definition
-from ..images.prebuilt import default_scikit_image
-from .contract import EXAMPLES, PipelineInput, input_problems, read_input_file
+from .asl.clock import VirtualClock
+from .asl.definition import load_definition
+from .asl.engine import run_execution
+from .asl.tasks import TaskRegistry
+from .dockerfile import dockerfile_warnings
+from .errors import DefinitionError, InputError, SmliftError
+from .pipeline import iam, read_definition, smdocker
+from .pipeline.contract import EXAMPLES, PipelineInput, input_problems, read_input_file
+from .prebuilt import default_scikit_image
+from .processing.request import check_create_processing_job, check_template_fields
 
 PROCESSING_SYNC = "arn:aws:states:::sagemaker:createProcessingJob.sync"
 PROCESSING_RESOURCES = (PROCESSING_SYNC, "arn:aws:states:::sagemaker:createProcessingJob")

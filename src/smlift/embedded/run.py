@@ -45,9 +45,9 @@ from ..pipeline import read_definition as read_definition_file
 from ..pipeline.contract import load_pipeline_input
 from ..project import Project
 from ..processing.service import LocalProcessing
-from .embedded import task_registry
-from .home import smlift_home
-from .s3 import LocalS3, sync_objects
+from .tasks import task_registry
+from ..local.home import smlift_home
+from ..local.s3 import LocalS3, sync_objects
 from .sfn import LocalStepFunctions
 
 STATE_MACHINE_NAME = "smlift-pipeline"

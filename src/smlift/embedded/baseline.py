@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import InputError
 from ..parity import ParityReport, Tolerances, compare_outputs, merged_tolerances, same_bytes
 from ..project import Project
-from .s3 import LocalS3
+from ..local.s3 import LocalS3
 from .sfn import LocalStepFunctions
 
 

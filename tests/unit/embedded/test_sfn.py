@@ -10,7 +10,7 @@ import pytest
 from smlift.asl.tasks import TaskRegistry
 from smlift.errors import (DefinitionError, ExecutionAlreadyExists, ExecutionDoesNotExist,
                            InputError)
-from smlift.local.sfn import LocalStepFunctions
+from smlift.embedded.sfn import LocalStepFunctions
 from smlift.local.store import Store
 
 PASS = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}}
@@ -143,7 +143,7 @@ def test_starting_the_name_of_an_execution_whose_process_died_ends_it_failed_and
     import subprocess
 
     from smlift.errors import ExecutionAlreadyExists
-    from smlift.local.sfn import LocalStepFunctions
+    from smlift.embedded.sfn import LocalStepFunctions
 
     sfn = LocalStepFunctions(home=tmp_path)
     arn = sfn.create_state_machine(name="m", definition={

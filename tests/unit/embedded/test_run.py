@@ -1,6 +1,6 @@
 import json
 
-from smlift.local.run import StepProgress, image_tag, step_progress
+from smlift.embedded.run import StepProgress, image_tag, step_progress
 
 
 def event(kind, ts, **details):

@@ -26,7 +26,7 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ImageError
+from .errors import ImageError
 
 # What the official base images set, so that `ENV PATH=/x:$PATH` and an inherited CMD come out
 # as they would in Docker. Unknown bases get Docker's default PATH and no CMD.

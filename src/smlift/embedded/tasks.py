@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..asl.tasks import TaskRegistry
-from .home import smlift_home
+from ..local.home import smlift_home
 
 
 def task_registry(home: Path | None = None, engine: str | None = None) -> TaskRegistry:
