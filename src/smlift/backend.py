@@ -38,14 +38,14 @@ from typing import Any, Callable
 from .aws.client import AwsClient
 from .aws.deploy import lookup_deployment
 from .aws.jobs import AwsJobs
-from .errors import AwsError, DeployError, InputError
-from .prebuilt import default_scikit_image
-from .layout import DEFINITION, SCRIPTS
 from .embedded.run import create_pipeline, LOCAL_CODE_URI, LOCAL_ROLE, read_definition
-from .local.s3 import LocalS3, sync_objects
 from .embedded.sfn import LocalStepFunctions
-from .processing.service import LocalProcessing
+from .errors import AwsError, DeployError, InputError
+from .layout import DEFINITION, SCRIPTS
 from .local.home import smlift_home
+from .local.s3 import LocalS3, sync_objects
+from .prebuilt import default_scikit_image
+from .processing.service import LocalProcessing
 from .registry import LocalRegistry, ModelRegistry, SageMakerRegistry
 from .serving import LocalEndpoints
 from .serving.remote import AwsEndpoints

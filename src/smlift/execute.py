@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from .asl.engine import run_execution
+from .embedded.tasks import task_registry
 from .errors import DefinitionError, InputError
 from .jsontext import loads
-from .embedded.tasks import task_registry
 from .local.home import smlift_home
 from .local.store import open_store
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Callable
 
 from .backend import Backend, aws_backend, local_backend
-from .errors import ExecutionDoesNotExist, ExecutionError, InputError, SmliftError, WaitTimeout
 from .embedded.sfn import LocalStepFunctions
+from .errors import ExecutionDoesNotExist, ExecutionError, InputError, SmliftError, WaitTimeout
 from .local.store import open_store
 from .names import RUNNING
 

@@ -28,20 +28,20 @@ from typing import Any
 
 from ..asl.engine import check_name, state_machine_arn
 from ..asl.tasks import TaskRegistry
+from ..embedded.run import STATE_MACHINE_NAME
+from ..embedded.sfn import LocalStepFunctions
 from ..errors import ExecutionAlreadyExists, InputError, SmliftError
 from ..execute import state_machine_name_of as definition_stem  # `smlift execute`'s rule
 from ..images import list_images
 from ..jsontext import loads
 from ..layout import DEFINITION as DEFAULT_DEFINITION
 from ..layout import LOCAL_INPUT as DEFAULT_INPUT
-from ..embedded.run import STATE_MACHINE_NAME
 from ..local.s3 import LocalS3, list_entries
-from ..embedded.sfn import LocalStepFunctions
 from ..names import TERMINAL
 from ..pipeline.graph import graph_of
-from ..validate import validate_pipeline
 from ..processing import integration
 from ..processing.service import LocalProcessing
+from ..validate import validate_pipeline
 from .progress import details_of, progress_json
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")

@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from ..errors import InputError
+from ..local.s3 import LocalS3
 from ..parity import ParityReport, Tolerances, compare_outputs, merged_tolerances, same_bytes
 from ..project import Project
-from ..local.s3 import LocalS3
 from .sfn import LocalStepFunctions
 
 

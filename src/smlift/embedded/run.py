@@ -36,19 +36,19 @@ from typing import Any, Callable, ContextManager, Protocol
 from .. import layout
 from ..asl.definition import load_definition
 from ..asl.engine import check_name
+from ..datagen import generated_data
 from ..errors import DefinitionError, InputError, SmliftError
 from ..images import build_image, image_is_stale, resolve_image
+from ..local.home import smlift_home
+from ..local.s3 import LocalS3, sync_objects
 from ..names import TERMINAL
-from ..datagen import generated_data
 from ..parity import compare_outputs, find_project, merged_tolerances, run_legacy
 from ..pipeline import read_definition as read_definition_file
 from ..pipeline.contract import load_pipeline_input
-from ..project import Project
 from ..processing.service import LocalProcessing
-from .tasks import task_registry
-from ..local.home import smlift_home
-from ..local.s3 import LocalS3, sync_objects
+from ..project import Project
 from .sfn import LocalStepFunctions
+from .tasks import task_registry
 
 STATE_MACHINE_NAME = "smlift-pipeline"
 # The embedded default's stand-ins for what `smlift deploy` sets up on AWS.

@@ -39,8 +39,8 @@ from ..asl.jsonpath import json_equal
 from ..asl.redrive import describe_redrive, prepare_redrive
 from ..errors import ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionError, InputError
 from ..jsontext import loads
-from .tasks import task_registry
 from ..local.store import open_store, process_alive
+from .tasks import task_registry
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 

@@ -33,15 +33,15 @@ from pathlib import Path
 from typing import Callable
 
 from .. import layout
+from ..dockerfile import dockerfile_warnings
 from ..errors import ImageError
 from ..local.home import smlift_home
-from .build import plan_build, snapshot
-from .docker_images import docker_image, sklearn_lookalike
-from ..dockerfile import dockerfile_warnings
-from .engine import choose_engine, docker_build
-from .image import LocalImage
 from ..prebuilt import (PREBUILT_SKLEARN_ENV, RELEASES, default_scikit_image, prebuilt_problem,
                        sklearn_release)
+from .build import plan_build, snapshot
+from .docker_images import docker_image, sklearn_lookalike
+from .engine import choose_engine, docker_build
+from .image import LocalImage
 from .registry import ImageRegistry, check_tag
 from .runtimes import requirement_lines, requirements_runtime, sklearn_runtime
 

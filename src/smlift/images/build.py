@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import dockerignore
+from ..dockerfile import CopyStep, DockerfileSpec, RunStep, pip_installs, read_dockerfile
 from ..errors import ImageError
 from ..local.s3 import copy_file
-from ..dockerfile import CopyStep, DockerfileSpec, RunStep, pip_installs, read_dockerfile
 
 # Folders every base image has: `COPY x /tmp` puts x *into* /tmp, as Docker does.
 _BASE_DIRS = {"/", "/tmp", "/opt", "/usr", "/usr/local", "/usr/local/bin", "/usr/bin", "/bin",

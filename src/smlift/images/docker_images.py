@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import ImageError
+from ..prebuilt import SklearnRelease, lookalike_dockerfile
 from .engine import docker_build, inspect_image, pull_with_ecr_login
 from .image import LocalImage
-from ..prebuilt import SklearnRelease, lookalike_dockerfile
 
 LOOKALIKE_LABEL = "org.smlift.prebuilt"
 

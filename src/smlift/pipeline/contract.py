@@ -24,10 +24,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError, SmliftError
-from ..names import BUCKET
-from ..prebuilt import prebuilt_problem
 from ..imageref import tag_problem
 from ..local.s3 import check_key
+from ..names import BUCKET
+from ..prebuilt import prebuilt_problem
 from . import read_json_file
 
 DEFAULTS = {"instance_type": "ml.m5.xlarge", "volume_size": 30, "max_runtime": 3600,

@@ -48,10 +48,10 @@ from typing import Any, Callable
 from ..asl.clock import RealClock
 from ..errors import ImageError, SmliftError, StorageError
 from ..images import resolve_image
-from ..prebuilt import LOOKALIKE_PYTHON, sklearn_release
 from ..local.home import smlift_home
 from ..local.s3 import LocalS3
 from ..local.store import open_store, process_alive
+from ..prebuilt import LOOKALIKE_PYTHON, sklearn_release
 from . import describe as D
 from .cluster import run_cluster
 from .runner import (DEFAULT_GRACE_SECONDS, DOCKER, SANDBOXED, JobControl, RunResult,

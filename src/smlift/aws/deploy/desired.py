@@ -16,10 +16,10 @@ import re
 from pathlib import Path
 
 from ...errors import DeployError, InputError
-from ...prebuilt import default_scikit_image, SCIKIT_IMAGE_ACCOUNTS
 from ...layout import DEFINITION, IAM, SCRIPTS
 from ...names import BUCKET
 from ...pipeline import iam, read_definition as read_definition_file
+from ...prebuilt import default_scikit_image, SCIKIT_IMAGE_ACCOUNTS
 from .models import CODE_PREFIX, CodeObject, Deployment, Role, StateMachine, resource_names
 
 DEFAULT_IMAGE_REPOSITORY = "sagemaker-*"   # the repositories `smlift build --remote` creates
