@@ -129,7 +129,7 @@ def test_the_wheel_lifts_the_second_example_to_green_parity(tmp_path):
 
 
 def test_changed_intermediates_are_listed_but_not_the_results(tmp_path):
-    from smlift.embedded.baseline import changed_files
+    from smlift.baseline import changed_files
 
     for run, value in (("a", "1"), ("b", "2")):
         for rel, text in (("preprocessed/part-0.csv", f"x\n{value}\n"), ("same/x.csv", "x\n1\n"),

@@ -82,6 +82,7 @@ FORBIDDEN = {
     "smlift.starter": {"smlift.cli", "smlift.console", "smlift.execute"},
     "smlift.execute": {"smlift.cli", "smlift.console", "smlift.backend", "smlift.starter",
                        "smlift.follow"},
+    "smlift.baseline": {"smlift.cli", "smlift.console", "smlift.starter", "smlift.execute"},
     "smlift.console": {"smlift.cli"},
 }
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -92,12 +91,13 @@ def parity(data, workdir, rtol, atol, baseline, execution, project_root, output)
       smlift parity --baseline arn:aws:states:eu-west-1:111122223333:execution:smlift:churn-1
       smlift parity --output json
     """
+    from ..baseline import compare_executions
     from ..parity import check_parity, find_project
 
     tolerances = _merge(_tolerances(rtol, "--rtol"), _tolerances(atol, "--atol"))
     project = find_project(project_root)
     if baseline:
-        report = compare_executions(project, baseline, execution, tolerances)
+        report = compare_executions(project, baseline, execution, tolerances=tolerances)
         title = "parity with the baseline:"
     else:
         report = check_parity(data, workdir, project, tolerances=tolerances)
@@ -109,27 +109,3 @@ def parity(data, workdir, rtol, atol, baseline, execution, project_root, output)
          if output == "text" else None)
     if not report.ok:
         sys.exit(1)
-
-
-def compare_executions(project, baseline: str, execution: str | None, tolerances: dict):
-    """`execution` (default: the latest succeeded local run) against `baseline`, each one's
-    result folder fetched through its own backend (an AWS one downloaded to a temporary folder)."""
-    from ..backend import fetch_result, local_backend
-    from ..errors import InputError
-    from ..follow import locate
-    from ..embedded.baseline import changed_files
-    from ..parity import compare_outputs, merged_tolerances
-
-    if execution is None:
-        runs = local_backend().list_executions(status="SUCCEEDED")["executions"]
-        if not runs:
-            raise InputError("no succeeded execution to compare", where="--baseline",
-                             fix="run the pipeline first (smlift run), or pass --execution")
-        execution = runs[0]["executionArn"]
-    with tempfile.TemporaryDirectory(prefix="smlift-baseline-") as scratch:
-        earlier = fetch_result(locate(baseline), baseline, Path(scratch) / "baseline")
-        current = fetch_result(locate(execution), execution, Path(scratch) / "current")
-        report = compare_outputs(earlier, current, project.results,
-                                 merged_tolerances(project, tolerances))
-        return dataclasses.replace(report, changed_intermediates=changed_files(
-            earlier.parent, current.parent, skip=current.name))

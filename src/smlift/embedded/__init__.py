@@ -3,7 +3,6 @@
     sfn.py       a boto3-like Step Functions client over the asl engine and the store
     tasks.py     the local engine's Task integrations (local SageMaker Processing)
     run.py       the steps of `smlift run`: prepare, preflight, start, watch, report
-    baseline.py  a run's results against an earlier run's (`smlift parity --baseline`)
 
 Above `smlift.processing` (its jobs are this engine's Tasks) and `smlift.local` (the storage
 both use), so neither imports this package.
