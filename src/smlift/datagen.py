@@ -28,12 +28,12 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Callable, Sequence
 
 from .errors import InputError, ProcessingJobError
+from .parity import legacy_command
 from .project import Project, project_home
 
 DEFAULT_SEED = 1
@@ -48,21 +48,23 @@ def _run(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess:
                           text=True)
 
 
-def generator_command(project: Project, rows: int, seed: int, out: Path) -> list[str]:
-    """The project's data command with its placeholders filled in (`python`: this Python)."""
-    maker = project.file.data
-    if maker is None:
+def _maker(project: Project):
+    """The project file's [data] table, or an InputError saying how to add one."""
+    if project.file.data is None:
         raise InputError("the project file has no [data] generator", where="smlift.toml",
                          fix=DATA_FIX)
+    return project.file.data
+
+
+def generator_command(project: Project, rows: int, seed: int, out: Path) -> list[str]:
+    """The project's data command with its placeholders filled in (`python`: this Python)."""
     values = {"{rows}": str(rows), "{seed}": str(seed), "{out}": str(out)}
     args = []
-    for word in shlex.split(maker.command):
+    for word in shlex.split(_maker(project).command):
         for key, value in values.items():
             word = word.replace(key, value)
         args.append(word)
-    if args and args[0] in ("python", "python3"):
-        args[0] = sys.executable
-    return args
+    return legacy_command(args) if args else args
 
 
 def make_data(project: Project, rows: int, out: Path | None = None, seed: int = DEFAULT_SEED,
@@ -72,10 +74,7 @@ def make_data(project: Project, rows: int, out: Path | None = None, seed: int = 
     if rows < 1:
         raise InputError(f"--rows must be at least 1, not {rows}", where="--rows",
                          fix="pass a whole number of rows, e.g. --rows 1000000")
-    maker = project.file.data
-    if maker is None:
-        raise InputError("the project file has no [data] generator", where="smlift.toml",
-                         fix=DATA_FIX)
+    maker = _maker(project)
     target = _target(Path(out) if out is not None else project.data_dir, maker.file)
     if target.exists() and not replace:
         raise InputError("the data file already exists", where=str(target),
