@@ -49,6 +49,7 @@ from typing import Any, NamedTuple
 from .asl.clock import VirtualClock
 from .asl.definition import load_definition
 from .asl.engine import run_execution
+from .asl.jsonpath import Field, PathSyntaxError, compile_path
 from .asl.tasks import TaskRegistry
 from .dockerfile import dockerfile_warnings
 from .errors import DefinitionError, InputError, SmliftError
@@ -275,7 +276,6 @@ CONTRACT_FIELDS = ("input_uri", "output_uri", "code_uri", "custom_image_uri", "s
                    "role")
 _JSONPATH = re.compile(r"(?<![\w$])\$(?:\.[A-Za-z_][\w-]*|\[\d+\]|\['[^']*'\]|\[\"[^\"]*\"\])*")
 _STATES_INPUT = re.compile(r"\$states\.(input|context\.Execution\.Input)((?:\.[A-Za-z_]\w*)*)")
-_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 # Where a value lands -> the placeholder put there (a request field, in any Task's request).
 PLACEHOLDER_NUMBERS = {"InstanceCount": 1, "VolumeSizeInGB": 30, "MaxRuntimeInSeconds": 3600,
                        "MaxWaitTimeInSeconds": 3600, "MaxConcurrency": 1, "Seconds": 1,
@@ -381,18 +381,15 @@ def _slug(path: tuple) -> str:
 
 
 def _parse_path(text: str) -> tuple | None:
-    """`$.a.b[0]['c']` -> ("a", "b", 0, "c"); None for what is not a plain path."""
-    if not text.startswith("$"):
+    """`$.a.b[0]['c']` -> ("a", "b", 0, "c"), by the engine's own JSONPath parser; None for what
+    is not a plain (definite) path from the input."""
+    try:
+        path = compile_path(text)
+    except (PathSyntaxError, TypeError):
         return None
-    steps, rest = [], text[1:]
-    while rest:
-        match = _STEP.match(rest)
-        if not match:
-            return None
-        key, index, quoted, double = match.groups()
-        steps.append(int(index) if index is not None else (key or quoted or double))
-        rest = rest[match.end():]
-    return tuple(steps)
+    if path.root != "$" or not path.definite:
+        return None
+    return tuple(step.name if isinstance(step, Field) else step.index for step in path.steps)
 
 
 def input_reads(raw: dict) -> list[Read]:
