@@ -89,4 +89,4 @@ def combine_results(results: list[RunResult]) -> RunResult:
                      key=lambda r: r.failure_reason is None)
     first = (failed or stopped or results)[0]
     return replace(first, log_files=tuple(r.log_file for r in results),
-                   peaks=tuple((r.host, r.peak_memory_bytes) for r in results))
+                   peaks=tuple(peak for r in results for peak in r.peaks))

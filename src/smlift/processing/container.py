@@ -51,10 +51,10 @@ import hashlib
 import os
 import signal
 import subprocess
-import threading
 from pathlib import Path
 from typing import Any
 
+from .memory import PeakSampler
 from .spec import JobSpec
 from .staging import StagedJob
 
@@ -149,37 +149,21 @@ class ContainerProcess:
     Wraps the launched `docker run` client process; `signal` is `docker kill --signal`, and
     `kill_group` SIGKILLs the container, removes it and ends the client and the reaper."""
 
-    peak_source = f"container cgroup resident memory, sampled every {SAMPLE_SECONDS:g}s"
-
-    def __init__(self, client: Any, name: str, reaper: subprocess.Popen | None = None,
-                 sampler: "MemorySampler | None" = None):
+    def __init__(self, client: Any, name: str, reaper: subprocess.Popen | None = None):
         self._client, self.name, self._reaper = client, name, reaper
         self.pid = client.pid
-        self._sampler = sampler
-
-    @property
-    def peak_rss_bytes(self) -> int | None:
-        return self._sampler.peak if self._sampler is not None else None
 
     def poll(self) -> int | None:
-        code = self._client.poll()
-        if code is not None and self._sampler is not None:
-            self._sampler.stop()
-        return code
+        return self._client.poll()
 
     def wait(self) -> int:
-        code = self._client.wait()
-        if self._sampler is not None:
-            self._sampler.stop()
-        return code
+        return self._client.wait()
 
     def signal(self, signum: int) -> None:
         if self._client.poll() is None:
             _docker_quietly(["kill", "--signal", signal.Signals(signum).name, self.name])
 
     def kill_group(self) -> None:
-        if self._sampler is not None:
-            self._sampler.stop()
         remove_container(self.name)
         self._client.kill_group()
         if self._reaper is not None and self._reaper.poll() is None:
@@ -187,31 +171,24 @@ class ContainerProcess:
             self._reaper.wait()
 
 
-class MemorySampler(threading.Thread):
+class MemorySampler(PeakSampler):
     """The largest resident memory seen in container `name`'s cgroup (see the module
     docstring); `peak` is None until one sample was read."""
 
+    source = f"container cgroup resident memory, sampled every {SAMPLE_SECONDS:g}s"
+
     def __init__(self, name: str, interval: float = SAMPLE_SECONDS):
-        super().__init__(daemon=True, name=f"smlift-memory-{name}")
-        self.name_of_container, self.interval = name, interval
-        self.peak: int | None = None
-        self._stopped = threading.Event()
+        super().__init__(name, interval)
+        self.name_of_container = name
+        self._stat: Path | None = None
 
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def run(self) -> None:
-        stat: Path | None = None
-        while not self._stopped.is_set():
-            if stat is None:
-                pid, ident = container_process(self.name_of_container)
-                stat = memory_stat_file(pid, ident) if pid else None
-                if pid and stat is None:
-                    return  # running, but its cgroup is not visible from here: no value
-            value = resident_bytes(stat) if stat is not None else None
-            if value is not None:
-                self.peak = max(self.peak or 0, value)
-            self._stopped.wait(self.interval)
+    def sample(self) -> int | None:
+        if self._stat is None:
+            pid, ident = container_process(self.name_of_container)
+            self._stat = memory_stat_file(pid, ident) if pid else None
+            if pid and self._stat is None:
+                self.give_up()  # running, but its cgroup is not visible from here: no value
+        return resident_bytes(self._stat) if self._stat is not None else None
 
 
 def container_process(name: str) -> tuple[int, str]:

@@ -19,7 +19,7 @@ plus one key AWS does not have, `SmliftLocal`, with what only a local run knows:
 and, for a job of several instances, "Host" (the instance whose end is the job's: the failed
 one, else algo-1), "LogFiles" and "LogStreamNames" (every instance's stream, algo-1's first).
 Once the job has ended: "PeakMemoryBytes", {"algo-1": bytes, ...}, each instance's peak memory
-where it could be measured (ru_maxrss of the instance's process tree on smlift's runner; the
+where it could be measured (the largest VmHWM of the instance's processes, sampled, on smlift's runner; the
 container's sampled resident memory on Docker; see docs/local.md).
 
 `to_boto` gives what boto3's describe_processing_job returns (datetimes); `to_sfn` what Step

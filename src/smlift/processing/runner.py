@@ -64,6 +64,7 @@ from ..confined import LinkRefused, open_file
 from ..errors import ProcessingJobError
 from . import container, sandbox
 from .container import DOCKER
+from .memory import PeakSampler, TreeMemorySampler
 from .spec import JobSpec
 from .staging import StagedJob, host_path
 
@@ -153,59 +154,6 @@ class PopenProcess:
             pass
 
 
-class TreeMemorySampler(threading.Thread):
-    """The peak memory of a job's processes on smlift's runner: every `interval` seconds, the
-    high-water mark of resident memory (VmHWM in /proc/PID/status) of the launched process and
-    each of its descendants; the largest seen is `peak`. VmHWM is each process's own peak since
-    it exec'd, so a spike between two samples is still seen, unless it comes in the last
-    interval before the process ends. (wait4's ru_maxrss cannot be used: a child forked from
-    smlift starts with smlift's own high-water mark, which exec carries over.)"""
-
-    peak_source = "largest VmHWM of the job's processes, sampled every {interval:g}s"
-
-    def __init__(self, pid: int, interval: float = 0.2):
-        super().__init__(daemon=True, name=f"smlift-memory-{pid}")
-        self.pid, self.interval, self.peak = pid, interval, None
-        self._stopped = threading.Event()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        if self.is_alive():
-            self.join()
-
-    def run(self) -> None:
-        while True:
-            for pid in _process_tree(self.pid):
-                high = _high_water(pid)
-                if high is not None:
-                    self.peak = max(self.peak or 0, high)
-            if self._stopped.wait(self.interval):
-                return
-
-
-def _process_tree(root: int) -> list[int]:
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        try:
-            for task in os.listdir(f"/proc/{pid}/task"):
-                todo += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def _high_water(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 def popen_launcher(argv: list[str], env: dict[str, str], cwd: str, log: IO[bytes]) -> Process:
     """Launch for real. Where util-linux's `setpriv` exists, the job gets SIGKILL if the smlift
     process running it dies (PR_SET_PDEATHSIG), so no job outlives its runner."""
@@ -243,8 +191,7 @@ class RunResult:
     log_file: Path
     host: str = "algo-1"
     log_files: tuple[Path, ...] = ()  # every instance's stream, for a job of several
-    peak_memory_bytes: int | None = None  # the instance's peak memory, when it could be measured
-    peaks: tuple[tuple[str, int | None], ...] = ()  # (host, peak) of every instance
+    peaks: tuple[tuple[str, int | None], ...] = ()  # (host, peak memory or None) of each instance
 
 
 @dataclass(frozen=True)
@@ -447,9 +394,8 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
     note(f"mode={mode} command={command.job_argv} workdir={command.workdir}")
     with open(log_file, "ab", buffering=0) as log:
         process = _launch(command, launcher, log)
-        sampler = None
-        if isinstance(process, PopenProcess):  # a real process of ours (not a container's client)
-            sampler = TreeMemorySampler(process.pid)
+        sampler = _sampler(process, command)
+        if sampler is not None:
             sampler.start()
         if mode == BUBBLEWRAP:
             process = sandbox.SandboxProcess(process)
@@ -459,20 +405,23 @@ def run_job(spec: JobSpec, image: Any, staged: StagedJob, *, mode: str, control:
         finally:
             if sampler is not None:
                 sampler.stop()
-    peak, source = _peak(process, sampler)
+    peak, source = (sampler.peak, sampler.source) if sampler is not None else (None, "unknown")
     note(f"exit_code={exit_code} stop_reason={reason} peak_memory_bytes={peak} ({source})")
     if command.container is not None:
         container.reclaim_ownership(spec, image, staged)
     return replace(_result(staged, mode, log_file, exit_code, reason, spec.max_runtime,
-                           command.job_argv[0]), host=staged.host, peak_memory_bytes=peak,
+                           command.job_argv[0]), host=staged.host,
                    peaks=((staged.host, peak),))
 
 
-def _peak(process: Process, sampler: TreeMemorySampler | None) -> tuple[int | None, str]:
-    """The instance's peak memory and how it was measured."""
-    if sampler is not None:
-        return sampler.peak, sampler.peak_source.format(interval=sampler.interval)
-    return getattr(process, "peak_rss_bytes", None), getattr(process, "peak_source", "unknown")
+def _sampler(process: Process, command: Command) -> PeakSampler | None:
+    """What measures this instance's peak memory: its container's cgroup, or the process tree
+    of a real process of ours; None for anything else (a test's fake process)."""
+    if command.container is not None:
+        return container.MemorySampler(command.container)
+    if isinstance(process, PopenProcess):
+        return TreeMemorySampler(process.pid)
+    return None
 
 
 def _launch(command: Command, launcher: Launcher, log: IO[bytes]) -> Process:
@@ -487,9 +436,7 @@ def _launch(command: Command, launcher: Launcher, log: IO[bytes]) -> Process:
     except BaseException:
         reaper.kill()
         raise
-    sampler = container.MemorySampler(command.container)
-    sampler.start()
-    return container.ContainerProcess(client, command.container, reaper, sampler)
+    return container.ContainerProcess(client, command.container, reaper)
 
 
 def supervise(process: Process, control: JobControl, max_runtime: float, clock: Any,

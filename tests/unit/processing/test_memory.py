@@ -6,7 +6,7 @@ import sys
 import time
 
 from smlift.processing.container import resident_bytes
-from smlift.processing.runner import TreeMemorySampler
+from smlift.processing.memory import TreeMemorySampler
 
 GRANDCHILD = ("import time; held = b'x' * (120 << 20); time.sleep(1.0)")
 
