@@ -124,10 +124,8 @@ def to_number(values: pd.Series) -> pd.Series:
     ints stay ints, a float's repr parses back to the same float); a text column is parsed once
     per distinct string.
     """
-    if values.dtype.kind in "iu":
-        numbers = values.copy()
-    elif values.dtype.kind == "f" and values.dtype.itemsize == 8:
-        numbers = values.copy()
+    if values.dtype.kind in "iu" or (values.dtype.kind == "f" and values.dtype.itemsize == 8):
+        numbers = values  # the replace() below returns a new Series: no copy needed here
     elif (found := distinct(values)) is not None:
         codes, uniques = found
         parsed = legacy_to_number(uniques)
@@ -274,14 +272,6 @@ def read_raw_chunks(path: Path, chunk_rows: int):
             if index == 0:
                 check_columns(chunk, REQUIRED_COLS, path.name)
             yield index, chunk
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise not_readable(path, exc) from None
-
-
-def read_raw_csv(path: Path) -> pd.DataFrame:
-    """Read exactly as the legacy program did (pd.read_csv defaults), so values match."""
-    try:
-        return pd.read_csv(path)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise not_readable(path, exc) from None
 
@@ -437,8 +427,10 @@ def check_chunk_rows(rows: int) -> None:
 
 
 def chunk_rows_arg(text: str) -> int:
-    if not text.isdigit() or int(text) < 8 or int(text) % 8:
-        raise argparse.ArgumentTypeError(f"must be a positive multiple of 8, not {text!r}")
+    try:
+        check_chunk_rows(int(text) if text.isdigit() else 0)
+    except StepError:
+        raise argparse.ArgumentTypeError(f"must be a positive multiple of 8, not {text!r}") from None
     return int(text)
 
 

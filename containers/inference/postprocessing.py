@@ -495,9 +495,10 @@ def result_csv_bytes(df: pd.DataFrame, header: bool = True, chunk_rows: int = 20
     return pieces
 
 
-def append_result_csv(df: pd.DataFrame, out, header: bool = True) -> None:
+def append_result_csv(df: pd.DataFrame, out, header: bool = True,
+                      chunk_rows: int = 200_000) -> None:
     """Append `df.to_csv(index=False, header=header)`'s bytes to the binary file `out`."""
-    pieces = result_csv_bytes(df, header)
+    pieces = result_csv_bytes(df, header, chunk_rows)
     if pieces is None:
         out.write(df.to_csv(index=False, header=header, lineterminator="\n").encode())
         return
@@ -511,13 +512,8 @@ def write_result_csv(df: pd.DataFrame, path: Path, chunk_rows: int = 200_000) ->
     Falls back to pandas itself for a frame with a column of another dtype (bool, dates, mixed
     objects) or a header that needs quoting.
     """
-    pieces = result_csv_bytes(df, True, chunk_rows)
-    if pieces is None:
-        df.to_csv(path, index=False)
-        return
     with open(path, "wb") as out:
-        for piece in pieces:
-            out.write(piece)
+        append_result_csv(df, out, True, chunk_rows)
 
 
 def string_bytes(strings: pa.Array) -> memoryview:

@@ -173,8 +173,9 @@ def score_parquet(source: Path, target: Path, model) -> int:
     """One part: its columns unchanged, plus the probability, written as Parquet."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    table = read_parquet_columns(source, required=model_features(model))
-    probability = predict_probability(plain_text(table.select(model_features(model)).to_pandas()), model)
+    features = model_features(model)
+    table = read_parquet_columns(source, required=features)
+    probability = predict_probability(plain_text(table.select(features).to_pandas()), model)
     column = pa.array(probability, type=pa.float64())
     if PROBABILITY_COL in table.column_names:
         table = table.set_column(table.column_names.index(PROBABILITY_COL), PROBABILITY_COL, column)
