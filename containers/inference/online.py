@@ -320,15 +320,13 @@ class Batcher:
         for waiting in taken:
             groups.setdefault(waiting.key, []).append(waiting)
         for group in groups.values():
-            raws = [w.raw for w in group]
-            try:
-                parts = split(score(pd.concat(raws, ignore_index=True), self.model), raws) \
-                    if len(group) > 1 else [score(raws[0], self.model)]
-            except Exception as exc:
-                if len(group) == 1:
-                    self.finish(group[0], error=exc)
-                    continue
-                parts = [None] * len(group)     # score each alone: one cannot fail the others
+            parts = [None] * len(group)         # None: `finish` scores that request alone
+            if len(group) > 1:
+                raws = [w.raw for w in group]
+                try:
+                    parts = split(score(pd.concat(raws, ignore_index=True), self.model), raws)
+                except Exception:
+                    pass                        # each alone: one request cannot fail the others
             for waiting, part in zip(group, parts):
                 self.finish(waiting, part)
 
