@@ -151,11 +151,7 @@ def aws_backend(client: Any = None, *, region: str | None = None, profile: str |
                    open_jobs=lambda: AwsJobs(client),
                    open_state_machine=lambda: _deployed_machine(client, deployment),
                    open_folder=lambda uri, scratch: download_prefix(client, uri, scratch),
-                   open_endpoints=lambda: _aws_endpoints(client))
-
-
-def _aws_endpoints(client: Any) -> AwsEndpoints:
-    return AwsEndpoints(client)
+                   open_endpoints=lambda: AwsEndpoints(client))
 
 
 def _deployed_machine(client: Any, deployment: str) -> str:
@@ -204,11 +200,8 @@ def local_backend(home: Path | None = None, *, definition_path: str | Path = DEF
                    poll_seconds=0.5, runs_in_process=True,
                    open_jobs=lambda: LocalProcessing(home, store=sfn.store),
                    open_folder=lambda uri, scratch: LocalS3(home).path_for(uri).resolve(),
-                   open_endpoints=lambda: _local_endpoints(home, sfn.store, engine))
-
-
-def _local_endpoints(home: Path | None, store: Any, engine: str | None) -> LocalEndpoints:
-    return LocalEndpoints(home or smlift_home(), registry=LocalRegistry(store), engine=engine)
+                   open_endpoints=lambda: LocalEndpoints(home or smlift_home(), engine=engine,
+                                                         registry=LocalRegistry(sfn.store)))
 
 
 def local_target(sfn: Any, definition_path: str | Path = DEFINITION,

@@ -42,8 +42,6 @@ DEFAULT_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE",
                  "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE")
 DEFAULT_ROLE_NAME = "smlift-image-build"
-PROJECT_PREFIX = BUILD_PROJECT_PREFIX  # temporary projects: smlift-build-<repository>-<8 hex>
-CONTEXT_PREFIX = BUILD_CONTEXT_PREFIX  # zipped contexts: s3://BUCKET/smlift/build/<project>.zip
 TERMINAL = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED")
 POLL_SECONDS = 5.0
 _ECR_BASE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
@@ -96,8 +94,8 @@ def build_remote(context_dir, *, tag: str | None = None, repository: str | None 
     require_bucket(client, bucket, InputError)
     registry = ecr_registry(client)
     image_uri = f"{registry}/{repository}:{tag}"
-    project = f"{PROJECT_PREFIX}{_slug(repository)}-{secrets.token_hex(4)}"
-    key = f"{CONTEXT_PREFIX}{project}.zip"
+    project = f"{BUILD_PROJECT_PREFIX}{_slug(repository)}-{secrets.token_hex(4)}"
+    key = f"{BUILD_CONTEXT_PREFIX}{project}.zip"
     with tempfile.TemporaryDirectory(prefix="smlift-build-") as tmp:
         archive = Path(tmp) / "context.zip"
         count = zip_context(context, archive, dockerfile_rel)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .output import output_option, render
+from .output import emit, output_option
 
 COLUMNS = ("EndpointName", "EndpointStatus", "EndpointType", "Model", "LastModifiedTime")
 CALL_COLUMNS = ("Operation", "Description")
@@ -77,13 +77,10 @@ def progress(text: str) -> None:
 
 def show(result: dict, output: str) -> None:
     """A deploy or delete result: the endpoint's row; `text`/`table` list the calls under it."""
-    if output == "json":
-        click.echo(render(result, output))
-        return
-    click.echo(render(result, output, [result], COLUMNS if "EndpointStatus" in result
-                      else ("EndpointName", "DryRun")))
-    if result.get("Calls"):
-        click.echo(render(result, output, result["Calls"], CALL_COLUMNS))
+    emit(result, output, [result], COLUMNS if "EndpointStatus" in result
+         else ("EndpointName", "DryRun"))
+    if output != "json" and result.get("Calls"):
+        emit(result, output, result["Calls"], CALL_COLUMNS)
 
 
 @endpoints.command("deploy")
@@ -160,7 +157,7 @@ def invoke(name, body, input_location, content_type, accept, local, region, prof
     service = chosen_endpoints(local, region, profile)
     if input_location:
         answer = service.invoke_async(name, input_location, content_type)
-        click.echo(render(answer, output, None, ("InferenceId", "OutputLocation")))
+        emit(answer, output, None, ("InferenceId", "OutputLocation"))
         return
     sys.stdout.buffer.write(service.invoke(name, body.read_bytes(), content_type, accept))
     sys.stdout.flush()
@@ -177,9 +174,7 @@ def list_(local, region, profile, output) -> None:
       smlift endpoints list --local --output table
     """
     found = chosen_endpoints(local, region, profile).list()
-    text = render({"Endpoints": found}, output, found, COLUMNS)
-    if text:  # no endpoints as text: no lines at all
-        click.echo(text)
+    emit({"Endpoints": found}, output, found, COLUMNS)  # no endpoints as text: no lines at all
 
 
 @endpoints.command("describe")
@@ -194,7 +189,7 @@ def describe(name, local, region, profile, output) -> None:
       smlift endpoints describe hotel --local
     """
     answer = chosen_endpoints(local, region, profile).describe(name)
-    click.echo(render(answer, output, None, COLUMNS))
+    emit(answer, output, None, COLUMNS)
 
 
 @endpoints.command("delete")

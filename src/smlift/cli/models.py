@@ -74,7 +74,7 @@ def register(name, image_uri, code_uri, instance_type, volume_size, max_runtime,
     flag = " --local" if local else ""
     text = (f"Registered {version.name} version {version.version} ({version.status}) in the "
             f"{registry.where} registry.")
-    emit(version.to_dict(), output, None, _COLUMNS, text=text if output == "text" else None)
+    emit(version.to_dict(), output, None, _COLUMNS, text=text)
     say(f"Approve it: smlift models approve {version.name} --version {version.version}{flag}",
         output)
 
@@ -123,8 +123,7 @@ def _set_status(status: str, verb: str):
     def command(name, version, local, region, profile, output) -> None:
         changed = open_registry(local, region, profile).set_status(name, version, status)
         emit(changed.to_dict(), output, None, _COLUMNS,
-             text=f"{verb} {changed.name} version {changed.version}: {changed.status}."
-             if output == "text" else None)
+             text=f"{verb} {changed.name} version {changed.version}: {changed.status}.")
 
     return command
 

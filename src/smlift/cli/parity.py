@@ -105,7 +105,6 @@ def parity(data, workdir, rtol, atol, baseline, execution, project_root, output)
     value = dict(dataclasses.asdict(report), ok=report.ok, summary=report.summary())
     rows = [dataclasses.asdict(f) for f in report.files]
     emit(value, output, rows, ("name", "identical", "legacy_rows", "migrated_rows",
-                               "identical_rows", "detail"), text=report_text(report, title)
-         if output == "text" else None)
+                               "identical_rows", "detail"), text=report_text(report, title))
     if not report.ok:
         sys.exit(1)

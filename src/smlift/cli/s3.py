@@ -18,7 +18,7 @@ def _render(transfers, output: str) -> None:
     text = "\n".join(f"delete: {t.src}" if t.action == "delete" else f"{t.action}: {t.src} to {t.dst}"
                      for t in transfers)
     emit({"transfers": rows}, output, rows, _TRANSFER_COLUMNS,
-         text=text if output == "text" else None)
+         text=text)
 
 
 @click.group()
@@ -80,7 +80,7 @@ def ls(uri: str | None, recursive: bool, output: str) -> None:
     rows = [dataclasses.asdict(entry) for entry in entries]
     text = "\n".join(format_listing(entry) for entry in entries)
     emit({"entries": rows}, output, rows, _LISTING_COLUMNS,
-         text=text if output == "text" else None)
+         text=text)
 
 
 @s3.command()
