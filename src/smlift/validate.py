@@ -441,11 +441,8 @@ def _state_reads(state: dict, prefix: tuple | None, language: str,
 
 def _jsonpath_output(state: dict, prefix: tuple | None, effective: tuple | None) -> tuple | None:
     """The path (in the execution input) of what the state passes on, or None (a result)."""
-    result_path = state.get("ResultPath", "$")
-    if "ResultPath" in state and result_path is None:
-        out = prefix  # the state's own input, unchanged
-    elif result_path != "$":
-        out = prefix  # its input with the result beside
+    if state.get("ResultPath", "$") != "$":
+        out = prefix  # its input unchanged (ResultPath null) or with the result beside it
     elif state.get("Type") in ("Choice", "Wait", "Succeed") or (
             state.get("Type") == "Pass" and not {"Result", "Parameters"} & set(state)):
         out = effective

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import SmliftError
-from .output import emit, output_option
+from .output import emit, output_option, progress_echo
 
 DEFAULT_TAG = "smlift-inference:latest"
 
@@ -60,9 +60,7 @@ def build(context_dir: str, tag: str, engine: str | None, remote: bool, reposito
     """
     from ..images import build_image
 
-    def echo(line: str) -> None:
-        click.echo(line, err=output != "text")
-
+    echo = progress_echo(output)
     if remote:
         from ..aws.remote_build import build_remote
 

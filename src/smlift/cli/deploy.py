@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from .. import layout
-from .output import dump, emit, output_option
+from .output import dump, emit, output_option, progress_echo
 
 
 def _aws_options(command):
@@ -23,11 +23,6 @@ def _aws_options(command):
                            help="Deployment name; prefixes the role and state machine names."
                            )(command)
     return output_option(default="text")(command)
-
-
-def _echo(output: str):
-    """The plan's lines: stdout in the text form, stderr otherwise (stdout is the document)."""
-    return lambda line: click.echo(line, err=output != "text")
 
 
 def _calls(plan) -> list[dict]:
@@ -73,7 +68,7 @@ def deploy(name: str, bucket: str | None, dry_run: bool, region: str | None,
         project_root = str(project.root) if project else "."
     result = run_deploy(_client(region, profile), project_root=project_root, name=name,
                         bucket=bucket, input_prefix=input_prefix, output_prefix=output_prefix,
-                        dry_run=dry_run, echo=_echo(output))
+                        dry_run=dry_run, echo=progress_echo(output))
     if output != "text":
         record = result.record or {}
         value = {"name": name, "dryRun": dry_run, "applied": result.applied,
@@ -110,7 +105,7 @@ def destroy(name: str, bucket: str | None, dry_run: bool, region: str | None,
     from ..aws.deploy.deployer import destroy as run_destroy
 
     plan = run_destroy(_client(region, profile), name=name, bucket=bucket, dry_run=dry_run,
-                       echo=_echo(output))
+                       echo=progress_echo(output))
     text = ("Dry run: nothing was changed." if dry_run else
             f"Destroyed deployment {name!r} ({len(plan.calls)} call(s)).")
     emit({"name": name, "dryRun": dry_run, "calls": _calls(plan)}, output, None,

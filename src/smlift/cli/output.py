@@ -96,3 +96,11 @@ def say(text: str, output: str) -> None:
     import click
 
     click.echo(text, err=output == "json")
+
+
+def progress_echo(output: str):
+    """A command's progress lines (a plan, a build's steps): on stdout in the text form, where
+    they are the output, on stderr in the others, whose stdout is the document or the table."""
+    import click
+
+    return lambda line: click.echo(line, err=output != "text")

@@ -31,6 +31,11 @@ def report_text(report, title: str = "parity:") -> str:
     return "\n".join(lines)
 
 
+def parity_document(report) -> dict:
+    """A parity report as JSON: every file's comparison, `ok` and the summary line."""
+    return dict(dataclasses.asdict(report), ok=report.ok, summary=report.summary())
+
+
 def _tolerances(values: tuple[str, ...], option: str) -> dict[str, float]:
     """`COLUMN=VALUE` (or `FILE:COLUMN=VALUE`) pairs -> {"FILE:COLUMN" or "*:COLUMN": value}."""
     parsed = {}
@@ -102,9 +107,8 @@ def parity(data, workdir, rtol, atol, baseline, execution, project_root, output)
     else:
         report = check_parity(data, workdir, project, tolerances=tolerances)
         title = "parity:"
-    value = dict(dataclasses.asdict(report), ok=report.ok, summary=report.summary())
-    rows = [dataclasses.asdict(f) for f in report.files]
-    emit(value, output, rows, ("name", "identical", "legacy_rows", "migrated_rows",
+    value = parity_document(report)
+    emit(value, output, value["files"], ("name", "identical", "legacy_rows", "migrated_rows",
                                "identical_rows", "detail"), text=report_text(report, title))
     if not report.ok:
         sys.exit(1)

@@ -14,7 +14,7 @@ import click
 
 from . import interrupts_deferred, sigterm_interrupts
 from .output import emit, output_option
-from .parity import report_text
+from .parity import parity_document, report_text
 
 _STYLE = {"PENDING": "dim", "RUNNING": "yellow", "SUCCEEDED": "green", "FAILED": "red"}
 
@@ -116,7 +116,8 @@ def run(input_path, name, data_dir, rows, code_dir, image_context, definition_pa
     _end_live(console)
     _report(report.outcome, console, preview=output == "text")
     if output != "text":
-        emit(run_document(report), output, [_step_row(s) for s in report.outcome.steps],
+        document = run_document(report)
+        emit(document, output, document["steps"],
              ("state", "status", "job", "job_status", "isolation", "seconds"))
     elif report.outcome.succeeded and report.parity is not None:
         click.echo(report_text(report.parity, "parity with the legacy program:"))
@@ -134,8 +135,6 @@ def _step_row(step) -> dict:
 def run_document(report) -> dict:
     """What `run --output json` prints: the execution, each step, where the result went, why it
     failed, and the parity report when one was asked for."""
-    import dataclasses
-
     outcome = report.outcome
     execution = outcome.execution
     parity = report.parity
@@ -144,8 +143,7 @@ def run_document(report) -> dict:
             "steps": [_step_row(s) for s in outcome.steps],
             "failedStep": outcome.failed_step, "error": execution.get("error"),
             "exitMessage": outcome.exit_message, "logTail": outcome.log_tail,
-            "parity": None if parity is None else dict(dataclasses.asdict(parity), ok=parity.ok,
-                                                        summary=parity.summary())}
+            "parity": None if parity is None else parity_document(parity)}
 
 
 class LiveProgress:
