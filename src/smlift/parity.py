@@ -309,14 +309,15 @@ def check_exit(done: subprocess.CompletedProcess, name: str, script: Path) -> No
 
 
 def link_or_copy(source: Path, target: Path) -> None:
-    """Inputs are only read, so a symlink is enough; copy where symlinks are refused."""
+    """Inputs are only read, so a symlink is enough (to a file or a folder); copy where
+    symlinks are refused."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_symlink() or target.exists():
         target.unlink()
     try:
-        target.symlink_to(source.resolve())
+        target.symlink_to(source.resolve(), target_is_directory=source.is_dir())
     except OSError:
-        shutil.copyfile(source, target)
+        (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target)
 
 
 def fresh_dir(path: Path) -> Path:
@@ -421,17 +422,10 @@ def collect_results(folders: Sequence[Path], names: Sequence[str], into: Path) -
     """`into`, holding a link to each result file (or its `.parts/` folder) named `names`, the
     first found in `folders`, in order."""
     for name in names:
-        for folder in folders:
-            found = [p for p in (folder / name, folder / (name + PARTS)) if p.exists()]
-            if found and found[0].is_dir():
-                try:
-                    (into / found[0].name).symlink_to(found[0].resolve(), target_is_directory=True)
-                except OSError:
-                    shutil.copytree(found[0], into / found[0].name)
-            elif found:
-                link_or_copy(found[0], into / found[0].name)
-            if found:
-                break
+        found = next((path for folder in folders for path in (folder / name, folder / (name + PARTS))
+                      if path.exists()), None)
+        if found is not None:
+            link_or_copy(found, into / found.name)
     return into
 
 

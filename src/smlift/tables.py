@@ -73,11 +73,9 @@ def read_table(path: Path, stream: BinaryIO | None = None) -> Table | None:
 
 
 def _read_csv(path: Path, delimiter: str, stream: BinaryIO | None = None) -> Table:
-    if stream is not None:
-        rows = list(csv.reader(io.TextIOWrapper(stream, newline=""), delimiter=delimiter))
-    else:
-        with open(path, newline="") as handle:
-            rows = list(csv.reader(handle, delimiter=delimiter))
+    handle = io.TextIOWrapper(stream, newline="") if stream is not None else open(path, newline="")
+    with handle:
+        rows = list(csv.reader(handle, delimiter=delimiter))
     header = tuple(rows[0]) if rows else ()
     return Table(header, tuple(tuple(row) for row in rows[1:]))
 
