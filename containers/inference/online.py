@@ -238,7 +238,10 @@ class Waiting:
         self.raw, self.key = raw, key
         self.scored: pd.DataFrame | None = None
         self.error: BaseException | None = None
-        self.done = False
+
+    @property
+    def done(self) -> bool:
+        return self.scored is not None or self.error is not None
 
 
 class Batcher:
@@ -338,5 +341,5 @@ class Batcher:
             except Exception as exc:
                 error = exc
         with self.lock:
-            waiting.scored, waiting.error, waiting.done = part, error, True
+            waiting.scored, waiting.error = part, error
             self.finished.notify_all()
