@@ -290,16 +290,21 @@ Read = tuple[tuple, str]  # (path into the execution input, the field its value 
 
 def reads_contract(raw: dict) -> bool:
     """Whether the definition is an smlift pipeline: it reads a field of the input contract."""
-    return any(path[:1] and path[0] in CONTRACT_FIELDS for path, _ in input_reads(raw))
+    return _any_contract_field(input_reads(raw))
+
+
+def _any_contract_field(reads: list[Read]) -> bool:
+    return any(path[:1] and path[0] in CONTRACT_FIELDS for path, _ in reads)
 
 
 def synthesise_input(raw: dict) -> dict:
     """An execution input that gives every path the definition reads a plausible value: the
     contract's examples for an smlift pipeline, else placeholders typed by where they land."""
-    if reads_contract(raw):
+    reads = input_reads(raw)
+    if _any_contract_field(reads):
         return dict(EXAMPLES)
     data: dict = {}
-    for path, field in sorted(input_reads(raw), key=lambda read: len(read[0])):
+    for path, field in sorted(reads, key=lambda read: len(read[0])):
         if path:
             _put(data, path, _placeholder(path, field))
     return data
