@@ -32,6 +32,7 @@ succeeded. Bad input exits 1 with a one-line reason on stderr and in the failure
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -125,7 +126,7 @@ def to_number(values: pd.Series) -> pd.Series:
     per distinct string.
     """
     if values.dtype.kind in "iu" or (values.dtype.kind == "f" and values.dtype.itemsize == 8):
-        numbers = values  # the replace() below returns a new Series: no copy needed here
+        numbers = values.copy(deep=False)  # a new Series (its name is set below) on the same data
     elif (found := distinct(values)) is not None:
         codes, uniques = found
         parsed = legacy_to_number(uniques)
@@ -138,13 +139,17 @@ def to_number(values: pd.Series) -> pd.Series:
     else:
         numbers = legacy_to_number(values)
     numbers.name = values.name
+    if numbers.dtype.kind != "f" or not np.isinf(numbers.to_numpy()).any():
+        return numbers  # nothing to replace: the same values and dtype, without the replace's cost
     return numbers.replace([np.inf, -np.inf], np.nan)
 
 
 def legacy_to_category(values: pd.Series, missing: str, upper: bool) -> pd.Series:
     text = values.fillna(missing).astype(str).str.strip()
     text = text.str.upper() if upper else text.str.lower()
-    text.loc[text == ""] = missing
+    empty = text == ""
+    if empty.any():  # assigning nowhere changes nothing: skipped, it is most of a few rows' cost
+        text.loc[empty] = missing
     return text
 
 
@@ -179,8 +184,12 @@ def set_missing(df: pd.DataFrame, col: str, where: pd.Series) -> None:
 
     Kept verbatim rather than `Series.mask`: pandas 3 turns an int column into float on this
     assignment even when `where` selects nothing, `mask` does not, and "3" vs "3.0" in the CSV
-    would break parity with the legacy program under whichever pandas runs both.
+    would break parity with the legacy program under whichever pandas runs both. On a float
+    column selecting nothing the statement changes nothing, and costs most of a few-row request's
+    cleaning, so it is skipped there.
     """
+    if df[col].dtype == "float64" and not where.any():
+        return
     df.loc[where, col] = np.nan
 
 
@@ -211,10 +220,22 @@ def arrival_weekday(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Ser
     """Monday=0 .. Sunday=6; NaN where the date is missing or impossible (31 June).
 
     Same as the legacy `datetime.date(int(y), int(m), int(d)).weekday()` row by row: int()
-    truncates, so we truncate too.
+    truncates, so we truncate too. A few rows (an endpoint's request) take the legacy row-by-row
+    call itself, which costs less there than building dates, with the vectorised result's dtype.
     """
+    if len(year) < FEW_ROWS:
+        days = [legacy_weekday(*date) for date in zip(year.tolist(), month.tolist(), day.tolist())]
+        return pd.Series(days, index=year.index, dtype="float64" if any(d != d for d in days) else "int32")
     parts = pd.DataFrame({"year": np.trunc(year), "month": np.trunc(month), "day": np.trunc(day)})
     return pd.to_datetime(parts, errors="coerce").dt.day_of_week
+
+
+def legacy_weekday(year, month, day) -> float:
+    """The legacy `get_weekday` of one row."""
+    try:
+        return datetime.date(int(year), int(month), int(day)).weekday()
+    except (ValueError, TypeError):
+        return np.nan
 
 
 def add_features(df: pd.DataFrame, copy: bool = True) -> pd.DataFrame:

@@ -324,6 +324,8 @@ def test_risk_band_edges_belong_to_the_higher_band():
     p = pd.Series([0.0, 0.2999, 0.3, 0.5999, 0.6, 1.0])
     assert post.risk_bands(p).tolist() == ["low", "low", "medium", "medium", "high", "high"]
     assert post.risk_bands(pd.Series([0.05, 0.1, 0.2]), low=0.1, high=0.2).tolist() == ["low", "medium", "high"]
+    bands = post.risk_bands(pd.Series([np.nan, 0.0], index=[7, 9]))
+    assert bands.tolist() == ["high", "low"] and bands.dtype == object and list(bands.index) == [7, 9]
 
 
 def scored_rows(probabilities, adr, nights, segments):

@@ -83,6 +83,46 @@ def test_month_numbers_equal_the_legacy_map(values):
                                    check_index_type=False)
 
 
+def test_a_few_rows_clean_to_the_values_and_dtypes_of_the_whole_file_path(monkeypatch,
+                                                                          legacy_frame):
+    """A request's few rows take shortcuts (the legacy weekday call, the legacy statements
+    instead of once per distinct value): not one value or dtype differs."""
+    rng = np.random.default_rng(5)
+    for start in rng.integers(0, len(legacy_frame) - 8, 60):
+        rows = legacy_frame.iloc[start:start + rng.integers(1, 8)].reset_index(drop=True)
+        monkeypatch.setattr(pre, "FEW_ROWS", 0)
+        whole = pre.preprocess(rows)
+        monkeypatch.setattr(pre, "FEW_ROWS", 256)
+        pd.testing.assert_frame_equal(pre.preprocess(rows), whole, check_exact=True)
+
+
+@pytest.mark.parametrize("days", [[29.0, 30.0, 31.0], [1.0, 14.9, np.nan], [31.0, 31.0, 31.0]])
+def test_the_few_rows_weekday_has_the_vectorised_values_and_dtype(monkeypatch, days):
+    year, month = pd.Series([2016.0, 2017.0, 2015.0]), pd.Series([2.0, 2.0, 6.0])
+    whole = pre.arrival_weekday(year, month, pd.Series(days))
+    monkeypatch.setattr(pre, "FEW_ROWS", 256)
+    pd.testing.assert_series_equal(pre.arrival_weekday(year, month, pd.Series(days)), whole,
+                                   check_exact=True)
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0], [1, 2], [-1.0, 2.0], [np.nan, 3.0], [-1, 5]],
+                         ids=["floats", "ints", "floats-selected", "missing", "ints-selected"])
+def test_setting_missing_where_nothing_is_selected_is_the_legacy_statement(values):
+    legacy = pd.DataFrame({"x": values})
+    legacy.loc[legacy["x"] < 0, "x"] = np.nan
+    ours = pd.DataFrame({"x": values})
+    pre.set_missing(ours, "x", ours["x"] < 0)
+    pd.testing.assert_frame_equal(ours, legacy, check_exact=True)
+
+
+@pytest.mark.parametrize("values", [["Online TA", " BB "], ["x", ""], ["a", None]])
+def test_a_few_categories_are_the_legacy_statement(monkeypatch, values):
+    monkeypatch.setattr(pre, "FEW_ROWS", 256)
+    series = pd.Series(values)
+    pd.testing.assert_series_equal(pre.to_category(series, "unknown"),
+                                   legacy_category(series, "unknown", False), check_exact=True)
+
+
 def test_cleaning_a_chunk_in_place_equals_cleaning_a_copy(legacy_frame):
     copy = pre.preprocess(legacy_frame)
     in_place = pre.preprocess(legacy_frame.copy(), copy=False)
