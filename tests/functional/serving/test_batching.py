@@ -91,17 +91,23 @@ def test_one_shared_call_answers_each_request_as_alone(online, model, accept, na
     expected = {name: alone(online, model, body, accept) for name, body in requests.items()}
     counting = CountingModel(model)
     batcher = online.Batcher(counting)
-    waiting = {}
-    for name, body in requests.items():
-        raw = online.read_bookings(body, "text/csv")
-        key = online.batch_key(raw)
-        waiting[name] = online.Waiting(raw, key if key is not None else ("alone", name))
+    kind = online.response_type(accept, "text/csv")
+    waiting = {name: online.Waiting(body, "text/csv", kind) for name, body in requests.items()}
     batcher.run(list(waiting.values()))
     for name, item in waiting.items():
-        assert online.render(item.scored, online.response_type(accept, "text/csv"))[0] \
-            == expected[name], name
-    shared = {item.key for item in waiting.values()}
-    assert counting.calls == len(shared) < len(requests)
+        assert item.answer == (expected[name], kind), name
+    shared = {item.key for item in waiting.values() if item.key is not None}
+    alone_ones = sum(item.key is None for item in waiting.values())
+    assert counting.calls == len(shared) + alone_ones < len(requests)
+
+
+def test_integer_columns_are_scored_as_floats_only_where_every_integer_is_exact(online):
+    small = online.read_bookings(csv_body(ROWS[0]), "text/csv")
+    floats = online.as_floats(small)
+    assert floats["adults"].dtype == "float64" and floats["adults"].tolist() == small["adults"].tolist()
+    huge = online.read_bookings(ODD_REQUESTS["huge integer"], "text/csv")
+    huge["adults"] = 2 ** 53 + 1
+    assert online.as_floats(huge) is huge
 
 
 def test_only_a_number_a_float_could_round_keeps_a_request_out_of_shared_calls(online):
@@ -124,26 +130,40 @@ def test_every_booking_in_random_shared_calls_gives_the_published_line(online, m
             size = rng.randint(1, 3)
             rows, order = order[:size], order[size:]
             if rows:
-                raw = online.read_bookings(csv_body(*(ROWS[i] for i in rows)), "text/csv")
-                requests.append((rows, online.Waiting(raw, online.batch_key(raw))))
+                body = csv_body(*(ROWS[i] for i in rows))
+                requests.append((rows, online.Waiting(body, "text/csv", "text/csv")))
         batcher.run([w for _, w in requests])
         for rows, item in requests:
-            assert online.render(item.scored, "text/csv")[0] == \
-                b"\n".join([header, *(lines[i] for i in rows)]) + b"\n", rows
+            assert item.answer[0] == b"\n".join([header, *(lines[i] for i in rows)]) + b"\n", rows
 
 
 def test_a_request_that_fails_a_shared_call_fails_alone(online, model):
     counting = CountingModel(model)
     batcher = online.Batcher(counting)
-    good = [online.read_bookings(csv_body(ROWS[i]), "text/csv") for i in (20, 21)]
-    bad = online.read_bookings(csv_body(with_field(ROWS[22], "lead_time", b"666")), "text/csv")
-    waiting = [online.Waiting(raw, online.batch_key(raw)) for raw in (good[0], bad, good[1])]
+    bodies = [csv_body(ROWS[20]), csv_body(with_field(ROWS[22], "lead_time", b"666")),
+              csv_body(ROWS[21])]
+    waiting = [online.Waiting(body, "text/csv", "text/csv") for body in bodies]
     batcher.run(waiting)
-    assert isinstance(waiting[1].error, ValueError)
-    for item, raw in zip([waiting[0], waiting[2]], good):
+    assert isinstance(waiting[1].error, ValueError) and waiting[1].answer is None
+    for item, body in zip([waiting[0], waiting[2]], [bodies[0], bodies[2]]):
         assert item.error is None
-        assert item.scored.equals(online.score(raw, model))
+        assert item.answer == online.invoke(body, "text/csv", "", model)
     assert counting.calls == 1 + 3      # the shared call, then each request alone
+
+
+def test_an_unreadable_request_in_a_call_gets_its_own_error_and_the_others_their_answers(
+        online, model):
+    counting = CountingModel(model)
+    batcher = online.Batcher(counting)
+    bodies = [csv_body(ROWS[30]), b"", b"booking_id\n1\n", csv_body(ROWS[31])]
+    waiting = [online.Waiting(body, "text/csv", "text/csv") for body in bodies]
+    batcher.run(waiting)
+    assert [type(w.error).__name__ for w in waiting] == ["NoneType", "BadRequest", "BadRequest",
+                                                          "NoneType"]
+    assert "empty" in str(waiting[1].error) and "missing required column" in str(waiting[2].error)
+    for item, body in zip([waiting[0], waiting[3]], [bodies[0], bodies[3]]):
+        assert item.answer == online.invoke(body, "text/csv", "", model)
+    assert counting.calls == 1          # the two readable requests, in one call
 
 
 def test_threads_arriving_together_share_calls_and_keep_their_bytes(online, model):
