@@ -5,7 +5,9 @@ import csv
 import http.client
 import io
 import json
+import os
 import random
+import time
 
 import pytest
 
@@ -118,3 +120,61 @@ def test_the_image_carries_the_pipeline_scripts_unchanged():
     for name in ("preprocessing.py", "postprocessing.py"):
         assert (INFERENCE / name).read_bytes() == (scripts / name).read_bytes(), (
             f"containers/inference/{name} differs from scripts/{name}: run `make serving-code`")
+
+
+def connections_per_worker(port: int) -> list[int]:
+    """Established connections on `port` held by each process that also holds its listening
+    socket (the server and its workers), from Linux /proc, sorted."""
+    established, listening = set(), set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port:
+            (established if fields[3] == "01" else listening if fields[3] == "0A" else set()).add(fields[9])
+    counts = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            inodes = {link.readlink().name[8:-1] for link in fd_dir.iterdir()
+                      if link.readlink().name.startswith("socket:[")}
+        except OSError:
+            continue
+        if inodes & listening:
+            counts.append(len(inodes & established))
+    return sorted(counts)
+
+
+def test_clients_connecting_together_are_shared_evenly_between_the_workers(inference_server):
+    """Kept-alive connections stay with the worker that accepted it: eight clients connecting
+    at once must land four and four on the two workers, not 7/1 (serve.Balance)."""
+    host, port = inference_server.removeprefix("http://").split(":")
+    deadline = time.monotonic() + 30        # gunicorn forks its workers one after the other
+    while len(connections_per_worker(int(port))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    connections = [http.client.HTTPConnection(host, int(port), timeout=30) for _ in range(8)]
+    for connection in connections:
+        connection.connect()
+    for connection in connections:
+        connection.request("GET", "/ping")
+    assert [c.getresponse().status for c in connections] == [200] * 8
+    try:
+        assert connections_per_worker(int(port)) == [0, 4, 4]      # the server, its two workers
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_a_worker_takes_connections_while_it_holds_no_more_than_the_others(monkeypatch):
+    monkeypatch.syspath_prepend(str(INFERENCE))
+    import serve
+
+    balance = serve.Balance(3)
+    first, second = balance.claim(os.getpid()), balance.claim(1)     # both running
+    assert (first, second) == (0, 1)
+    assert not balance.may_accept(first, 1)                  # the other holds none yet
+    assert balance.may_accept(second, 3) is False            # ... and now it holds 3
+    assert balance.may_accept(first, 2) and not balance.may_accept(second, 3)
+    assert balance.may_accept(second, 2)                     # a tie: both may take the next one
+    balance.release(1)
+    assert balance.may_accept(first, 9)                      # alone now
+    assert balance.claim(1) == 1 and balance.claim(2 ** 22 + 7) == 2    # (that pid is unused)
+    assert balance.claim(1) == 2                             # a dead worker's slot is reused
+    assert balance.claim(1) == -1                            # no slot left: not balanced
