@@ -11,9 +11,10 @@ Each round measures, in this order and on this machine as it is:
    worker per CPU, eight threads each) on 127.0.0.1, started from this checkout with this venv.
 3. A bounded load generator: CONCURRENCY threads, each with one keep-alive connection, send
    REQUESTS single-row text/csv requests in all (never more in flight than CONCURRENCY), each a
-   different booking of examples/data/bookings.csv, after 4 x CONCURRENCY warm-up requests at
-   the same concurrency that are not counted. Latency is per request, client side. The
-   generator's own CPU time per request and the server's are measured too (they share the cores).
+   different booking of examples/data/bookings.csv, after 4 warm-up requests per thread on the
+   same connections that are not counted (connecting is not part of a request's latency).
+   Latency is per request, client side. The generator's own CPU time per request and the
+   server's are measured too (they share the cores).
 4. One request of 10,000 rows (bookings.csv five times), timed three times.
 
 Every answer is checked (200 and one line per row). The table shows each case's median over the
@@ -124,31 +125,35 @@ def post(connection: http.client.HTTPConnection, body: bytes) -> bytes:
     return answer
 
 
-def load(port: int, total: int, concurrency: int, warmup: int = 0) -> list[float]:
+def load(port: int, total: int, concurrency: int, warmup: int = 0, on_warm=None) -> list[float]:
     """Latencies of `total` single-row requests from `concurrency` threads, at most that many in
-    flight, after `warmup` requests that are sent the same way and not counted."""
+    flight. Each thread first sends its share of `warmup` requests on the same connection, not
+    counted; when all have, `on_warm()` runs and the counted requests start."""
     bodies = [HEADER + b"\n" + row + b"\n" for row in ROWS]
     latencies: list[float] = []
     lock = threading.Lock()
-    counter = iter(range(warmup + total))
+    counter = iter(range(total))
+    warm = threading.Barrier(concurrency, action=on_warm)
 
-    def client() -> None:
+    def client(number: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for i in range(number, warmup, concurrency):
+            check(post(connection, bodies[i % len(bodies)]))
+        warm.wait()
         while True:
             with lock:
                 i = next(counter, None)
             if i is None:
                 break
             start = time.perf_counter()
-            answer = post(connection, bodies[i % len(bodies)])
+            answer = post(connection, bodies[(warmup + i) % len(bodies)])
             elapsed = time.perf_counter() - start
-            assert answer.count(b"\n") == 2, answer
-            if i >= warmup:
-                with lock:
-                    latencies.append(elapsed)
+            check(answer)
+            with lock:
+                latencies.append(elapsed)
         connection.close()
 
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
@@ -156,13 +161,21 @@ def load(port: int, total: int, concurrency: int, warmup: int = 0) -> list[float
     return latencies
 
 
+def check(answer: bytes) -> None:
+    assert answer.count(b"\n") == 2, answer
+
+
 def measured_load(port: int, server_pid: int, total: int, concurrency: int) -> dict:
     """One concurrency level: warm up, then time `total` requests, with both sides' CPU."""
-    load(port, 0, concurrency, warmup=4 * concurrency)
-    client, server, start = own_cpu(), cpu_seconds(server_pid), time.perf_counter()
-    latencies = load(port, total, concurrency)
-    wall = time.perf_counter() - start
-    client, server_after = own_cpu() - client, cpu_seconds(server_pid)
+    before = {}
+
+    def warmed() -> None:
+        before.update(client=own_cpu(), server=cpu_seconds(server_pid), start=time.perf_counter())
+
+    latencies = load(port, total, concurrency, warmup=4 * concurrency, on_warm=warmed)
+    wall = time.perf_counter() - before["start"]
+    client, server_after = own_cpu() - before["client"], cpu_seconds(server_pid)
+    server = before["server"]
     return {"concurrency": concurrency, **summary(latencies, wall),
             "client_cpu_ms_per_request": 1000 * client / total,
             "server_cpu_ms_per_request": None if server is None or server_after is None
