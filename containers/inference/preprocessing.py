@@ -145,6 +145,11 @@ def to_number(values: pd.Series) -> pd.Series:
 
 
 def legacy_to_category(values: pd.Series, missing: str, upper: bool) -> pd.Series:
+    """The legacy statements. A float column (an empty one, or numbers) is filled as objects:
+    the same text, without pandas' warning that filling a float column with text will raise in
+    a future version."""
+    if values.dtype.kind == "f":
+        values = values.astype(object)
     text = values.fillna(missing).astype(str).str.strip()
     text = text.str.upper() if upper else text.str.lower()
     empty = text == ""

@@ -123,6 +123,22 @@ def test_a_few_categories_are_the_legacy_statement(monkeypatch, values):
                                    legacy_category(series, "unknown", False), check_exact=True)
 
 
+@pytest.mark.parametrize("values", [[np.nan, np.nan], [np.nan, 2.5], [0.1 + 0.2, 1e20, -0.0]],
+                         ids=["empty", "missing", "numbers"])
+def test_a_float_category_column_gives_the_legacy_text_without_a_warning(monkeypatch, values):
+    import warnings
+    series = pd.Series(values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        legacy = legacy_category(series, "unknown", False)
+    for few_rows in (0, 256):
+        monkeypatch.setattr(pre, "FEW_ROWS", few_rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours = pre.to_category(series, "unknown")
+        pd.testing.assert_series_equal(ours, legacy, check_exact=True)
+
+
 def test_cleaning_a_chunk_in_place_equals_cleaning_a_copy(legacy_frame):
     copy = pre.preprocess(legacy_frame)
     in_place = pre.preprocess(legacy_frame.copy(), copy=False)
