@@ -236,10 +236,11 @@ def arrival_weekday(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Ser
 
 
 def legacy_weekday(year, month, day) -> float:
-    """The legacy `get_weekday` of one row."""
+    """The legacy `get_weekday` of one row (an infinite or huge number, which cleaning never lets
+    through, is missing here as in the vectorised path, where the legacy call would raise)."""
     try:
         return datetime.date(int(year), int(month), int(day)).weekday()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return np.nan
 
 

@@ -96,7 +96,8 @@ def test_a_few_rows_clean_to_the_values_and_dtypes_of_the_whole_file_path(monkey
         pd.testing.assert_frame_equal(pre.preprocess(rows), whole, check_exact=True)
 
 
-@pytest.mark.parametrize("days", [[29.0, 30.0, 31.0], [1.0, 14.9, np.nan], [31.0, 31.0, 31.0]])
+@pytest.mark.parametrize("days", [[29.0, 30.0, 31.0], [1.0, 14.9, np.nan], [31.0, 31.0, 31.0],
+                                  [np.inf, 1e300, 5.0]])
 def test_the_few_rows_weekday_has_the_vectorised_values_and_dtype(monkeypatch, days):
     year, month = pd.Series([2016.0, 2017.0, 2015.0]), pd.Series([2.0, 2.0, 6.0])
     whole = pre.arrival_weekday(year, month, pd.Series(days))
