@@ -174,8 +174,8 @@ def measured_load(port: int, server_pid: int, total: int, concurrency: int) -> d
 
     latencies = load(port, total, concurrency, warmup=4 * concurrency, on_warm=warmed)
     wall = time.perf_counter() - before["start"]
-    client, server_after = own_cpu() - before["client"], cpu_seconds(server_pid)
-    server = before["server"]
+    client, server = own_cpu() - before["client"], before["server"]
+    server_after = cpu_seconds(server_pid)
     return {"concurrency": concurrency, **summary(latencies, wall),
             "client_cpu_ms_per_request": 1000 * client / total,
             "server_cpu_ms_per_request": None if server is None or server_after is None

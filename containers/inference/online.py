@@ -353,7 +353,7 @@ class Batcher:
         """Read, score and answer these requests."""
         groups: dict[tuple, list[Waiting]] = {}
         for waiting in taken:
-            if waiting.raw is None and not waiting.read():
+            if not waiting.read():
                 self.finish(waiting)
             elif waiting.key is None:
                 groups[("alone", id(waiting))] = [waiting]

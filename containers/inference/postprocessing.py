@@ -97,8 +97,8 @@ class StepError(Exception):
 def risk_bands(probability: pd.Series, low: float = LOW_RISK, high: float = HIGH_RISK) -> pd.Series:
     """low below `low`, high from `high` up, medium between (the legacy `risk_band`, vectorised)."""
     p = probability.to_numpy()
-    bands = np.where(p < low, "low", np.where(p < high, "medium", "high")).astype(object)
-    return pd.Series(bands, index=probability.index, dtype=object)
+    return pd.Series(np.where(p < low, "low", np.where(p < high, "medium", "high")),
+                     index=probability.index, dtype=object)
 
 
 def score_bookings(scored: pd.DataFrame, low: float = LOW_RISK, high: float = HIGH_RISK,
